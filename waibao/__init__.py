@@ -1,0 +1,1 @@
+"""Waibao 外包 — managing outsourced services from planning to exit."""

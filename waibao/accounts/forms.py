@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from waibao.accounts.models import Role, User
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
+
+
+class OtpForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"), max_length=8, widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("令牌名称"), max_length=100, initial="API")
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("界面语言"), choices=settings.LANGUAGES)
+    next = forms.CharField(required=False)
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    full_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    email = forms.EmailField(label=_("邮箱"), required=False)
+    phone = forms.CharField(label=_("电话"), max_length=40, required=False)
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    vendor = forms.ModelChoiceField(label=_("所属供应商"), queryset=None, required=False, help_text=_("仅供应商用户需要"))  # type: ignore[arg-type]
+    language = forms.ChoiceField(label=_("界面语言"), choices=settings.LANGUAGES)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(render_value=False), required=False,
+        help_text=_("新用户必填；编辑时留空表示不修改。"),
+    )
+
+    def __init__(self, *args: Any, editing: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from waibao.vendors.models import Vendor
+
+        self.fields["vendor"].queryset = Vendor.objects.order_by("code")  # type: ignore[attr-defined]
+        self.editing = editing
+        if editing is not None:
+            self.fields["username"].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.editing is None and not data.get("password"):
+            self.add_error("password", _("新用户必须设置密码。"))
+        return data

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from waibao.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+]

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    role: str
+    phone: str
+    email: str
+    is_primary: bool
+
+
+class ContactIn(Schema):
+    name: str
+    role: str = ""
+    phone: str = ""
+    email: str = ""
+    is_primary: bool = False
+
+
+class ContactPatch(Schema):
+    name: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    is_primary: bool | None = None
+
+
+class VendorOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    credit_code: str
+    registration_number: str
+    country: str
+    region: str
+    city: str
+    category: str
+    size: str
+    website: str
+    status: str
+    notes: str
+    tags: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_tags(obj: object) -> list[str]:
+        return [t.name for t in obj.tags.all()]  # type: ignore[attr-defined]
+
+
+class VendorIn(Schema):
+    name: str
+    name_en: str = ""
+    credit_code: str = ""
+    registration_number: str = ""
+    country: str = "CN"
+    region: str = ""
+    city: str = ""
+    category: str
+    size: str = ""
+    website: str = ""
+    notes: str = ""
+    tags: list[str] = []
+
+
+class VendorPatch(Schema):
+    name: str | None = None
+    name_en: str | None = None
+    credit_code: str | None = None
+    registration_number: str | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    category: str | None = None
+    size: str | None = None
+    website: str | None = None
+    notes: str | None = None
+    tags: list[str] | None = None
+    version: int | None = None
+
+
+class StatusIn(Schema):
+    to: str
+    reason: str = ""
+
+
+class StatusChangeOut(Schema):
+    from_status: str
+    to_status: str
+    reason: str
+    at: datetime
+    actor: str | None
+
+    @staticmethod
+    def resolve_actor(obj: object) -> str | None:
+        actor = obj.actor  # type: ignore[attr-defined]
+        return actor.username if actor else None
+
+
+class CertificateOut(Schema):
+    id: int
+    vendor_id: int
+    type: str
+    level: int | None
+    number: str
+    issuer: str
+    scope: str
+    valid_from: date | None
+    valid_until: date | None
+    state: str
+    has_file: bool
+    file_name: str
+
+    @staticmethod
+    def resolve_state(obj: object) -> str:
+        from waibao.vendors.queries import certificate_state
+
+        return certificate_state(obj)  # type: ignore[arg-type]
+
+    @staticmethod
+    def resolve_has_file(obj: object) -> bool:
+        return bool(obj.file)  # type: ignore[attr-defined]
+
+
+class DocumentOut(Schema):
+    id: int
+    vendor_id: int
+    type: str
+    title: str
+    file_name: str
+    file_type: str
+    size: int
+    created_at: datetime

@@ -1,0 +1,324 @@
+"""Vendor archive pages. Each view parses input, calls a service, and renders; rules live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from waibao.accounts import policy
+from waibao.core import audit
+from waibao.core.errors import DomainError
+from waibao.core.forms import apply_domain_error
+from waibao.core.registry import render_panels
+from waibao.lib.spreadsheets import XLSX_MIME, SpreadsheetError, read_table, write_xlsx
+from waibao.vendors import access, queries, services
+from waibao.vendors.forms import CertificateForm, ContactForm, DocumentForm, ImportForm, StatusForm, VendorForm
+from waibao.vendors.models import Category, CertificateState, Vendor, VendorStatus
+
+
+def as_upload(f: UploadedFile | None) -> services.Upload | None:
+    if f is None:
+        return None
+    return services.Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
+
+
+@login_required
+def vendor_list(request: HttpRequest) -> HttpResponse:
+    filters = queries.VendorFilter.from_params(request.GET)
+    qs = queries.vendor_list(request.user, filters)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    ctx = {
+        "page": page, "filters": filters, "categories": Category.choices, "statuses": VendorStatus.choices,
+        "cert_states": [*CertificateState.choices, ("none", _("无证书"))], "warn_days": queries.warn_days(),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "vendors/vendor_list.html#results", ctx)
+    return render(request, "vendors/vendor_list.html", ctx)
+
+
+EXPORT_HEADERS = [
+    ("code", _("编号")), ("name", _("名称")), ("name_en", _("英文名称")), ("credit_code", _("统一社会信用代码")),
+    ("registration_number", _("注册号（境外）")), ("country", _("国家/地区")), ("region", _("省份/地区")),
+    ("city", _("城市")), ("category", _("类别")), ("size", _("规模")), ("status", _("状态")), ("website", _("网站")),
+    ("tags", _("标签")), ("contact_name", _("联系人")), ("contact_phone", _("联系电话")), ("contact_email", _("联系邮箱")),
+    ("next_expiry", _("最近证书到期")), ("notes", _("备注")),
+]
+
+
+@login_required
+def vendor_export(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "export")
+    qs = queries.vendor_list(request.user, queries.VendorFilter.from_params(request.GET))
+
+    def rows() -> Any:
+        for v in qs:
+            c = v.primary_contacts[0] if v.primary_contacts else None  # type: ignore[attr-defined]
+            yield [
+                v.code, v.name, v.name_en, v.credit_code, v.registration_number, v.country, v.region, v.city,
+                v.get_category_display(), v.get_size_display(), v.get_status_display(), v.website,
+                ", ".join(t.name for t in v.tags.all()), c.name if c else "", c.phone if c else "", c.email if c else "",
+                v.next_expiry, v.notes,  # type: ignore[attr-defined]
+            ]
+
+    data = write_xlsx([(_("供应商"), [str(h) for _k, h in EXPORT_HEADERS], rows())])
+    response = HttpResponse(data, content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="vendors.xlsx"'
+    return response
+
+
+@login_required
+def vendor_import(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "vendors.import")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            table = read_table(f.file, f.name)
+            report = services.import_vendors(actor=request.user, rows=table.rows, headers=table.headers)
+        except SpreadsheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if report.ok:
+                messages.success(request, _("已导入 %(n)s 家供应商。") % {"n": len(report.created)})
+                return redirect("vendors:list")
+    return render(request, "vendors/vendor_import.html", {"form": form, "report": report, "columns": services.IMPORT_COLUMNS})
+
+
+@login_required
+def vendor_import_template(request: HttpRequest) -> HttpResponse:
+    headers = [names[1] if len(names) > 1 else names[0] for names in services.IMPORT_COLUMNS.values()]
+    example = ["深圳示例科技有限公司", "Example Tech", "91440300708461136T", "", "CN", "广东", "深圳", "IT 服务", "中型（100–999人）",
+               "https://example.com", "", "运维, 7x24", "张三", "13800000000", "zhangsan@example.com"]
+    data = write_xlsx([(_("供应商"), headers, [example])])
+    response = HttpResponse(data, content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="vendor-import-template.xlsx"'
+    return response
+
+
+@login_required
+def vendor_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "vendors.write")
+    form = VendorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("tags", "version")}
+        try:
+            vendor = services.create_vendor(actor=request.user, tags=form.tag_list(), **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("供应商 %(code)s 已创建。") % {"code": vendor.code})
+            return redirect("vendors:detail", pk=vendor.pk)
+    return render(request, "vendors/vendor_form.html", {"form": form, "vendor": None})
+
+
+@login_required
+def vendor_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk, write=True)
+    form = VendorForm(request.POST or None, initial=VendorForm.initial_for(vendor))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("tags", "version")}
+        try:
+            services.update_vendor(
+                vendor=vendor, actor=request.user, expected_version=form.cleaned_data.get("version") or vendor.version,
+                tags=form.tag_list(), **data,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("vendors:detail", pk=vendor.pk)
+    return render(request, "vendors/vendor_form.html", {"form": form, "vendor": vendor})
+
+
+@login_required
+def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk)
+    today = queries.clock.today()
+    certs = [(c, c.state(today, queries.warn_days())) for c in vendor.certificates.all()]
+    ctx: dict[str, Any] = {
+        "vendor": vendor,
+        "contacts": vendor.contacts.all(),
+        "certificates": certs,
+        "documents": vendor.documents.select_related("uploaded_by"),
+        "status_changes": vendor.status_changes.select_related("actor"),
+        "history": audit.events_for(vendor)[:50] if policy.is_buyer(request.user) else [],
+        "status_form": StatusForm(initial={"to": (vendor.allowed_moves() or [""])[0]}),
+        "allowed_moves": [(s, VendorStatus(s).label) for s in vendor.allowed_moves()],
+        "can_edit": policy.can(request.user, "vendors.write"),
+        "can_edit_archive": policy.can(request.user, "vendors.archive.write"),
+        "panels": render_panels("vendor", request, vendor=vendor),
+    }
+    return render(request, "vendors/vendor_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def vendor_status(request: HttpRequest, pk: int) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk, write=True, action="vendors.status")
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_vendor_status(vendor=vendor, actor=request.user, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("状态已变更为“%(s)s”。") % {"s": VendorStatus(form.cleaned_data["to"]).label})
+    else:
+        messages.error(request, _("请选择有效的状态。"))
+    return redirect("vendors:detail", pk=vendor.pk)
+
+
+# --- contacts ------------------------------------------------------------------------------------
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int | None = None) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk)
+    access.require_archive_write(request.user, vendor)
+    contact = access.get_contact(request.user, contact_pk, write=True) if contact_pk else None
+    if contact is not None and contact.vendor_id != vendor.pk:
+        from django.http import Http404
+
+        raise Http404
+    initial = {f: getattr(contact, f) for f in services.CONTACT_FIELDS} if contact else {}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if contact is None:
+                services.add_contact(vendor=vendor, actor=request.user, **form.cleaned_data)
+            else:
+                services.update_contact(contact=contact, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("联系人已保存。"))
+            return redirect("vendors:detail", pk=vendor.pk)
+    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("联系人"), "multipart": False})
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    contact = access.get_contact(request.user, contact_pk, write=True)
+    vendor_pk = contact.vendor_id
+    services.delete_contact(contact=contact, actor=request.user)
+    messages.success(request, _("联系人已删除。"))
+    return redirect("vendors:detail", pk=vendor_pk)
+
+
+# --- certificates --------------------------------------------------------------------------------
+
+@login_required
+def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk)
+    access.require_archive_write(request.user, vendor)
+    cert = access.get_certificate(request.user, cert_pk, write=True) if cert_pk else None
+    if cert is not None and cert.vendor_id != vendor.pk:
+        from django.http import Http404
+
+        raise Http404
+    initial = {f: getattr(cert, f) for f in ["type", "level", "number", "issuer", "scope", "valid_from", "valid_until"]} if cert else {}
+    form = CertificateForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = as_upload(data.pop("file"))
+        try:
+            if cert is None:
+                services.add_certificate(vendor=vendor, actor=request.user, upload=upload, **data)
+            else:
+                services.update_certificate(certificate=cert, actor=request.user, upload=upload, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("证书已保存。"))
+            return redirect("vendors:detail", pk=vendor.pk)
+    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("资质证书"), "multipart": True})
+
+
+@login_required
+@require_POST
+def certificate_delete(request: HttpRequest, cert_pk: int) -> HttpResponse:
+    cert = access.get_certificate(request.user, cert_pk, write=True)
+    vendor_pk = cert.vendor_id
+    services.delete_certificate(certificate=cert, actor=request.user)
+    messages.success(request, _("证书已删除。"))
+    return redirect("vendors:detail", pk=vendor_pk)
+
+
+def _attachment(field: Any, name: str) -> FileResponse:
+    handle = field.open("rb")
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/octet-stream")
+
+
+@login_required
+def certificate_download(request: HttpRequest, cert_pk: int) -> HttpResponse:
+    cert = access.get_certificate(request.user, cert_pk)
+    if not cert.file:
+        from django.http import Http404
+
+        raise Http404
+    return _attachment(cert.file, cert.file_name or "certificate")
+
+
+@login_required
+def expiring(request: HttpRequest) -> HttpResponse:
+    certs = queries.expiring_certificates(request.user)
+    today = queries.clock.today()
+    rows = [(c, c.state(today, queries.warn_days()), (c.valid_until - today).days if c.valid_until else None) for c in certs]
+    if request.GET.get("format") == "xlsx":
+        policy.require(request.user, "export")
+        data = write_xlsx([(
+            _("证书到期"),
+            [str(_("供应商")), str(_("证书")), str(_("编号")), str(_("有效期至")), str(_("状态")), str(_("剩余天数"))],
+            ([c.vendor.code + " " + c.vendor.name, c.get_type_display(), c.number, c.valid_until, str(CertificateState(s).label), d] for c, s, d in rows),
+        )])
+        response = HttpResponse(data, content_type=XLSX_MIME)
+        response["Content-Disposition"] = 'attachment; filename="expiring-certificates.xlsx"'
+        return response
+    return render(request, "vendors/expiring.html", {"rows": rows, "warn_days": queries.warn_days()})
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+@login_required
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    vendor = access.get_vendor(request.user, pk)
+    access.require_archive_write(request.user, vendor)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = as_upload(form.cleaned_data["file"])
+        assert upload is not None
+        try:
+            services.upload_document(vendor=vendor, actor=request.user, upload=upload, type=form.cleaned_data["type"], title=form.cleaned_data["title"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("文档已上传。"))
+            return redirect("vendors:detail", pk=vendor.pk)
+    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("上传文档"), "multipart": True})
+
+
+@login_required
+def document_download(request: HttpRequest, doc_pk: int) -> HttpResponse:
+    doc = access.get_document(request.user, doc_pk)
+    return _attachment(doc.file, doc.file_name)
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, doc_pk: int) -> HttpResponse:
+    doc = access.get_document(request.user, doc_pk, write=True)
+    vendor_pk = doc.vendor_id
+    services.delete_document(document=doc, actor=request.user)
+    messages.success(request, _("文档已删除。"))
+    return redirect("vendors:detail", pk=vendor_pk)
+
+
