@@ -1,0 +1,110 @@
+"""Named personas for every test: a buyer of each role, and users of two vendors who must not see each other."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("WAIBAO_TESTING", "1")
+
+import pytest
+from django.test import Client
+
+from waibao.accounts.models import Role, User
+
+PASSWORD = "Persona-Pass-2026!"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AXES_ENABLED = False
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+
+
+def _user(username: str, role: str, vendor=None) -> User:
+    user = User(username=username, role=role, vendor=vendor, full_name=username.title(), email=f"{username}@example.com")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def vendor_a(db):
+    from waibao.vendors.tests.factories import VendorFactory
+
+    return VendorFactory(name="甲供应商有限公司", status="active")
+
+
+@pytest.fixture
+def vendor_b(db):
+    from waibao.vendors.tests.factories import VendorFactory
+
+    return VendorFactory(name="乙供应商有限公司", status="active")
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("admin1", Role.ADMIN)
+
+
+@pytest.fixture
+def manager(db):
+    return _user("manager1", Role.MANAGER)
+
+
+@pytest.fixture
+def quality_user(db):
+    return _user("quality1", Role.QUALITY)
+
+
+@pytest.fixture
+def finance_user(db):
+    return _user("finance1", Role.FINANCE)
+
+
+@pytest.fixture
+def auditor(db):
+    return _user("auditor1", Role.AUDITOR)
+
+
+@pytest.fixture
+def vendor_user_a(vendor_a):
+    return _user("vendor_a1", Role.VENDOR, vendor_a)
+
+
+@pytest.fixture
+def vendor_user_b(vendor_b):
+    return _user("vendor_b1", Role.VENDOR, vendor_b)
+
+
+@pytest.fixture
+def personas(admin_user, manager, quality_user, finance_user, auditor, vendor_user_a, vendor_user_b):
+    return {
+        "admin": admin_user, "manager": manager, "quality": quality_user, "finance": finance_user,
+        "auditor": auditor, "vendor_a": vendor_user_a, "vendor_b": vendor_user_b,
+    }
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    """as_user(user) -> a logged-in test client (session auth)."""
+    return client_for
+
+
+@pytest.fixture
+def api_client():
+    """api_client(user) -> a client that sends `Authorization: Bearer <token>` for that user."""
+    from waibao.accounts import services
+
+    def make(user):
+        _token, raw = services.create_api_token(user=user, actor=user, name="test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
