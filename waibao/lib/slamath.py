@@ -481,7 +481,9 @@ def _filter_entries(raw: object) -> list[tuple[str, object, object, object]] | N
         return []
     if isinstance(raw, Mapping):
         return [
-            (f"filter.{name}", name, "in" if isinstance(value, list | tuple) else "eq", value)
+            (f"filter.{name}", name, "in", tuple(value))
+            if isinstance(value, list | tuple)
+            else (f"filter.{name}", name, "eq", value)
             for name, value in raw.items()
         ]
     if isinstance(raw, list | tuple):
@@ -890,7 +892,7 @@ class Aggregate:
             )
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             raise ValueError(f"not a serialised aggregate: {exc}") from exc
-        if min(agg.count, agg.hits, agg.missing, *agg.hist.values(), 0) < 0 or agg.hits > agg.count:
+        if min(agg.hits, agg.missing, *agg.hist.values(), 0) < 0 or max(agg.hits, agg.missing) > agg.count:
             raise ValueError("not a serialised aggregate: inconsistent counts")
         return agg
 
@@ -1150,10 +1152,11 @@ def apply_cap(
     credits = [c.credit for c in consequences]
     bonuses = [c.bonus for c in consequences]
     basis = monthly_fee * months
-    if credit_cap_percent is not None:
-        credits = _scale_to_cap(credits, _money(basis * Decimal(credit_cap_percent) / _HUNDRED))
-    if bonus_cap_percent is not None:
-        bonuses = _scale_to_cap(bonuses, _money(basis * Decimal(bonus_cap_percent) / _HUNDRED))
+    credit_cap, bonus_cap = _to_decimal(credit_cap_percent), _to_decimal(bonus_cap_percent)
+    if credit_cap is not None:
+        credits = _scale_to_cap(credits, _money(basis * credit_cap / _HUNDRED))
+    if bonus_cap is not None:
+        bonuses = _scale_to_cap(bonuses, _money(basis * bonus_cap / _HUNDRED))
     return [
         replace(c, credit=cr, bonus=bo, capped=c.capped or cr != c.credit or bo != c.bonus)
         for c, cr, bo in zip(consequences, credits, bonuses, strict=True)

@@ -167,6 +167,17 @@ def test_from_dict_full_round_trip_with_tiers_and_filters() -> None:
     assert MetricDef.from_dict(json.loads(json.dumps(out))) == m
 
 
+def test_dict_filter_with_a_list_means_in_and_round_trips() -> None:
+    m = metric("count", filter={"priority": ["P1", "P2"], "category": "network"})
+    assert m.filter == (
+        sm.Condition("priority", "in", ("P1", "P2")),
+        sm.Condition("category", "eq", "network"),
+    )
+    assert MetricDef.from_dict(json.loads(json.dumps(m.to_dict()))) == m
+    assert hash(m) == hash(MetricDef.from_dict(m.to_dict()))  # frozen and hashable
+    assert matches(m, {"priority": "P2", "category": "network"})
+
+
 def test_from_dict_raises_with_field_errors() -> None:
     with pytest.raises(InvalidMetric) as info:
         MetricDef.from_dict(mdict("share_within", target="150", threshold_minutes=None))
@@ -938,6 +949,13 @@ def test_cap_zero_and_quarter_months_and_bonus() -> None:
     assert out[0].credit == D("900.00")
     assert apply_cap(cs, FEE, D(15)) == cs
     assert sm.total_consequences(out) == (D("900.00"), D("500.00"))
+
+
+def test_cap_accepts_float_and_string_percents_exactly() -> None:
+    cs = _credits("1000.00", "1000.00")
+    # 0.1 as a float must mean 0.1 %, not 0.1000000000000000055...: cap = 10.00
+    assert [c.credit for c in apply_cap(cs, FEE, 0.1)] == [D("5.00"), D("5.00")]  # type: ignore[arg-type]
+    assert [c.credit for c in apply_cap(cs, FEE, "1.5")] == [D("75.00"), D("75.00")]  # type: ignore[arg-type]
 
 
 def test_cap_rejects_bad_percent() -> None:
