@@ -6,6 +6,7 @@ Nothing here branches on "production": the same file runs everywhere, and the en
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("WAIBAO_DEBUG")
-TESTING = env_bool("WAIBAO_TESTING")
+# Under pytest the suite sets its own safe values (no SECRET_KEY needed, no HTTPS redirects).
+TESTING = env_bool("WAIBAO_TESTING", "pytest" in sys.modules)
 
 
 def _secret_key() -> str:
