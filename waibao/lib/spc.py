@@ -40,6 +40,7 @@ Conventions (the tests pin each of them):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def individuals_limits(values: Sequence[float]) -> tuple[float, float]:
     if len(xs) < 2:
         raise ValueError("an individuals chart needs at least 2 values (one moving range)")
     centre = math.fsum(xs) / len(xs)
-    moving_ranges = [abs(b - a) for a, b in zip(xs, xs[1:], strict=False)]
+    moving_ranges = [abs(b - a) for a, b in itertools.pairwise(xs)]
     return centre, math.fsum(moving_ranges) / len(moving_ranges) / D2_SPAN_2
 
 
@@ -105,9 +106,9 @@ def p_chart_limits(counts: Sequence[int], sizes: Sequence[int]) -> list[PChartPo
     points: list[PChartPoint] = []
     for c, n in zip(counts, sizes, strict=True):
         half_width = 3.0 * math.sqrt(p_bar * (1.0 - p_bar) / n)
-        points.append(
-            PChartPoint(rate=c / n, center=p_bar, ucl=min(1.0, p_bar + half_width), lcl=max(0.0, p_bar - half_width))
-        )
+        ucl = min(1.0, p_bar + half_width)
+        lcl = max(0.0, p_bar - half_width)
+        points.append(PChartPoint(rate=c / n, center=p_bar, ucl=ucl, lcl=lcl))
     return points
 
 
