@@ -71,6 +71,13 @@ def _mount() -> None:
     api.add_router("/accounts/", accounts_router)
     api.add_router("/audit/", core_router)
     api.add_router("/vendors/", vendors_router)
+    from waibao.calendars.api import router as calendars_router
+    from waibao.contracts.api import router as contracts_router
+    from waibao.notifications.api import router as notifications_router
+
+    api.add_router("/calendars/", calendars_router)
+    api.add_router("/notifications/", notifications_router)
+    api.add_router("/contracts/", contracts_router)
 
 
 _mount()

@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "waibao.core",
     "waibao.accounts",
     "waibao.vendors",
+    "waibao.notifications",
+    "waibao.calendars",
+    "waibao.contracts",
     "waibao.portal",
 ]
 

@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("waibao.accounts.urls")),
     path("vendors/", include("waibao.vendors.urls")),
+    path("calendars/", include("waibao.calendars.urls")),
+    path("notifications/", include("waibao.notifications.urls")),
+    path("contracts/", include("waibao.contracts.urls")),
     path("portal/", include("waibao.portal.urls")),
     path("", include("waibao.core.urls")),
 ]

@@ -1,0 +1,98 @@
+"""Reads other apps build on: the SLA terms in force on a date.
+
+Delivery computes every SLA result through :func:`sla_terms`, so a period is always measured against the
+contract version that was in force then, not against today's terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from waibao.calendars.models import Calendar
+from waibao.contracts.models import Contract, ContractVersion
+from waibao.lib import businesstime, slamath
+
+
+@dataclass(frozen=True)
+class MetricTerms:
+    metric_id: int
+    name: str
+    definition: slamath.MetricDef
+    calendar: businesstime.BusinessCalendar
+
+
+@dataclass(frozen=True)
+class SlaTerms:
+    version: int
+    monthly_fee: Decimal
+    currency: str
+    credit_cap_percent: Decimal
+    bonus_cap_percent: Decimal | None
+    metrics: list[MetricTerms]
+
+
+def version_in_force(contract: Contract, on: date) -> ContractVersion | None:
+    """The version with the latest ``effective_from`` on or before ``on`` (highest number on ties).
+
+    Before the first version's date, the first version applies (a period that starts before the contract
+    is still measured against its original terms).
+    """
+    versions = list(ContractVersion.objects.filter(contract=contract).order_by("effective_from", "number"))
+    if not versions:
+        return None
+    chosen = versions[0]
+    for v in versions:
+        if v.effective_from <= on:
+            chosen = v
+    return chosen
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _calendars(ids: set[int]) -> dict[int, Calendar]:
+    return {c.pk: c for c in Calendar.objects.filter(pk__in=ids)}
+
+
+def terms_from_snapshot(snapshot: dict[str, Any], version: int) -> SlaTerms:
+    metrics_raw = snapshot.get("sla_metrics") or []
+    cals = _calendars({int(m["calendar_id"]) for m in metrics_raw if m.get("calendar_id")})
+    metrics = []
+    for m in metrics_raw:
+        cal = cals.get(int(m["calendar_id"])) if m.get("calendar_id") else None
+        metrics.append(
+            MetricTerms(
+                metric_id=int(m["id"]),
+                name=str(m["name"]),
+                definition=slamath.MetricDef.from_dict(
+                    m["definition"], snapshot.get("custom_fields") or None
+                ),
+                calendar=cal.business_calendar() if cal else businesstime.china_mainland(),
+            )
+        )
+    return SlaTerms(
+        version=version,
+        monthly_fee=Decimal(str(snapshot.get("monthly_fee") or "0")),
+        currency=str(snapshot.get("currency") or "CNY"),
+        credit_cap_percent=_dec(snapshot.get("credit_cap_percent")) or Decimal(0),
+        bonus_cap_percent=_dec(snapshot.get("bonus_cap_percent")),
+        metrics=metrics,
+    )
+
+
+def sla_terms(contract: Contract, on: date) -> SlaTerms:
+    """The SLA terms of the contract version in force on ``on``.
+
+    A contract without any version yet (a draft) answers with its live terms as version
+    ``contract.current_version``.
+    """
+    from waibao.contracts.snapshots import contract_snapshot
+
+    v = version_in_force(contract, on)
+    if v is None:
+        return terms_from_snapshot(contract_snapshot(contract), contract.current_version)
+    return terms_from_snapshot(v.snapshot, v.number)

@@ -1,0 +1,47 @@
+"""Notifications 通知: one row per user and message, shown in the notification centre and e-mailed once.
+
+A notification with a ``key`` is unique per (user, key): reminder jobs can run every hour and each person
+still hears about "contract CT-2026-0001 renewal decision due" exactly once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类型"), max_length=60, db_index=True)
+    title = models.CharField(_("标题"), max_length=300)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=500, blank=True)
+    key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=Q(key__isnull=False), name="notification_user_key_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
