@@ -7,29 +7,30 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from waibao.accounts.models import Role, User
+from waibao.core.forms import BootstrapMixin
 
 
-class LoginForm(forms.Form):
+class LoginForm(BootstrapMixin, forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
 
 
-class OtpForm(forms.Form):
+class OtpForm(BootstrapMixin, forms.Form):
     code = forms.CharField(
         label=_("验证码"), max_length=8, widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("令牌名称"), max_length=100, initial="API")
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(BootstrapMixin, forms.Form):
     language = forms.ChoiceField(label=_("界面语言"), choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
 
 
-class UserForm(forms.Form):
+class UserForm(BootstrapMixin, forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     full_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
     email = forms.EmailField(label=_("邮箱"), required=False)

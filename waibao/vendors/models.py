@@ -109,7 +109,8 @@ class Vendor(TimeStampedModel):
         return self.country == "CN"
 
     def allowed_moves(self) -> list[str]:
-        return sorted(TRANSITIONS[self.status])
+        # In lifecycle order, so the usual next step comes first and "blacklisted" last.
+        return [s for s in VendorStatus.values if s in TRANSITIONS[self.status]]
 
 
 class VendorContact(TimeStampedModel):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 from django.http import QueryDict
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -46,3 +48,43 @@ def can(user: Any, action: str) -> bool:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key) if mapping else None
+
+
+ACTION_LABELS = {
+    "created": _("创建"), "updated": _("修改"), "deleted": _("删除"), "status_changed": _("状态变更"),
+    "uploaded": _("上传"), "revoked": _("吊销"), "password_set": _("重设密码"), "approved": _("批准"),
+    "returned": _("退回"), "submitted": _("提交"), "closed": _("关闭"), "reopened": _("重新打开"),
+}
+
+
+def _model_for(object_type: str) -> Any:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+@register.filter
+def audit_verb(event: Any) -> str:
+    """"供应商 · 状态变更" for "vendors.vendor.status_changed"."""
+    model = _model_for(event.object_type)
+    action = event.verb.rsplit(".", 1)[-1]
+    label = ACTION_LABELS.get(action, action.replace("_", " "))
+    return f"{model._meta.verbose_name if model else event.object_type} · {label}"
+
+
+@register.filter
+def audit_changes(event: Any) -> list[tuple[str, Any, Any]]:
+    """[(field label, old, new)] using the model's verbose names."""
+    model = _model_for(event.object_type)
+    out = []
+    for name, pair in (event.changes or {}).items():
+        label = name
+        if model is not None:
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except Exception:  # a computed or removed field keeps its raw name
+                label = name
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        out.append((label, old, new))
+    return out

@@ -1,0 +1,58 @@
+"""Take screenshots of the main pages for the README: `make screenshots` (needs `make run` data).
+
+Usage: python docs/make_screenshots.py [BASE_URL]   (default http://127.0.0.1:8000)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+OUT = Path(__file__).parent / "screenshots"
+PASSWORD = "Waibao-Demo-2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+
+# (file name, user, path, language)
+PAGES = [
+    ("login", None, "/accounts/login/", "zh-hans"),
+    ("home", "manager", "/", "zh-hans"),
+    ("vendor-list", "manager", "/vendors/", "zh-hans"),
+    ("vendor-detail", "manager", "/vendors/1/", "zh-hans"),
+    ("vendor-form", "manager", "/vendors/new/", "zh-hans"),
+    ("certificates-expiring", "manager", "/vendors/certificates/expiring/", "zh-hans"),
+    ("vendor-list-en", "manager", "/vendors/", "en"),
+    ("portal-home", "vendor_a", "/", "zh-hans"),
+    ("audit-log", "auditor", "/audit/", "zh-hans"),
+]
+PAGES += [tuple(line.split()) for line in (OUT / "extra-pages.txt").read_text().splitlines() if line.strip()] if (OUT / "extra-pages.txt").exists() else []  # type: ignore[misc]
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for name, user, path, lang in PAGES:
+            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+            page = context.new_page()
+            page.goto(BASE + "/accounts/login/")
+            if lang != "zh-hans":
+                page.click("#language-switch button")
+            if user and user != "None":
+                page.fill("input[name=username]", user)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("#main form button[type=submit]")
+                page.wait_for_load_state("networkidle")
+            page.goto(BASE + path)
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            print("saved", name)
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
