@@ -1040,6 +1040,7 @@ def _apply_amendment(amendment: Amendment, actor: Any) -> None:
         contract.clauses.all().delete()
         for pos, c in enumerate(changes["clauses"], start=1):
             Clause.objects.create(contract=contract, position=pos, **c)
+    contract.refresh_from_db()  # the snapshot must hold stored values (Decimals quantized by the DB)
     version = _freeze_version(contract, actor, amendment.effective_from, amendment)
     amendment.status = AmendmentStatus.APPROVED
     amendment.resulting_version = version.number
