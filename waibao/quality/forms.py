@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from waibao.core.forms import BootstrapMixin
+from waibao.lib.sampling import AQLS, CODE_LETTERS, LEVELS
+from waibao.quality.models import Channel, ComplaintCategory, LotKind, NcrSource, Severity, Stage
+
+AQL_OPTIONAL = [("", "—"), *[(a, a) for a in AQLS]]
+LEVEL_CHOICES = [(v, v) for v in LEVELS]
+STAGE_CHOICES = Stage.choices
+
+
+class SamplingToolForm(BootstrapMixin, forms.Form):
+    lot_size = forms.IntegerField(label=_("批量 N"), min_value=2, initial=1000)
+    level = forms.ChoiceField(label=_("检验水平"), choices=LEVEL_CHOICES, initial="II")
+    aql = forms.ChoiceField(label=_("AQL"), choices=[(a, a) for a in AQLS], initial="1.5")
+
+
+class SimulateForm(BootstrapMixin, forms.Form):
+    start_stage = forms.ChoiceField(label=_("起始严格度"), choices=STAGE_CHOICES, initial="normal")
+    code_letter = forms.ChoiceField(
+        label=_("样本量字码"), choices=[(c, c) for c in CODE_LETTERS], initial="J"
+    )
+    aql = forms.ChoiceField(label=_("AQL"), choices=[(a, a) for a in AQLS], initial="1.5")
+    steady_production = forms.BooleanField(label=_("生产稳定"), required=False, initial=True)
+    reduced_approved = forms.BooleanField(label=_("负责部门批准放宽"), required=False)
+    lots = forms.CharField(
+        label=_("各批不合格品数"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="0 1 4 5 0 0 0 0 0",
+        help_text=_("用空格或逗号分隔的整数，按批次顺序；也可写 A（接收）或 R（不接收）。"),
+    )
+
+    def lot_list(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for i, token in enumerate(self.cleaned_data["lots"].replace(",", " ").replace("，", " ").split()):
+            t = token.strip().upper()
+            if t in ("A", "R"):
+                out.append({"accepted": t == "A"})
+            elif t.isdigit():
+                out.append({"nonconforming": int(t)})
+            else:
+                raise forms.ValidationError(
+                    _("第 %(n)s 项“%(t)s”不是整数或 A/R。") % {"n": i + 1, "t": token}
+                )
+        return out
+
+
+class SpcForm(BootstrapMixin, forms.Form):
+    values = forms.CharField(
+        label=_("数据序列"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="10 11 9 10 12 10 9 11 10 10 11 12 13 14 15 16 17 10 9 25",
+        help_text=_("用空格或逗号分隔的数值。"),
+    )
+    center = forms.FloatField(label=_("中心线（留空则估计）"), required=False)
+    sigma = forms.FloatField(label=_("标准差（留空则用平均移动极差/1.128）"), required=False)
+    ruleset = forms.ChoiceField(
+        label=_("判异规则"), choices=[("nelson", _("Nelson 八条")), ("western_electric", _("西电四条"))]
+    )
+
+    def value_list(self) -> list[float]:
+        out = []
+        for i, token in enumerate(self.cleaned_data["values"].replace(",", " ").replace("，", " ").split()):
+            try:
+                out.append(float(token))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("第 %(n)s 项“%(t)s”不是数字。") % {"n": i + 1, "t": token}
+                ) from None
+        return out
+
+
+class PlanForm(BootstrapMixin, forms.Form):
+    contract = forms.ChoiceField(label=_("合同"))
+    name = forms.CharField(label=_("名称"), max_length=200)
+    lot_kind = forms.ChoiceField(label=_("批的组成方式"), choices=LotKind.choices)
+    lot_description = forms.CharField(label=_("批的说明"), max_length=200, required=False)
+    level = forms.ChoiceField(label=_("检验水平"), choices=LEVEL_CHOICES, initial="II")
+    aql_critical = forms.ChoiceField(
+        label=_("致命缺陷 AQL"), choices=AQL_OPTIONAL, required=False, initial="0.065"
+    )
+    aql_major = forms.ChoiceField(
+        label=_("严重缺陷 AQL"), choices=AQL_OPTIONAL, required=False, initial="1.0"
+    )
+    aql_minor = forms.ChoiceField(
+        label=_("轻微缺陷 AQL"), choices=AQL_OPTIONAL, required=False, initial="4.0"
+    )
+    characteristics = forms.CharField(
+        label=_("检验特性"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("每行一项：名称；计量特性写“名称|下限|上限|单位”。"),
+    )
+    review_levels = forms.CharField(
+        label=_("审核链"), initial="初审, 二审, 终审", required=False, help_text=_("逗号分隔，依次审核。")
+    )
+    steady_production = forms.BooleanField(label=_("生产稳定"), required=False, initial=True)
+    reduced_approved = forms.BooleanField(label=_("负责部门批准放宽检验"), required=False)
+    verify_after_days = forms.IntegerField(label=_("纠正措施效果验证等待天数"), min_value=0, initial=30)
+    capa_step_days = forms.IntegerField(label=_("8D 每步期限（天）"), min_value=1, initial=7)
+
+    def __init__(self, *args: Any, contracts: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = [(c.code, str(c)) for c in contracts]  # type: ignore[attr-defined]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        chars = []
+        for line in (d.get("characteristics") or "").splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if not parts[0]:
+                continue
+            if len(parts) >= 3:
+                chars.append(
+                    {
+                        "name": parts[0],
+                        "kind": "variable",
+                        "lsl": parts[1] or None,
+                        "usl": parts[2] or None,
+                        "unit": parts[3] if len(parts) > 3 else "",
+                    }
+                )
+            else:
+                chars.append({"name": parts[0], "kind": "attribute"})
+        return {
+            "name": d["name"],
+            "lot_kind": d["lot_kind"],
+            "lot_description": d["lot_description"],
+            "level": d["level"],
+            "classes": {"critical": d["aql_critical"], "major": d["aql_major"], "minor": d["aql_minor"]},
+            "characteristics": chars,
+            "review_levels": [
+                x for x in (d.get("review_levels") or "").replace("，", ",").split(",") if x.strip()
+            ],
+            "steady_production": d["steady_production"],
+            "reduced_approved": d["reduced_approved"],
+            "verify_after_days": d["verify_after_days"],
+            "capa_step_days": d["capa_step_days"],
+        }
+
+
+class InspectionForm(BootstrapMixin, forms.Form):
+    plan = forms.ChoiceField(label=_("质量计划"))
+    lot_ref = forms.CharField(label=_("批号"), max_length=100)
+    period_start = forms.DateField(
+        label=_("周期开始"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("周期结束"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    lot_size = forms.IntegerField(
+        label=_("批量"), min_value=2, required=False, help_text=_("不提供条目清单时，样本按 1..N 编号。")
+    )
+    items = forms.CharField(
+        label=_("批中条目（每行一个）"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("如文档编号、运单号；服务记录批按周期自动取该合同的记录。"),
+    )
+    original = forms.BooleanField(label=_("初次提交的批"), required=False, initial=True)
+    seed = forms.IntegerField(label=_("随机种子（留空自动生成）"), required=False, min_value=0)
+
+    def __init__(self, *args: Any, plans: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(p.pk, f"{p.contract.code} · {p.name}") for p in plans]  # type: ignore[attr-defined]
+
+
+class NcrForm(BootstrapMixin, forms.Form):
+    contract = forms.ChoiceField(label=_("合同"))
+    source = forms.ChoiceField(label=_("来源"), choices=NcrSource.choices)
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.MAJOR)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    containment = forms.CharField(
+        label=_("围堵措施"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    source_ref = forms.CharField(label=_("来源单据"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, contracts: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = [(c.code, str(c)) for c in contracts]  # type: ignore[attr-defined]
+
+
+class DeliverableForm(BootstrapMixin, forms.Form):
+    contract = forms.ChoiceField(label=_("合同"))
+    milestone = forms.ChoiceField(label=_("付款里程碑"), required=False)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    description = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    file = forms.FileField(label=_("文件"))
+    note = forms.CharField(label=_("版本说明"), required=False)
+    accept_milestone = forms.BooleanField(label=_("终审通过时验收该里程碑"), required=False)
+
+    def __init__(self, *args: Any, contracts: Any = (), milestones: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = [(c.code, str(c)) for c in contracts]  # type: ignore[attr-defined]
+        self.fields["milestone"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *[(m.pk, f"{m.contract.code} · {m.name}") for m in milestones],
+        ]
+
+
+class VersionForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("新版本文件"))
+    note = forms.CharField(label=_("修改说明"), required=False)
+
+
+class EvidenceForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("证据文件"))
+
+
+class ComplaintForm(BootstrapMixin, forms.Form):
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
+    category = forms.ChoiceField(label=_("类别"), choices=ComplaintCategory.choices)
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.MINOR)
+    customer = forms.CharField(label=_("客户"), max_length=100, required=False)
+    description = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 3}))
+    contract = forms.ChoiceField(label=_("相关合同"), required=False)
+    record_ref = forms.CharField(label=_("相关记录号"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, contracts: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = [("", "—"), *[(c.code, str(c)) for c in contracts]]  # type: ignore[attr-defined]
+
+
+class ImportForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("文件（CSV 或 Excel）"))

@@ -1,0 +1,420 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+
+class SamplingPlanOut(Schema):
+    code_letter: str
+    plan_code_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    inspect_all: bool
+
+
+class SimulateIn(Schema):
+    start_stage: str = "normal"
+    code_letter: str
+    aql: str | float
+    steady_production: bool = True
+    reduced_approved: bool = False
+    lots: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+
+
+class SimulateLotOut(Schema):
+    accepted: bool
+    stage_after: str
+    switching_score: int
+    reason: str | None = None
+
+
+class SpcIn(Schema):
+    values: list[float] = Field(max_length=10000)
+    center: float | None = None
+    sigma: float | None = None
+    ruleset: str = "nelson"
+
+
+class SpcOut(Schema):
+    center: float
+    sigma: float
+    signals: dict[str, list[int]]
+
+
+class DefectClassOut(Schema):
+    severity: str
+    aql: str
+
+
+class StreamOut(Schema):
+    id: int
+    plan_id: int
+    severity: str
+    aql: str
+    stage: str
+    switching_score: int
+    discontinued: bool
+
+    @staticmethod
+    def resolve_severity(obj: Any) -> str:
+        return str(obj.defect_class.severity)
+
+    @staticmethod
+    def resolve_aql(obj: Any) -> str:
+        return str(obj.defect_class.aql)
+
+
+class SwitchOut(Schema):
+    at: datetime
+    from_stage: str
+    to_stage: str
+    discontinued: bool
+    reason_code: str
+    reason: str
+    inspection_id: int | None
+
+
+class PlanOut(Schema):
+    id: int
+    contract: str
+    name: str
+    lot_kind: str
+    lot_description: str
+    level: str
+    characteristics: list[dict[str, Any]]
+    review_levels: list[str]
+    steady_production: bool
+    reduced_approved: bool
+    verify_after_days: int
+    capa_step_days: int
+    active: bool
+    defect_classes: list[DefectClassOut]
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_defect_classes(obj: Any) -> list[Any]:
+        return list(obj.defect_classes.all())
+
+
+class PlanIn(Schema):
+    contract: str
+    name: str
+    level: str = "II"
+    lot_kind: str = "service_records"
+    lot_description: str = ""
+    classes: dict[str, str]
+    characteristics: list[dict[str, Any]] = []
+    review_levels: list[str] = []
+    steady_production: bool = True
+    reduced_approved: bool = False
+    verify_after_days: int = 30
+    capa_step_days: int = 7
+
+
+class ClassResultOut(Schema):
+    severity: str
+    aql: str
+    stage: str
+    code_letter: str
+    plan_code_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    inspect_all: bool
+    nonconforming: int | None
+    accepted: bool | None
+
+
+class ItemOut(Schema):
+    position: int
+    lot_index: int
+    ref: str
+
+
+class InspectionOut(Schema):
+    id: int
+    code: str
+    contract: str
+    plan_id: int
+    lot_ref: str
+    lot_kind: str
+    period_start: date | None
+    period_end: date | None
+    lot_size: int
+    seed: int
+    original: bool
+    status: str
+    accepted: bool | None
+    completed_at: datetime | None
+    class_results: list[ClassResultOut]
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_class_results(obj: Any) -> list[Any]:
+        return list(obj.class_results.all())
+
+
+class InspectionDetailOut(InspectionOut):
+    items: list[ItemOut]
+    findings: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_items(obj: Any) -> list[Any]:
+        return list(obj.items.all())
+
+    @staticmethod
+    def resolve_findings(obj: Any) -> list[dict[str, Any]]:
+        from waibao.quality.models import Finding
+
+        return [
+            {"position": f.item.position, "severity": f.severity, "note": f.note}
+            for f in Finding.objects.filter(item__inspection=obj)
+            .select_related("item")
+            .order_by("item__position")
+        ]
+
+
+class InspectionIn(Schema):
+    plan_id: int
+    lot_ref: str
+    lot_size: int | None = None
+    items: list[str] | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    seed: int | None = None
+    original: bool = True
+
+
+class FindingIn(Schema):
+    position: int
+    severity: str
+    note: str = ""
+
+
+class FindingsIn(Schema):
+    findings: list[FindingIn]
+
+
+class NcrOut(Schema):
+    id: int
+    code: str
+    contract: str
+    vendor_id: int
+    source: str
+    severity: str
+    title: str
+    description: str
+    containment: str
+    status: str
+    source_ref: str
+    raised_at: datetime
+    vendor_notified_at: datetime | None
+    closed_at: datetime | None
+    capa: str | None
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_capa(obj: Any) -> str | None:
+        capa = getattr(obj, "capa", None)
+        return capa.code if capa else None
+
+
+class NcrIn(Schema):
+    contract: str
+    source: str
+    severity: str
+    title: str
+    description: str = ""
+    containment: str = ""
+    source_ref: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ContainmentIn(Schema):
+    containment: str
+
+
+class StepOut(Schema):
+    step: str
+    due_date: date
+    content: str
+    data: dict[str, Any]
+    done_at: datetime | None
+    escalated_at: datetime | None
+
+
+class CapaOut(Schema):
+    id: int
+    code: str
+    ncr: str
+    status: str
+    verify_after: date | None
+    verification_note: str
+    reopen_count: int
+    steps: list[StepOut]
+
+    @staticmethod
+    def resolve_ncr(obj: Any) -> str:
+        return str(obj.ncr.code)
+
+    @staticmethod
+    def resolve_steps(obj: Any) -> list[Any]:
+        return list(obj.steps.all())
+
+
+class StepIn(Schema):
+    content: str
+    whys: list[str] = []
+    categories: list[str] = []
+
+
+class VerifyIn(Schema):
+    effective: bool
+    note: str
+
+
+class AcceptPlanIn(Schema):
+    verify_after: date | None = None
+
+
+class VersionOut(Schema):
+    id: int
+    number: int
+    file_name: str
+    file_type: str
+    size: int
+    note: str
+    at: datetime
+
+
+class DecisionOut(Schema):
+    level: int
+    level_name: str
+    decision: str
+    comment: str
+    at: datetime
+    version: int
+
+    @staticmethod
+    def resolve_version(obj: Any) -> int:
+        return int(obj.version.number)
+
+
+class DeliverableOut(Schema):
+    id: int
+    code: str
+    contract: str
+    milestone_id: int | None
+    title: str
+    description: str
+    review_levels: list[str]
+    level: int
+    level_name: str
+    status: str
+    approved_at: datetime | None
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+
+class DeliverableDetailOut(DeliverableOut):
+    versions: list[VersionOut]
+    decisions: list[DecisionOut]
+
+    @staticmethod
+    def resolve_versions(obj: Any) -> list[Any]:
+        return list(obj.versions.all())
+
+    @staticmethod
+    def resolve_decisions(obj: Any) -> list[Any]:
+        return list(obj.decisions.select_related("version"))
+
+
+class ReviewIn(Schema):
+    decision: str
+    comment: str = ""
+    open_ncr: bool = False
+
+
+class ComplaintOut(Schema):
+    id: int
+    code: str
+    received_at: datetime
+    channel: str
+    category: str
+    severity: str
+    customer: str
+    description: str
+    contract: str | None
+    record_ref: str
+    vendor_id: int | None
+    status: str
+    vendor_caused: bool | None
+    ncr: str | None
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str | None:
+        return obj.contract.code if obj.contract else None
+
+    @staticmethod
+    def resolve_ncr(obj: Any) -> str | None:
+        return obj.ncr.code if obj.ncr else None
+
+
+class ComplaintIn(Schema):
+    channel: str
+    category: str
+    severity: str
+    description: str
+    customer: str = ""
+    contract: str | None = None
+    record_ref: str = ""
+    received_at: datetime | None = None
+
+
+class TriageIn(Schema):
+    contract: str
+    vendor_caused: bool
+    note: str = ""
+
+
+class ConvertIn(Schema):
+    severity: str | None = None
+
+
+class SatisfactionOut(Schema):
+    contract: str
+    period: str
+    csat: float | None
+    nps: float | None
+    responses: int
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+
+class SatisfactionIn(Schema):
+    contract: str
+    period: str
+    csat: float | None = None
+    nps: float | None = None
+    responses: int = 0
+    source: str = ""

@@ -1,0 +1,877 @@
+"""Quality pages. Each view parses input, calls a service, and renders; rules live in services.
+
+Vendor users reach the same pages (NCRs, 8D, deliverables, complaints triaged to them); access.py scopes
+every lookup, so another vendor's record is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from waibao.accounts import policy
+from waibao.contracts import access as contract_access
+from waibao.core import audit
+from waibao.core.errors import DomainError
+from waibao.core.forms import apply_domain_error
+from waibao.lib.spreadsheets import SpreadsheetError, read_table
+from waibao.quality import access, charts, queries, services, whatif
+from waibao.quality.forms import (
+    ComplaintForm,
+    DeliverableForm,
+    EvidenceForm,
+    ImportForm,
+    InspectionForm,
+    NcrForm,
+    PlanForm,
+    SamplingToolForm,
+    SimulateForm,
+    SpcForm,
+    VersionForm,
+)
+from waibao.quality.models import (
+    VENDOR_STEPS,
+    CapaStatus,
+    CauseCategory,
+    ComplaintStatus,
+    DeliverableStatus,
+    Finding,
+    InspectionStatus,
+    NcrStatus,
+    Severity,
+    Step,
+)
+
+
+def _upload(f: Any) -> Any:
+    if f is None:
+        return None
+    from waibao.vendors.services import Upload
+
+    return Upload(name=f.name or "file", stream=f.file, size=f.size or 0)
+
+
+def _act(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
+    """Run a service for a POST button; show its DomainError as a message instead of a half-done page."""
+    try:
+        result = fn()
+    except DomainError as exc:
+        messages.error(
+            request,
+            exc.message
+            + (
+                " " + "；".join(exc.fields.values())
+                if exc.fields and exc.message not in exc.fields.values()
+                else ""
+            ),
+        )
+        return None
+    messages.success(request, ok)
+    return result
+
+
+def _page(request: HttpRequest, qs: Any, size: int = 25) -> Any:
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _writable_contracts(user: Any) -> Any:
+    return contract_access.visible_contracts(user).select_related("vendor").order_by("code")
+
+
+# --- dashboard and tools ----------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not policy.is_buyer(request.user):
+        return redirect("quality:ncr-list")
+    data = queries.dashboard(request.user)
+    trend = {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 40, "right": 10, "top": 20, "bottom": 30},
+        "xAxis": {"type": "category", "data": data["complaint_months"]},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": _("投诉数"),
+                "type": "bar",
+                "data": data["complaint_counts"],
+                "itemStyle": {"color": "#0d6efd"},
+            }
+        ],
+    }
+    return render(request, "quality/dashboard.html", {**data, "trend": trend})
+
+
+@login_required
+def sampling_tool(request: HttpRequest) -> HttpResponse:
+    form = SamplingToolForm(request.GET or None)
+    sim = SimulateForm(request.GET if "lots" in request.GET else None, prefix="sim")
+    rows, sim_rows, error = [], None, ""
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        try:
+            for stage, label in (
+                ("normal", _("正常检验")),
+                ("tightened", _("加严检验")),
+                ("reduced", _("放宽检验")),
+            ):
+                rows.append(
+                    (label, whatif.plan_dict(whatif.plan(d["lot_size"], d["level"], d["aql"], stage)))
+                )
+        except DomainError as exc:
+            error = exc.message
+    if sim.is_bound and sim.is_valid():
+        try:
+            lots = sim.lot_list()
+            d = sim.cleaned_data
+            sim_rows = list(
+                zip(
+                    lots,
+                    whatif.simulate(
+                        start_stage=d["start_stage"],
+                        code_letter=d["code_letter"],
+                        aql=d["aql"],
+                        steady_production=d["steady_production"],
+                        reduced_approved=d["reduced_approved"],
+                        lots=lots,
+                    ),
+                    strict=True,
+                )
+            )
+        except (DomainError, Exception) as exc:
+            sim.add_error(
+                "lots", getattr(exc, "message", None) or "；".join(getattr(exc, "messages", [str(exc)]))
+            )
+    return render(
+        request,
+        "quality/sampling_tool.html",
+        {"form": form, "sim": sim, "rows": rows, "sim_rows": sim_rows, "error": error},
+    )
+
+
+@login_required
+def spc_tool(request: HttpRequest) -> HttpResponse:
+    form = SpcForm(request.GET or None)
+    ctx: dict[str, Any] = {"form": form}
+    if form.is_bound and form.is_valid():
+        try:
+            values = form.value_list()
+            d = form.cleaned_data
+            result = whatif.spc_signals(values, center=d["center"], sigma=d["sigma"], ruleset=d["ruleset"])
+        except DomainError as exc:
+            form.add_error("values", exc.message)
+        except Exception as exc:
+            form.add_error("values", "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            labels = [str(i) for i in range(len(values))]
+            ctx.update(
+                result=result,
+                option=charts.chart_option(labels, values, result, ruleset=d["ruleset"]),
+                signal_rows=charts.signal_rows(result, labels, d["ruleset"]),
+            )
+    return render(request, "quality/spc_tool.html", ctx)
+
+
+@login_required
+def contract_spc(request: HttpRequest, code: str) -> HttpResponse:
+    contract = contract_access.get_contract(request.user, code)
+    charts_ctx = []
+    for i, series in enumerate(charts.contract_series(contract)):
+        result = series.signals()
+        option = charts.chart_option(
+            series.labels,
+            series.values,
+            result,
+            title=str(series.title),
+            kind=series.kind,
+            sizes=series.sizes,
+        )
+        charts_ctx.append(
+            {
+                "id": f"spc-{i}",
+                "series": series,
+                "option": option,
+                "signal_rows": charts.signal_rows(result, series.labels),
+            }
+        )
+    return render(request, "quality/contract_spc.html", {"contract": contract, "charts": charts_ctx})
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "quality/plan_list.html",
+        {"page": _page(request, queries.plans(request.user, contract=request.GET.get("contract", "")))},
+    )
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "quality.write")
+    contracts = _writable_contracts(request.user)
+    form = PlanForm(
+        request.POST or None, contracts=contracts, initial={"contract": request.GET.get("contract")}
+    )
+    if request.method == "POST" and form.is_valid():
+        contract = contract_access.get_contract(
+            request.user, form.cleaned_data["contract"], write=True, action="quality.write"
+        )
+        try:
+            plan = services.create_plan(contract=contract, actor=request.user, **form.service_kwargs())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("质量计划已创建。"))
+            return redirect("quality:plan-detail", pk=plan.pk)
+    return render(
+        request, "quality/form.html", {"form": form, "title": _("新建质量计划"), "back": "quality:plan-list"}
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = access.get_plan(request.user, pk)
+    streams = list(plan.streams.select_related("defect_class").prefetch_related("switches"))
+    return render(
+        request,
+        "quality/plan_detail.html",
+        {
+            "plan": plan,
+            "streams": streams,
+            "inspections": queries.inspections(request.user).filter(plan=plan)[:20],
+            "history": audit.events_for(plan)[:30] if policy.is_buyer(request.user) else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def stream_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    stream = access.get_stream(request.user, pk, write=True, action="quality.write")
+    why = request.POST.get("why", "")
+    if action == "resume":
+        _act(
+            request,
+            lambda: services.resume_stream(stream=stream, actor=request.user, why=why),
+            _("检验已恢复（加严检验）。"),
+        )
+    elif action == "normal":
+        _act(
+            request,
+            lambda: services.reinstate_normal(stream=stream, actor=request.user, why=why),
+            _("已恢复正常检验。"),
+        )
+    else:
+        raise Http404
+    return redirect("quality:plan-detail", pk=stream.plan_id)
+
+
+# --- inspections ------------------------------------------------------------------------------
+
+
+@login_required
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.inspections(
+        request.user, status=request.GET.get("status", ""), contract=request.GET.get("contract", "")
+    )
+    return render(
+        request,
+        "quality/inspection_list.html",
+        {
+            "page": _page(request, qs),
+            "statuses": InspectionStatus.choices,
+            "status": request.GET.get("status", ""),
+        },
+    )
+
+
+@login_required
+def inspection_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "quality.inspect")
+    plans = queries.plans(request.user).filter(active=True)
+    form = InspectionForm(
+        request.POST or None, plans=plans, initial={"plan": request.GET.get("plan"), "original": True}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        plan = access.get_plan(request.user, d["plan"], write=True, action="quality.inspect")
+        items = [x for x in (d.get("items") or "").splitlines() if x.strip()] or None
+        try:
+            inspection = services.start_inspection(
+                plan=plan,
+                actor=request.user,
+                lot_ref=d["lot_ref"],
+                lot_size=d.get("lot_size"),
+                items=items,
+                period_start=d.get("period_start"),
+                period_end=d.get("period_end"),
+                seed=d.get("seed"),
+                original=d["original"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("已抽取样本，请逐项检验。"))
+            return redirect("quality:inspection-detail", code=inspection.code)
+    return render(
+        request,
+        "quality/form.html",
+        {"form": form, "title": _("新建抽检"), "back": "quality:inspection-list"},
+    )
+
+
+@login_required
+def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = access.get_inspection(request.user, code)
+    results = list(inspection.class_results.order_by("severity"))
+    items = list(inspection.items.all())
+    found = {(f.item_id, f.severity): f for f in Finding.objects.filter(item__inspection=inspection)}
+    can_edit = inspection.status == InspectionStatus.SAMPLED and policy.can(request.user, "quality.inspect")
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        inspection = access.get_inspection(request.user, code, write=True)
+        findings = []
+        for item in items:
+            for r in results:
+                if item.position <= r.sample_size and request.POST.get(f"f-{item.position}-{r.severity}"):
+                    findings.append((item.position, r.severity, request.POST.get(f"n-{item.position}", "")))
+        saved = _act(
+            request,
+            lambda: services.record_findings(inspection=inspection, actor=request.user, findings=findings),
+            _("检验结果已保存。"),
+        )
+        if saved is not None and request.POST.get("complete"):
+            _act(
+                request,
+                lambda: services.complete_inspection(inspection=inspection, actor=request.user),
+                _("已判定。"),
+            )
+        return redirect("quality:inspection-detail", code=inspection.code)
+    rows = []
+    for item in items:
+        cells = [(r, item.position <= r.sample_size, found.get((item.pk, r.severity))) for r in results]
+        note = next((f.note for _r, _in, f in cells if f and f.note), "")
+        rows.append((item, cells, note))
+    return render(
+        request,
+        "quality/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "results": results,
+            "rows": rows,
+            "can_edit": can_edit,
+            "ncrs": inspection.nonconformances.all(),
+            "history": audit.events_for(inspection)[:20] if policy.is_buyer(request.user) else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = access.get_inspection(request.user, code, write=True)
+    _act(
+        request,
+        lambda: services.cancel_inspection(
+            inspection=inspection, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        _("抽检已取消。"),
+    )
+    return redirect("quality:inspection-detail", code=inspection.code)
+
+
+# --- nonconformances --------------------------------------------------------------------------
+
+
+@login_required
+def ncr_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    qs = queries.ncrs(
+        request.user, status=status if status != "all" else "", severity=request.GET.get("severity", "")
+    )
+    return render(
+        request,
+        "quality/ncr_list.html",
+        {
+            "page": _page(request, qs),
+            "status": status,
+            "statuses": NcrStatus.choices,
+            "severities": Severity.choices,
+            "severity": request.GET.get("severity", ""),
+            "capas": queries.capas(request.user).exclude(status=CapaStatus.CLOSED)[:20],
+        },
+    )
+
+
+@login_required
+def ncr_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "quality.write")
+    form = NcrForm(request.POST or None, contracts=_writable_contracts(request.user))
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        contract = contract_access.get_contract(
+            request.user, d.pop("contract"), write=True, action="quality.write"
+        )
+        try:
+            ncr = services.open_nonconformance(contract=contract, actor=request.user, **d)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("不合格 %(c)s 已登记并通知供应商。") % {"c": ncr.code})
+            return redirect("quality:ncr-detail", code=ncr.code)
+    return render(
+        request, "quality/form.html", {"form": form, "title": _("登记不合格"), "back": "quality:ncr-list"}
+    )
+
+
+@login_required
+def ncr_detail(request: HttpRequest, code: str) -> HttpResponse:
+    ncr = access.get_ncr(request.user, code)
+    capa = getattr(ncr, "capa", None) if hasattr(ncr, "capa") else None
+    return render(
+        request,
+        "quality/ncr_detail.html",
+        {
+            "ncr": ncr,
+            "capa": capa,
+            "evidence": ncr.evidence.select_related("uploaded_by"),
+            "evidence_form": EvidenceForm(),
+            "can_write": policy.can(request.user, "quality.write"),
+            "can_respond": policy.can(request.user, "quality.vendor_respond")
+            or policy.can(request.user, "quality.write"),
+            "complaint": getattr(ncr, "complaint", None) if hasattr(ncr, "complaint") else None,
+            "history": audit.events_for(ncr)[:30],
+        },
+    )
+
+
+@login_required
+@require_POST
+def ncr_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    ncr = access.get_ncr(request.user, code)
+    reason = request.POST.get("reason", "")
+    if action in ("containment", "evidence"):
+        access.require_step_writer(request.user)
+        if action == "containment":
+            _act(
+                request,
+                lambda: services.update_containment(
+                    ncr=ncr, actor=request.user, containment=request.POST.get("containment", "")
+                ),
+                _("围堵措施已保存。"),
+            )
+        else:
+            form = EvidenceForm(request.POST, request.FILES)
+            if form.is_valid():
+                _act(
+                    request,
+                    lambda: services.add_evidence(
+                        ncr=ncr, actor=request.user, upload=_upload(form.cleaned_data["file"])
+                    ),
+                    _("证据已上传。"),
+                )
+            else:
+                messages.error(request, _("请选择文件。"))
+        return redirect("quality:ncr-detail", code=ncr.code)
+    policy.require(request.user, "quality.write")
+    if action == "capa":
+        capa = _act(
+            request,
+            lambda: services.start_corrective_action(ncr=ncr, actor=request.user),
+            _("已发起 8D 纠正措施，供应商已收到通知。"),
+        )
+        if capa is not None:
+            return redirect("quality:capa-detail", code=capa.code)
+    elif action == "close":
+        _act(
+            request,
+            lambda: services.close_nonconformance(ncr=ncr, actor=request.user, reason=reason),
+            _("不合格已关闭。"),
+        )
+    elif action == "cancel":
+        _act(
+            request,
+            lambda: services.cancel_nonconformance(ncr=ncr, actor=request.user, reason=reason),
+            _("不合格已取消。"),
+        )
+    else:
+        raise Http404
+    return redirect("quality:ncr-detail", code=ncr.code)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    ev = access.get_evidence(request.user, pk)
+    return FileResponse(
+        ev.file.open("rb"), as_attachment=True, filename=ev.file_name, content_type="application/octet-stream"
+    )
+
+
+# --- 8D ---------------------------------------------------------------------------------------
+
+
+@login_required
+def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
+    capa = access.get_capa(request.user, code)
+    steps = list(capa.steps.select_related("done_by"))
+    can_fill = capa.status == CapaStatus.OPEN and (
+        policy.can(request.user, "quality.vendor_respond") or policy.can(request.user, "quality.write")
+    )
+    return render(
+        request,
+        "quality/capa_detail.html",
+        {
+            "capa": capa,
+            "ncr": capa.ncr,
+            "steps": steps,
+            "can_fill": can_fill,
+            "vendor_steps": [s.value for s in VENDOR_STEPS],
+            "categories": CauseCategory.choices,
+            "can_write": policy.can(request.user, "quality.write"),
+            "today": services.clock.today(),
+            "history": audit.events_for(capa)[:30],
+            "d4_whys": (
+                [*next((s.data.get("whys", []) for s in steps if s.step == Step.D4), []), "", "", "", "", ""]
+            )[:5],
+        },
+    )
+
+
+@login_required
+@require_POST
+def capa_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    capa = access.get_capa(request.user, code)
+    p = request.POST
+    if action == "step":
+        access.require_step_writer(request.user)
+        step = p.get("step", "")
+        _act(
+            request,
+            lambda: services.fill_capa_step(
+                capa=capa,
+                actor=request.user,
+                step=step,
+                content=p.get("content", ""),
+                whys=[p.get(f"why{i}", "") for i in range(1, 6)],
+                categories=p.getlist("categories"),
+            ),
+            _("%(s)s 已保存。") % {"s": Step(step).label if step in Step.values else step},
+        )
+    elif action == "submit":
+        access.require_step_writer(request.user)
+        _act(
+            request,
+            lambda: services.submit_capa(capa=capa, actor=request.user),
+            _("8D 已提交，等待采购方确认。"),
+        )
+    else:
+        policy.require(request.user, "quality.write")
+        if action == "return":
+            _act(
+                request,
+                lambda: services.return_capa(capa=capa, actor=request.user, reason=p.get("reason", "")),
+                _("8D 已退回供应商。"),
+            )
+        elif action == "accept":
+            when = p.get("verify_after") or None
+            _act(
+                request,
+                lambda: services.accept_capa_plan(
+                    capa=capa, actor=request.user, verify_after=date.fromisoformat(when) if when else None
+                ),
+                _("已接受纠正措施，等待效果验证。"),
+            )
+        elif action == "verify":
+            effective = p.get("effective") == "1"
+            _act(
+                request,
+                lambda: services.verify_capa(
+                    capa=capa, actor=request.user, effective=effective, note=p.get("note", "")
+                ),
+                _("验证有效，8D 与不合格已关闭。") if effective else _("验证未通过，8D 已重开。"),
+            )
+        else:
+            raise Http404
+    return redirect("quality:capa-detail", code=capa.code)
+
+
+# --- deliverables -----------------------------------------------------------------------------
+
+
+@login_required
+def deliverable_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    return render(
+        request,
+        "quality/deliverable_list.html",
+        {
+            "page": _page(request, queries.deliverables(request.user, status=status)),
+            "status": status,
+            "statuses": DeliverableStatus.choices,
+            "can_submit": policy.can(request.user, "quality.vendor_respond")
+            or policy.can(request.user, "quality.write"),
+        },
+    )
+
+
+@login_required
+def deliverable_create(request: HttpRequest) -> HttpResponse:
+    access.require_step_writer(request.user)
+    from waibao.contracts.models import PaymentMilestone
+
+    contracts = _writable_contracts(request.user)
+    milestones = (
+        PaymentMilestone.objects.filter(contract__in=contracts)
+        .exclude(status__in=["accepted", "paid"])
+        .select_related("contract")
+    )
+    form = DeliverableForm(
+        request.POST or None, request.FILES or None, contracts=contracts, milestones=milestones
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        contract = contract_access.get_contract(request.user, d["contract"])
+        milestone = (
+            contract_access.get_milestone(request.user, d["milestone"], contract=contract)
+            if d.get("milestone")
+            else None
+        )
+        try:
+            dlv = services.submit_deliverable(
+                contract=contract,
+                actor=request.user,
+                title=d["title"],
+                upload=_upload(d["file"]),
+                description=d["description"],
+                milestone=milestone,
+                note=d["note"],
+                accept_milestone=d["accept_milestone"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("交付物 %(c)s 已提交审核。") % {"c": dlv.code})
+            return redirect("quality:deliverable-detail", code=dlv.code)
+    return render(
+        request,
+        "quality/form.html",
+        {"form": form, "title": _("提交交付物"), "back": "quality:deliverable-list", "multipart": True},
+    )
+
+
+@login_required
+def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
+    d = access.get_deliverable(request.user, code)
+    levels = d.review_levels or []
+    return render(
+        request,
+        "quality/deliverable_detail.html",
+        {
+            "d": d,
+            "versions": d.versions.select_related("uploaded_by"),
+            "decisions": d.decisions.select_related("reviewer", "version"),
+            "levels": [(i, name) for i, name in enumerate(levels)],
+            "version_form": VersionForm(),
+            "can_review": d.status == DeliverableStatus.IN_REVIEW
+            and policy.can(request.user, "quality.review"),
+            "can_resubmit": d.status == DeliverableStatus.RETURNED
+            and (
+                policy.can(request.user, "quality.vendor_respond")
+                or policy.can(request.user, "quality.write")
+            ),
+            "history": audit.events_for(d)[:30],
+        },
+    )
+
+
+@login_required
+@require_POST
+def deliverable_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    d = access.get_deliverable(request.user, code)
+    if action == "version":
+        access.require_step_writer(request.user)
+        form = VersionForm(request.POST, request.FILES)
+        if form.is_valid():
+            _act(
+                request,
+                lambda: services.add_version(
+                    deliverable=d,
+                    actor=request.user,
+                    upload=_upload(form.cleaned_data["file"]),
+                    note=form.cleaned_data["note"],
+                ),
+                _("新版本已提交，重新进入审核。"),
+            )
+        else:
+            messages.error(request, _("请选择文件。"))
+    elif action == "review":
+        policy.require(request.user, "quality.review")
+        decision = request.POST.get("decision", "")
+        _act(
+            request,
+            lambda: services.review_deliverable(
+                deliverable=d,
+                actor=request.user,
+                decision=decision,
+                comment=request.POST.get("comment", ""),
+                open_ncr=bool(request.POST.get("open_ncr")),
+            ),
+            _("审核意见已记录。"),
+        )
+    else:
+        raise Http404
+    return redirect("quality:deliverable-detail", code=d.code)
+
+
+@login_required
+def version_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    v = access.get_version(request.user, pk)
+    return FileResponse(
+        v.file.open("rb"), as_attachment=True, filename=v.file_name, content_type="application/octet-stream"
+    )
+
+
+# --- complaints and satisfaction --------------------------------------------------------------
+
+
+@login_required
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    return render(
+        request,
+        "quality/complaint_list.html",
+        {
+            "page": _page(request, queries.complaints(request.user, status=status)),
+            "status": status,
+            "statuses": ComplaintStatus.choices,
+        },
+    )
+
+
+@login_required
+def complaint_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "quality.write")
+    form = ComplaintForm(request.POST or None, contracts=_writable_contracts(request.user))
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        code = d.pop("contract")
+        contract = contract_access.get_contract(request.user, code) if code else None
+        try:
+            c = services.log_complaint(actor=request.user, contract=contract, **d)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("投诉 %(c)s 已登记。") % {"c": c.code})
+            return redirect("quality:complaint-detail", code=c.code)
+    return render(
+        request,
+        "quality/form.html",
+        {"form": form, "title": _("登记客户投诉"), "back": "quality:complaint-list"},
+    )
+
+
+@login_required
+def complaint_detail(request: HttpRequest, code: str) -> HttpResponse:
+    c = access.get_complaint(request.user, code)
+    return render(
+        request,
+        "quality/complaint_detail.html",
+        {
+            "c": c,
+            "contracts": _writable_contracts(request.user)
+            if policy.can(request.user, "quality.write")
+            else [],
+            "can_write": policy.can(request.user, "quality.write"),
+            "severities": Severity.choices,
+            "history": audit.events_for(c)[:20] if policy.is_buyer(request.user) else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def complaint_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    c = access.get_complaint(request.user, code, write=True)
+    p = request.POST
+    if action == "triage":
+        try:
+            contract = contract_access.get_contract(request.user, p.get("contract", ""))
+        except Http404:
+            messages.error(request, _("请选择责任合同。"))
+            return redirect("quality:complaint-detail", code=c.code)
+        _act(
+            request,
+            lambda: services.triage_complaint(
+                complaint=c,
+                actor=request.user,
+                contract=contract,
+                vendor_caused=p.get("vendor_caused") == "1",
+                note=p.get("note", ""),
+            ),
+            _("已分派。"),
+        )
+    elif action == "convert":
+        ncr = _act(
+            request,
+            lambda: services.convert_complaint(
+                complaint=c, actor=request.user, severity=p.get("severity") or None
+            ),
+            _("已转为不合格。"),
+        )
+        if ncr is not None:
+            return redirect("quality:ncr-detail", code=ncr.code)
+    elif action == "close":
+        _act(
+            request,
+            lambda: services.close_complaint(complaint=c, actor=request.user, note=p.get("note", "")),
+            _("投诉已关闭。"),
+        )
+    else:
+        raise Http404
+    return redirect("quality:complaint-detail", code=c.code)
+
+
+@login_required
+def satisfaction(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST":
+        policy.require(request.user, "quality.write")
+        if form.is_valid():
+            f = form.cleaned_data["file"]
+            try:
+                table = read_table(f.file, f.name)
+                report = services.import_satisfaction(
+                    actor=request.user,
+                    rows=table.rows,
+                    headers=table.headers,
+                    contracts=contract_access.visible_contracts(request.user),
+                )
+            except SpreadsheetError as exc:
+                form.add_error("file", str(exc))
+            else:
+                if report.ok:
+                    messages.success(request, _("已导入 %(n)s 条满意度结果。") % {"n": len(report.saved)})
+                    return redirect("quality:satisfaction")
+    qs = queries.satisfaction(request.user, contract=request.GET.get("contract", ""))
+    return render(
+        request,
+        "quality/satisfaction.html",
+        {"page": _page(request, qs, 50), "form": form, "report": report, "columns": services.IMPORT_COLUMNS},
+    )
