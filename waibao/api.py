@@ -78,6 +78,9 @@ def _mount() -> None:
     api.add_router("/calendars/", calendars_router)
     api.add_router("/notifications/", notifications_router)
     api.add_router("/contracts/", contracts_router)
+    from waibao.delivery.api import router as delivery_router
+
+    api.add_router("/delivery/", delivery_router)
 
 
 _mount()

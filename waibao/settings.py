@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "waibao.notifications",
     "waibao.calendars",
     "waibao.contracts",
+    "waibao.delivery",
     "waibao.portal",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendars/", include("waibao.calendars.urls")),
     path("notifications/", include("waibao.notifications.urls")),
     path("contracts/", include("waibao.contracts.urls")),
+    path("delivery/", include("waibao.delivery.urls")),
     path("portal/", include("waibao.portal.urls")),
     path("", include("waibao.core.urls")),
 ]

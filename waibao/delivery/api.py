@@ -1,0 +1,139 @@
+"""/api/v1/delivery/ — the same services as the pages, with the same access rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Form, Router
+from ninja.files import UploadedFile
+
+from waibao.accounts import policy
+from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.errors import DomainError
+from waibao.delivery import access, queries, services
+from waibao.delivery.models import ImportJob, JobStatus
+from waibao.delivery.schemas import (
+    BatchIn,
+    CloseOut,
+    DecisionIn,
+    DisputeIn,
+    DisputeOut,
+    JobOut,
+    RecordOut,
+    SlaResultOut,
+)
+
+router = Router(tags=["delivery"])
+
+
+@router.get("/contracts/{code}/sla-results", response={200: list[SlaResultOut], **ERRORS})
+def sla_results(request: HttpRequest, code: str, period: str = "") -> Any:
+    contract = access.get_contract(request.user, code)
+    return list(queries.results_for(contract, period or None))
+
+
+@router.get("/contracts/{code}/records", response={200: Page[RecordOut], **ERRORS})
+def list_records(
+    request: HttpRequest,
+    code: str,
+    q: str = "",
+    kind: str = "",
+    priority: str = "",
+    period: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    contract = access.get_contract(request.user, code)
+    params = {"q": q, "kind": kind, "priority": priority, "period": period}
+    return paginate(
+        request, queries.records_for(request.user, contract, params), page=page, page_size=page_size
+    )
+
+
+@router.get("/records/{record_id}", response={200: RecordOut, **ERRORS})
+def get_record(request: HttpRequest, record_id: int) -> Any:
+    return access.get_record(request.user, record_id)
+
+
+@router.post("/contracts/{code}/records:batch", response={200: JobOut, **ERRORS_409})
+def records_batch(request: HttpRequest, code: str, payload: BatchIn) -> Any:
+    """Create or update up to 10,000 records. All-or-nothing by default: any bad row → 422, nothing stored."""
+    contract = access.get_contract(request.user, code, write=True, action="delivery.import")
+    records = [r.dict(exclude_unset=True) for r in payload.records]
+    job = services.import_batch(contract=contract, actor=request.user, records=records, policy=payload.policy)
+    if job.status == JobStatus.REJECTED:
+        raise DomainError(job.message, fields={f"{r}.{c}": m for r, c, m in job.errors_preview})
+    return job
+
+
+@router.get("/contracts/{code}/imports", response={200: Page[JobOut], **ERRORS})
+def list_imports(request: HttpRequest, code: str, page: int = 1, page_size: int = 50) -> Any:
+    contract = access.get_contract(request.user, code)
+    qs = ImportJob.objects.filter(contract=contract).select_related("contract")
+    if policy.vendor_scope(request.user) is not None:
+        qs = qs.filter(created_by_id=request.user.pk)
+    return paginate(request, qs, page=page, page_size=page_size)
+
+
+@router.post("/contracts/{code}/imports", response={202: JobOut, **ERRORS_409})
+def create_import(
+    request: HttpRequest, code: str, file: File[UploadedFile], import_policy: Form[str] = "all_or_nothing"
+) -> Any:
+    """Upload a .csv/.xlsx file; it is imported in the background (poll GET /imports/{id})."""
+    contract = access.get_contract(request.user, code, write=True, action="delivery.import")
+    job = services.create_file_job(
+        contract=contract,
+        actor=request.user,
+        upload=services.Upload(file.name or "upload", file.file),  # type: ignore[arg-type]
+        policy=import_policy,
+    )
+    return 202, job
+
+
+@router.get("/imports/{job_id}", response={200: JobOut, **ERRORS})
+def get_import(request: HttpRequest, job_id: int) -> Any:
+    return access.get_job(request.user, job_id)
+
+
+@router.post("/imports/{job_id}/cancel", response={200: JobOut, **ERRORS_409})
+def cancel_import(request: HttpRequest, job_id: int) -> Any:
+    job = access.get_job(request.user, job_id, write=True)
+    return services.cancel_import(job=job, actor=request.user)
+
+
+@router.post("/contracts/{code}/periods/{period}/close", response={200: CloseOut, **ERRORS})
+def close_period(request: HttpRequest, code: str, period: str) -> Any:
+    contract = access.get_contract(request.user, code, write=True, action="delivery.close_period")
+    return {
+        "period": period,
+        "closed": services.close_period(contract=contract, period=period, actor=request.user),
+    }
+
+
+@router.get("/disputes", response={200: Page[DisputeOut], **ERRORS})
+def list_disputes(request: HttpRequest, status: str = "", page: int = 1, page_size: int = 50) -> Any:
+    qs = queries.open_disputes(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    return paginate(request, qs, page=page, page_size=page_size)
+
+
+@router.post("/records/{record_id}/disputes", response={201: DisputeOut, **ERRORS_409})
+def raise_dispute(request: HttpRequest, record_id: int, payload: DisputeIn) -> Any:
+    record = access.get_record(request.user, record_id, write=True, action="delivery.dispute")
+    return 201, services.raise_dispute(
+        record=record, actor=request.user, comment=payload.comment, proposed=payload.proposed
+    )
+
+
+@router.post("/disputes/{dispute_id}/accept", response={200: DisputeOut, **ERRORS_409})
+def accept_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -> Any:
+    dispute = access.get_dispute(request.user, dispute_id, write=True)
+    return services.accept_dispute(dispute=dispute, actor=request.user, response=payload.response)
+
+
+@router.post("/disputes/{dispute_id}/reject", response={200: DisputeOut, **ERRORS_409})
+def reject_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -> Any:
+    dispute = access.get_dispute(request.user, dispute_id, write=True)
+    return services.reject_dispute(dispute=dispute, actor=request.user, response=payload.response)

@@ -1,0 +1,505 @@
+"""From records to SLA results: observations, daily aggregates and period evaluation.
+
+Per (metric, local day) a :class:`DailyAggregate` holds the ``slamath.Aggregate`` of that day's records.
+Imports and edits add the *difference* each changed record makes (old observation out, new one in), so
+only the affected days × metrics are touched, and evaluating a period merges at most ~31 small JSON rows
+per metric instead of scanning raw records. Aggregates remember a hash of the metric definition and
+calendar they were computed with; when a new contract version changes a metric, the days concerned are
+rebuilt from the records.
+
+Terms come from ``contracts.selectors.sla_terms`` for the period's first day (clamped to the contract
+start), i.e. the contract version in force in that period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+
+from waibao.contracts.models import Contract
+from waibao.contracts.selectors import SlaTerms, sla_terms
+from waibao.lib import businesstime, slamath
+
+RECORD_VALUE_FIELDS = (
+    "id",
+    "external_id",
+    "kind",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "promised_at",
+    "delivered_at",
+    "priority",
+    "category",
+    "status",
+    "csat",
+    "defect",
+    "pauses",
+    "custom",
+    "day",
+)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def month_key(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+@dataclass
+class Runner:
+    """One metric ready to observe records quickly."""
+
+    metric_id: int
+    name: str
+    definition: slamath.MetricDef
+    calendar: businesstime.BusinessCalendar
+    def_hash: str
+    timed: bool
+
+    def observe(
+        self, rec: Mapping[str, Any], pauses: list[tuple[datetime, datetime]]
+    ) -> slamath.Observation | None:
+        d = self.definition
+        if d.record_kind is not None and rec.get("kind") != d.record_kind:
+            return None
+        secs = None
+        if self.timed:
+            start, end = rec.get(d.start_field or ""), rec.get(d.end_field or "")
+            if start is not None and end is not None:
+                secs = businesstime.business_seconds(self.calendar, start, end, pauses)
+        return slamath.observe(d, rec, secs)
+
+
+_HASHES: dict[tuple[int, int], str] = {}
+
+
+def _def_hash(terms_metric: Any) -> str:
+    key = (id(terms_metric.definition), id(terms_metric.calendar))
+    cached = _HASHES.get(key)
+    if cached is None:
+        cal = terms_metric.calendar
+        spec = json.dumps(
+            [
+                terms_metric.definition.to_dict(),
+                cal.time_zone,
+                cal.weekly_hours,
+                len(cal.holidays),
+                len(cal.workdays),
+                sorted(cal.recurring_holidays),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        cached = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
+        _HASHES[key] = cached
+    return cached
+
+
+class TermsCache:
+    """``sla_terms`` per period (month), with compiled runners; one per import or evaluation."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self._by_month: dict[str, tuple[SlaTerms | None, list[Runner]]] = {}
+
+    def effective_date(self, period_start: date) -> date:
+        return max(period_start, self.contract.start_date)
+
+    def for_period_start(self, start: date) -> tuple[SlaTerms | None, list[Runner]]:
+        key = month_key(start)
+        hit = self._by_month.get(key)
+        if hit is None:
+            try:
+                terms: SlaTerms | None = sla_terms(self.contract, self.effective_date(start))
+            except Exception:  # a broken snapshot must not stop imports; the metrics are simply not measured
+                terms = None
+            runners = []
+            for m in terms.metrics if terms else []:
+                if m.definition.kind == "manual":
+                    continue
+                runners.append(
+                    Runner(
+                        m.metric_id,
+                        m.name,
+                        m.definition,
+                        m.calendar,
+                        _def_hash(m),
+                        m.definition.kind in ("share_within", "duration"),
+                    )
+                )
+            hit = (terms, runners)
+            self._by_month[key] = hit
+        return hit
+
+    def runners_for_day(self, day: date) -> list[Runner]:
+        return self.for_period_start(day.replace(day=1))[1]
+
+
+def pauses_of(raw: Any) -> list[tuple[datetime, datetime]]:
+    out = []
+    for pair in raw or ():
+        a, b = pair
+        a = a if isinstance(a, datetime) else datetime.fromisoformat(a)
+        b = b if isinstance(b, datetime) else datetime.fromisoformat(b)
+        out.append((a, b))
+    return out
+
+
+def flat(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Record values with custom fields flattened in (what slamath.matches/observe read)."""
+    rec = dict(values.get("custom") or {})
+    rec.update({k: v for k, v in values.items() if k != "custom"})
+    return rec
+
+
+def observations(
+    runners: Iterable[Runner], values: Mapping[str, Any]
+) -> list[tuple[int, slamath.Observation]]:
+    rec = flat(values)
+    pauses = pauses_of(values.get("pauses"))
+    out = []
+    for r in runners:
+        obs = r.observe(rec, pauses)
+        if obs is not None:
+            out.append((r.metric_id, obs))
+    return out
+
+
+# --- signed aggregates (a record leaving a day subtracts its observation) ------------------------
+
+
+def negate(obs: slamath.Observation) -> slamath.Aggregate:
+    agg = slamath.Aggregate(
+        count=-1, hits=-int(obs.hit), missing=-int(obs.missing), total=-(obs.value or Fraction(0))
+    )
+    if obs.seconds is not None:
+        agg.hist[slamath.bucket_of(obs.seconds)] = -1
+    return agg
+
+
+def tidy(agg: slamath.Aggregate) -> slamath.Aggregate:
+    agg.hist = {k: n for k, n in agg.hist.items() if n}
+    return agg
+
+
+@dataclass
+class Deltas:
+    """Aggregate changes by (metric, day), plus the hash each was computed with."""
+
+    by_key: dict[tuple[int, date], slamath.Aggregate] = field(default_factory=dict)
+    hashes: dict[tuple[int, date], str] = field(default_factory=dict)
+
+    def add(self, runners: list[Runner], values: Mapping[str, Any], day: date, sign: int) -> None:
+        hashes = {r.metric_id: r.def_hash for r in runners}
+        for metric_id, obs in observations(runners, values):
+            key = (metric_id, day)
+            agg = self.by_key.get(key)
+            if agg is None:
+                agg = self.by_key[key] = slamath.Aggregate()
+                self.hashes[key] = hashes[metric_id]
+            if sign > 0:
+                agg.add(obs)
+            else:
+                merged = agg.merge(negate(obs))
+                agg.count, agg.hits, agg.missing, agg.total, agg.hist = (
+                    merged.count,
+                    merged.hits,
+                    merged.missing,
+                    merged.total,
+                    merged.hist,
+                )
+
+    @property
+    def days(self) -> set[date]:
+        return {d for _m, d in self.by_key}
+
+
+def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
+    """Merge deltas into the stored daily aggregates; returns days that must be rebuilt instead."""
+    from waibao.delivery.models import DailyAggregate
+
+    if not deltas.by_key:
+        return set()
+    days = sorted(deltas.days)
+    existing: dict[tuple[int, date], DailyAggregate] = {}
+    for i in range(0, len(days), 500):
+        for row in DailyAggregate.objects.filter(contract=contract, day__in=days[i : i + 500]):
+            existing[(row.metric_id, row.day)] = row
+    rebuild: set[date] = set()
+    to_update: list[DailyAggregate] = []
+    to_create: list[DailyAggregate] = []
+    for key, delta in deltas.by_key.items():
+        found = existing.get(key)
+        if found is None:
+            if delta.count < 0 or delta.hits < 0:
+                rebuild.add(key[1])
+                continue
+            to_create.append(
+                DailyAggregate(
+                    metric_id=key[0],
+                    contract=contract,
+                    day=key[1],
+                    data=tidy(delta).to_dict(),
+                    def_hash=deltas.hashes[key],
+                )
+            )
+            continue
+        row = found
+        if row.def_hash != deltas.hashes[key]:
+            rebuild.add(key[1])
+            continue
+        merged = tidy(slamath.Aggregate.from_dict(row.data).merge(delta))
+        if (
+            merged.count < 0
+            or merged.hits < 0
+            or merged.missing < 0
+            or any(n < 0 for n in merged.hist.values())
+        ):
+            rebuild.add(key[1])
+            continue
+        row.data = merged.to_dict()
+        to_update.append(row)
+    DailyAggregate.objects.bulk_update(to_update, ["data"], batch_size=500)
+    DailyAggregate.objects.bulk_create(to_create, batch_size=500)
+    return rebuild
+
+
+def rebuild_aggregates(contract: Contract, days: Iterable[date] | None = None) -> int:
+    """Recompute daily aggregates from the records (all days, or the given ones). Returns rows written."""
+    from waibao.delivery.models import DailyAggregate, ServiceRecord
+
+    cache = TermsCache(contract)
+    qs = ServiceRecord.objects.filter(contract=contract)
+    day_list = sorted(set(days)) if days is not None else None
+    written = 0
+    with transaction.atomic():
+        if day_list is None:
+            DailyAggregate.objects.filter(contract=contract).delete()
+            chunks: list[list[date] | None] = [None]
+        else:
+            chunks = [day_list[i : i + 200] for i in range(0, len(day_list), 200)]
+        for chunk in chunks:
+            sub = qs if chunk is None else qs.filter(day__in=chunk)
+            if chunk is not None:
+                DailyAggregate.objects.filter(contract=contract, day__in=chunk).delete()
+            deltas = Deltas()
+            for values in sub.order_by().values(*RECORD_VALUE_FIELDS).iterator(chunk_size=5000):
+                deltas.add(cache.runners_for_day(values["day"]), values, values["day"], +1)
+            rows = [
+                DailyAggregate(
+                    metric_id=k[0],
+                    contract=contract,
+                    day=k[1],
+                    data=tidy(a).to_dict(),
+                    def_hash=deltas.hashes[k],
+                )
+                for k, a in deltas.by_key.items()
+            ]
+            DailyAggregate.objects.bulk_create(rows, batch_size=500)
+            written += len(rows)
+    return written
+
+
+# --- periods and results -------------------------------------------------------------------------
+
+
+def periods_for_days(days: Iterable[date]) -> set[str]:
+    keys: set[str] = set()
+    for d in days:
+        keys.add(slamath.period_key(d, "month"))
+        keys.add(slamath.period_key(d, "quarter"))
+    return keys
+
+
+def contract_periods(contract: Contract, today: date) -> set[str]:
+    end = min(contract.end_date or today, today)
+    if end < contract.start_date:
+        return set()
+    return set(slamath.periods_between(contract.start_date, end, "month")) | set(
+        slamath.periods_between(contract.start_date, end, "quarter")
+    )
+
+
+@dataclass
+class Evaluated:
+    metric_id: int
+    name: str
+    period: str
+    period_start: date
+    result: slamath.Result
+    consequence: slamath.Consequence
+    projection: slamath.Projection | None
+    version: int
+    currency: str
+
+
+def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) -> list[Evaluated]:
+    """Evaluate every metric of the contract for the given period keys, from the daily aggregates.
+
+    Days whose aggregates were computed with another definition are rebuilt first. Caps apply per
+    period across the metrics of that window (month or quarter).
+    """
+    from waibao.delivery.models import DailyAggregate
+
+    cache = TermsCache(contract)
+    out: list[Evaluated] = []
+    for period in sorted(periods):
+        start, end = slamath.period_bounds(period)
+        window = "quarter" if "Q" in period else "month"
+        terms, runners = cache.for_period_start(start)
+        runners = [r for r in runners if r.definition.window == window]
+        if terms is None or not runners:
+            continue
+        rows = list(
+            DailyAggregate.objects.filter(
+                contract=contract, day__gte=start, day__lt=end, metric_id__in=[r.metric_id for r in runners]
+            ).values_list("metric_id", "day", "data", "def_hash")
+        )
+        wanted = {r.metric_id: r.def_hash for r in runners}
+        stale = {day for metric_id, day, _d, h in rows if h != wanted[metric_id]}
+        if stale:
+            _rebuild_with(contract, stale, runners)
+            rows = list(
+                DailyAggregate.objects.filter(
+                    contract=contract, day__gte=start, day__lt=end, metric_id__in=list(wanted)
+                ).values_list("metric_id", "day", "data", "def_hash")
+            )
+        per_metric: dict[int, list[slamath.Aggregate]] = defaultdict(list)
+        for metric_id, _day, data, _h in rows:
+            per_metric[metric_id].append(slamath.Aggregate.from_dict(data))
+        is_open = start <= today < end
+        elapsed = slamath.elapsed_fraction(period, today) if today >= start else 0.0
+        results, consequences = [], []
+        for r in runners:
+            agg = slamath.Aggregate.merge_all(per_metric.get(r.metric_id, []))
+            res = slamath.evaluate(r.definition, agg)
+            results.append((r, res, agg))
+            consequences.append(slamath.credit_for(res, r.definition, terms.monthly_fee))
+        capped = slamath.apply_cap(
+            consequences,
+            terms.monthly_fee,
+            terms.credit_cap_percent,
+            terms.bonus_cap_percent,
+            months=slamath.window_months(window),
+        )
+        for (r, res, agg), cons in zip(results, capped, strict=True):
+            proj = slamath.project(r.definition, agg, elapsed) if is_open else None
+            out.append(
+                Evaluated(r.metric_id, r.name, period, start, res, cons, proj, terms.version, terms.currency)
+            )
+    return out
+
+
+def _rebuild_with(contract: Contract, days: set[date], runners: list[Runner]) -> None:
+    """Rebuild some days' aggregates for some metrics with the given (period) runners."""
+    from waibao.delivery.models import DailyAggregate, ServiceRecord
+
+    ids = [r.metric_id for r in runners]
+    DailyAggregate.objects.filter(contract=contract, day__in=days, metric_id__in=ids).delete()
+    deltas = Deltas()
+    for values in (
+        ServiceRecord.objects.filter(contract=contract, day__in=days)
+        .order_by()
+        .values(*RECORD_VALUE_FIELDS)
+        .iterator(chunk_size=5000)
+    ):
+        deltas.add(runners, values, values["day"], +1)
+    DailyAggregate.objects.bulk_create(
+        [
+            DailyAggregate(
+                metric_id=k[0], contract=contract, day=k[1], data=tidy(a).to_dict(), def_hash=deltas.hashes[k]
+            )
+            for k, a in deltas.by_key.items()
+        ],
+        batch_size=500,
+    )
+
+
+def explain_rule(definition: slamath.MetricDef) -> str:
+    """One line saying what counts as a miss, for the traceability view."""
+    from django.utils.translation import gettext as _
+
+    d = definition
+    where = ""
+    if d.filter:
+        where = " · " + ", ".join(f"{c.field} {c.op} {c.value}" for c in d.filter)
+    if d.kind == "share_within":
+        return (
+            _("%(s)s → %(e)s 的工作时间 ≤ %(m)s 分钟算达成（暂停时间不计）")
+            % {"s": d.start_field, "e": d.end_field, "m": d.threshold_minutes}
+            + where
+        )
+    if d.kind == "duration":
+        return (
+            _("%(s)s → %(e)s 的工作时间（%(stat)s）")
+            % {"s": d.start_field, "e": d.end_field, "stat": d.statistic}
+            + where
+        )
+    if d.kind == "rate":
+        if d.flag:
+            return _("%(f)s 为“是”的记录占比") % {"f": d.flag} + where
+        return _("%(s)s 不晚于 %(e)s 的记录占比") % {"s": d.start_field, "e": d.end_field} + where
+    if d.kind == "average":
+        return _("%(f)s 的平均值") % {"f": d.field} + where
+    if d.kind == "count":
+        return _("记录数") + where
+    return _("手工录入")
+
+
+def missed(runner: Runner, values: Mapping[str, Any]) -> tuple[bool, int | None]:
+    """Whether a record counts against the metric, and its business seconds (for display)."""
+    d = runner.definition
+    rec = flat(values)
+    pauses = pauses_of(values.get("pauses"))
+    secs = None
+    if runner.timed:
+        start, end = rec.get(d.start_field or ""), rec.get(d.end_field or "")
+        if start is not None and end is not None:
+            secs = businesstime.business_seconds(runner.calendar, start, end, pauses)
+    obs = slamath.observe(d, rec, secs)
+    if obs is None:
+        return False, secs
+    if d.kind in ("share_within", "rate"):
+        bad = not obs.hit
+        if d.kind == "rate" and d.flag and d.direction == "lower":
+            bad = obs.hit  # e.g. defect rate: a defect is the miss
+        return bad, secs
+    if d.kind == "duration":
+        if obs.missing or obs.value is None:
+            return True, secs
+        return (obs.value / 60 > Fraction(d.target)) if d.direction == "lower" else (
+            obs.value / 60 < Fraction(d.target)
+        ), secs
+    if d.kind == "average":
+        if obs.value is None:
+            return False, secs
+        return (obs.value < Fraction(d.target)) if d.direction == "higher" else (
+            obs.value > Fraction(d.target)
+        ), secs
+    return d.kind == "count", secs
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def day_range(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from waibao.contracts.models import RecordKind
+from waibao.core.forms import BootstrapMixin
+from waibao.delivery.models import ImportPolicy
+
+TIME_HELP = _("例如 2026-10-08 09:30（按北京时间），或带时区 2026-10-08T01:30:00Z")
+
+
+class ImportForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("文件（.csv 或 .xlsx）"))
+    policy = forms.ChoiceField(
+        label=_("有错误行时"),
+        choices=ImportPolicy.choices,
+        initial=ImportPolicy.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["policy"].widget.attrs["class"] = "form-check-input"
+
+
+class RecordForm(BootstrapMixin, forms.Form):
+    external_id = forms.CharField(label=_("记录编号"), max_length=100)
+    kind = forms.ChoiceField(label=_("记录类型"), choices=RecordKind.choices)
+    priority = forms.CharField(label=_("优先级"), max_length=20, required=False)
+    category = forms.CharField(label=_("类别"), max_length=100, required=False)
+    status = forms.CharField(label=_("状态"), max_length=30, required=False)
+    opened_at = forms.CharField(label=_("开始时间"), required=False, help_text=TIME_HELP)
+    first_response_at = forms.CharField(label=_("首次响应时间"), required=False)
+    resolved_at = forms.CharField(label=_("解决时间"), required=False)
+    promised_at = forms.CharField(label=_("承诺时间"), required=False)
+    delivered_at = forms.CharField(label=_("送达时间"), required=False)
+    csat = forms.CharField(label=_("满意度（1–5）"), required=False)
+    defect = forms.ChoiceField(
+        label=_("缺陷"), required=False, choices=[("", "—"), ("yes", _("是")), ("no", _("否"))]
+    )
+    paused = forms.CharField(label=_("暂停区间"), required=False, help_text=_("开始/结束，多段用 ; 分隔"))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class DisputeForm(BootstrapMixin, forms.Form):
+    comment = forms.CharField(label=_("异议说明"), widget=forms.Textarea(attrs={"rows": 3}))
+    paused = forms.CharField(
+        label=_("建议暂停区间"), required=False, help_text=_("例如 2026-10-08 13:00/2026-10-08 14:00")
+    )
+    first_response_at = forms.CharField(label=_("建议首次响应时间"), required=False)
+    resolved_at = forms.CharField(label=_("建议解决时间"), required=False)
+
+
+class DecideForm(BootstrapMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("处理"), choices=[("accept", _("接受并更正记录")), ("reject", _("驳回"))]
+    )
+    response = forms.CharField(label=_("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,587 @@
+"""The one storage path for service records: validate → stage → merge in one transaction.
+
+Phase 1 (many short transactions): rows are validated (``rows.clean_row``), compared with the stored
+records (new / updated / unchanged), checked for duplicates inside the file (via the staging table's
+unique key, so memory does not grow with the file), and written to :class:`StagedRecord` together with
+the job's progress. The aggregate differences are summed in memory (metrics × days, not rows).
+Rejected rows go to the error file. Cancel is checked between chunks.
+
+Phase 2 (one transaction): records are upserted from the staging table with one INSERT … SELECT …
+ON CONFLICT statement (SQLite and PostgreSQL), the aggregate deltas merged, the affected results
+recomputed, the staging rows deleted. A crash or cancel before the commit leaves no record, aggregate
+or result changed; left-over staging rows are never read as data and are swept by ``sweep_stale_jobs``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import time as _time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from waibao.contracts.models import Contract, RecordKind
+from waibao.core import audit, clock
+from waibao.delivery import engine, rows
+from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
+
+CHUNK = 5000
+PREVIEW = 200
+STAGE_COLS = (
+    "job_id",
+    "row",
+    "external_id",
+    "action",
+    "old_fingerprint",
+    "kind",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "promised_at",
+    "delivered_at",
+    "priority",
+    "category",
+    "status",
+    "csat",
+    "defect",
+    "pauses",
+    "custom",
+    "day",
+    "fingerprint",
+)
+DATA_COLS = (
+    "external_id",
+    "kind",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "promised_at",
+    "delivered_at",
+    "priority",
+    "category",
+    "status",
+    "csat",
+    "defect",
+    "pauses",
+    "custom",
+    "day",
+    "fingerprint",
+)
+EXISTING_COLS = ("id", *engine.RECORD_VALUE_FIELDS[1:], "fingerprint")
+
+
+class Cancelled(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    job: ImportJob
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    periods: set[str] = field(default_factory=set)
+
+
+def row_context(contract: Contract) -> rows.RowContext:
+    from django.conf import settings
+
+    custom = contract.custom_fields if isinstance(contract.custom_fields, dict) else {}
+    measured = set(contract.sla_metrics.exclude(record_kind="").values_list("record_kind", flat=True))
+    default = measured.pop() if len(measured) == 1 else ""
+    return rows.RowContext(
+        frozenset(RecordKind.values),
+        {k: str(v) for k, v in custom.items()},
+        settings.TIME_ZONE,
+        default_kind=default,
+    )
+
+
+class ErrorSink:
+    """Collects (row, column, rule, original values) into a CSV file and a short preview."""
+
+    def __init__(self, headers: list[str]) -> None:
+        self.headers = headers
+        self.count = 0
+        self.rows_rejected = 0
+        self.preview: list[list[Any]] = []
+        fd, self.path = tempfile.mkstemp(suffix=".csv", prefix="waibao-errors-")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow([_("行"), _("列"), _("规则"), *headers])
+
+    def add(
+        self,
+        rownum: int,
+        raw: Mapping[str, Any],
+        errors: list[tuple[str, str]],
+        column_of: Callable[[str], str],
+    ) -> None:
+        self.rows_rejected += 1
+        original = [raw.get(h, "") for h in self.headers]
+        for fname, rule in errors:
+            self.count += 1
+            col = column_of(fname)
+            self.writer.writerow([rownum, col, rule, *original])
+            if len(self.preview) < PREVIEW:
+                self.preview.append([rownum, col, rule])
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+
+    def discard(self) -> None:
+        self.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+def _adapt(values: dict[str, Any]) -> dict[str, Any]:
+    ops = connection.ops
+    out = dict(values)
+    for name in rows.TIMESTAMPS:
+        if out.get(name) is not None:
+            out[name] = ops.adapt_datetimefield_value(out[name])
+    if out.get("day") is not None:
+        out["day"] = ops.adapt_datefield_value(out["day"])
+    import json
+
+    out["pauses"] = json.dumps(out.get("pauses") or [])
+    out["custom"] = json.dumps(out.get("custom") or {}, ensure_ascii=False)
+    return out
+
+
+def _stage(job: ImportJob, batch: list[tuple[int, str, str, str, dict[str, Any] | None]]) -> None:
+    """Insert staged rows: (row, external_id, action, old_fingerprint, values or None)."""
+    table = StagedRecord._meta.db_table
+    # Table and column names come from our own model, never from input.
+    sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
+    params = []
+    for rownum, ext, action, old_fp, values in batch:
+        if values is None:
+            params.append(
+                (
+                    job.pk,
+                    rownum,
+                    ext,
+                    action,
+                    old_fp,
+                    "",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "",
+                    "",
+                    "",
+                    None,
+                    None,
+                    "[]",
+                    "{}",
+                    None,
+                    "",
+                )
+            )
+        else:
+            v = _adapt(values)
+            params.append(
+                (
+                    job.pk,
+                    rownum,
+                    ext,
+                    action,
+                    old_fp,
+                    v["kind"],
+                    v["opened_at"],
+                    v["first_response_at"],
+                    v["resolved_at"],
+                    v["promised_at"],
+                    v["delivered_at"],
+                    v["priority"],
+                    v["category"],
+                    v["status"],
+                    v["csat"],
+                    v["defect"],
+                    v["pauses"],
+                    v["custom"],
+                    v["day"],
+                    v["fingerprint"],
+                )
+            )
+    with connection.cursor() as cur:
+        cur.executemany(sql, params)
+
+
+def _existing(contract: Contract, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 900):
+        for r in (
+            ServiceRecord.objects.filter(contract=contract, external_id__in=ids[i : i + 900])
+            .order_by()
+            .values(*EXISTING_COLS)
+        ):
+            found[r["external_id"]] = r
+    return found
+
+
+def _staged_before(job: ImportJob, ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(ids), 900):
+        for ext, rownum in StagedRecord.objects.filter(job=job, external_id__in=ids[i : i + 900]).values_list(
+            "external_id", "row"
+        ):
+            found[ext] = rownum
+    return found
+
+
+def _chunks(
+    items: Iterable[tuple[int, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run(
+    job: ImportJob,
+    source_rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    headers: list[str],
+    mapping: Mapping[str, str] | None,
+    actor: Any,
+    progress: Callable[[int], None] | None = None,
+    fail_at_merge: bool = False,
+) -> Outcome:
+    """Run one import job over ``(row number, {header or field: value})`` rows. See the module doc.
+
+    ``mapping`` None means the rows are already keyed by field name (API, manual entry).
+    Returns the finished job (status succeeded / rejected / cancelled / failed) and, for small jobs, the
+    errors. Exceptions mark the job failed, clean the staging rows and are re-raised.
+    """
+    contract = job.contract
+    ctx = row_context(contract)
+    tz = ctx.tz
+    cache = engine.TermsCache(contract)
+    deltas = engine.Deltas()
+    sink = ErrorSink(headers)
+    reverse = {v: k for k, v in (mapping or {}).items()}
+
+    def column_of(fname: str) -> str:
+        return reverse.get(fname, reverse.get("paused" if fname == "pauses" else fname, fname))
+
+    started = _time.monotonic()
+    now = clock.now()
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
+    job.status = JobStatus.RUNNING
+    job.started_at = now
+    done = new = updated = same = 0
+    outcome = Outcome(job)
+    try:
+        for chunk in _chunks(source_rows, CHUNK):
+            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                raise Cancelled
+            cleaned = []
+            ids = []
+            for rownum, raw in chunk:
+                fields = rows.apply_mapping(raw, mapping) if mapping is not None else raw
+                values, errors = rows.clean_row(fields, ctx)
+                cleaned.append((rownum, raw, values, errors))
+                if values["external_id"]:
+                    ids.append(values["external_id"])
+            before = _staged_before(job, ids)
+            existing = _existing(contract, ids)
+            in_chunk: dict[str, int] = {}
+            batch: list[tuple[int, str, str, str, dict[str, Any] | None]] = []
+            for rownum, raw, values, errors in cleaned:
+                ext = values["external_id"]
+                if ext:
+                    first = before.get(ext) or in_chunk.get(ext)
+                    if first is not None:
+                        errors.append(("external_id", _("与第 %(r)s 行的记录编号重复。") % {"r": first}))
+                        # the duplicate is not staged: the first occurrence keeps the key
+                    else:
+                        in_chunk[ext] = rownum
+                if errors:
+                    sink.add(rownum, raw, errors, column_of)
+                    if ext and ext in in_chunk and in_chunk[ext] == rownum:
+                        batch.append((rownum, ext, "r", "", None))
+                    continue
+                day = rows.record_day(values, tz)
+                values["day"] = day
+                values["fingerprint"] = rows.fingerprint(values)
+                old = existing.get(ext)
+                if old is None:
+                    new += 1
+                    deltas.add(cache.runners_for_day(day), values, day, +1)
+                    batch.append((rownum, ext, "n", "", values))
+                elif old["fingerprint"] == values["fingerprint"]:
+                    same += 1
+                    batch.append((rownum, ext, "s", old["fingerprint"], None))
+                else:
+                    updated += 1
+                    deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
+                    deltas.add(cache.runners_for_day(day), values, day, +1)
+                    batch.append((rownum, ext, "u", old["fingerprint"], values))
+            done += len(chunk)
+            elapsed = max(_time.monotonic() - started, 1e-6)
+            with transaction.atomic():
+                _stage(job, batch)
+                ImportJob.objects.filter(pk=job.pk).update(
+                    rows_done=done,
+                    rows_per_second=done / elapsed,
+                    count_new=new,
+                    count_updated=updated,
+                    count_unchanged=same,
+                    count_rejected=sink.rows_rejected,
+                    error_count=sink.count,
+                    heartbeat_at=clock.now(),
+                )
+            job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
+            job.count_rejected, job.error_count = sink.rows_rejected, sink.count
+            if progress:
+                progress(len(chunk))
+        sink.close()
+        job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
+        job.count_rejected, job.error_count, job.errors_preview = sink.rows_rejected, sink.count, sink.preview
+        outcome.errors = [(r, c, m) for r, c, m in sink.preview]
+        if done == 0:
+            sink.count += 1
+            job.error_count = sink.count
+            job.errors_preview = [[1, "", _("文件中没有数据行。")]]
+            outcome.errors = [(1, "", _("文件中没有数据行。"))]
+        if sink.count and job.policy == ImportPolicy.ALL_OR_NOTHING:
+            _finish(
+                job,
+                JobStatus.REJECTED,
+                sink,
+                actor,
+                _("发现 %(n)s 处错误，未导入任何数据。") % {"n": sink.count},
+            )
+            return outcome
+        outcome.periods = _merge(job, deltas, actor, fail_at_merge=fail_at_merge)
+        _finish(job, JobStatus.SUCCEEDED, sink, actor, "")
+        return outcome
+    except Cancelled:
+        _finish(job, JobStatus.CANCELLED, sink, actor, _("已取消，未导入任何数据。"))
+        return outcome
+    except BaseException as exc:
+        _finish(
+            job,
+            JobStatus.FAILED,
+            sink,
+            actor,
+            _("导入失败，未导入任何数据：%(e)s") % {"e": exc.__class__.__name__},
+        )
+        raise
+    finally:
+        sink.close()
+        if os.path.exists(sink.path):
+            os.unlink(sink.path)
+
+
+def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: bool = False) -> set[str]:
+    from waibao.delivery import services
+
+    contract = job.contract
+    rec = ServiceRecord._meta.db_table
+    stg = StagedRecord._meta.db_table
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(clock.now())
+    with transaction.atomic():
+        if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            raise Cancelled
+        with connection.cursor() as cur:
+            # Someone changed these records after we compared them: apply no deltas, rebuild those days.
+            # (Table and column names below come from our own models, never from input.)
+            cur.execute(
+                f"SELECT COUNT(*) FROM {stg} s LEFT JOIN {rec} r "  # noqa: S608
+                f"ON r.contract_id = %s AND r.external_id = s.external_id "
+                f"WHERE s.job_id = %s AND s.action IN ('n', 'u', 's') AND "
+                f"((s.action = 'n' AND r.id IS NOT NULL) OR "
+                f"(s.action != 'n' AND (r.id IS NULL OR r.fingerprint != s.old_fingerprint)))",
+                [contract.pk, job.pk],
+            )
+            conflicts = cur.fetchone()[0]
+            if conflicts:
+                cur.execute(
+                    f"SELECT DISTINCT r.day FROM {stg} s JOIN {rec} r ON r.contract_id = %s AND "  # noqa: S608
+                    f"r.external_id = s.external_id WHERE s.job_id = %s",
+                    [contract.pk, job.pk],
+                )
+                old_days = {date.fromisoformat(d) if isinstance(d, str) else d for (d,) in cur.fetchall()}
+            cols = ", ".join(DATA_COLS)
+            sets = ", ".join(f"{c} = excluded.{c}" for c in DATA_COLS if c != "external_id")
+            cur.execute(
+                f"INSERT INTO {rec} (contract_id, {cols}, created_at, updated_at, version, last_job_id) "  # noqa: S608
+                f"SELECT %s, {cols}, %s, %s, 1, job_id FROM {stg} WHERE job_id = %s AND action IN ('n', 'u') "
+                f"ON CONFLICT (contract_id, external_id) DO UPDATE SET {sets}, "
+                f"updated_at = excluded.updated_at, "
+                f"version = {rec}.version + 1, last_job_id = excluded.last_job_id",
+                [contract.pk, now, now, job.pk],
+            )
+        if fail_at_merge:
+            raise RuntimeError("simulated crash in the middle of the merge")
+        if conflicts:
+            days = deltas.days | old_days
+            engine.rebuild_aggregates(contract, days)
+        else:
+            rebuild = engine.apply_deltas(contract, deltas)
+            days = deltas.days
+            if rebuild:
+                engine.rebuild_aggregates(contract, rebuild)
+        periods = engine.periods_for_days(days)
+        StagedRecord.objects.filter(job=job).delete()
+        if periods:
+            services.recompute_results(
+                contract=contract, periods=periods, actor=actor, reason=_("导入任务 #%(id)s") % {"id": job.pk}
+            )
+        audit.record(
+            actor,
+            "delivery.import.merged",
+            job,
+            vendor_id=contract.vendor_id,
+            changes={
+                "new": [None, job.count_new],
+                "updated": [None, job.count_updated],
+                "unchanged": [None, job.count_unchanged],
+                "rejected": [None, job.count_rejected],
+            },
+        )
+    return periods
+
+
+def _finish(job: ImportJob, status: str, sink: ErrorSink, actor: Any, message: str) -> None:
+    sink.close()
+    StagedRecord.objects.filter(job=job).delete()
+    job.status = status
+    job.finished_at = clock.now()
+    job.message = message
+    if sink.count and os.path.exists(sink.path):
+        with open(sink.path, "rb") as fh:
+            job.error_file.save(f"errors-{job.pk}.csv", File(fh), save=False)
+    job.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "message",
+            "error_file",
+            "rows_done",
+            "count_new",
+            "count_updated",
+            "count_unchanged",
+            "count_rejected",
+            "error_count",
+            "errors_preview",
+        ]
+    )
+    audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
+
+
+# --- reading files --------------------------------------------------------------------------------
+
+
+def detect_encoding(head: bytes) -> str:
+    cut = head.rfind(b"\n")
+    sample = head if cut < 0 or len(head) < 1_000_000 else head[: cut + 1]
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            sample.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise rows_error(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。"))
+
+
+def rows_error(message: str) -> Exception:
+    from waibao.core.errors import DomainError
+
+    return DomainError(message, fields={"file": message})
+
+
+@dataclass
+class Source:
+    headers: list[str]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    total: int | None
+
+
+def open_source(path: str, filename: str) -> Source:
+    """Stream rows of a CSV (UTF-8 or GBK/GB18030) or .xlsx file, memory flat in the file size."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds
+            raise rows_error(_("无法读取 Excel 文件。")) from exc
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header_row = next(it, None)
+        if header_row is None:
+            raise rows_error(_("文件是空的。"))
+        headers = [str(h).strip() if h is not None else "" for h in header_row]
+        total = (ws.max_row - 1) if ws.max_row else None
+
+        def xrows() -> Iterator[tuple[int, dict[str, Any]]]:
+            for n, row in enumerate(it, start=2):
+                if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                    continue
+                yield n, {h: v for h, v in zip(headers, row, strict=False) if h}
+            wb.close()
+
+        return Source(headers, xrows(), total)
+    if not (name.endswith(".csv") or name.endswith(".txt")):
+        raise rows_error(_("只能导入 .csv 或 .xlsx 文件。"))
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+        lines = head.count(b"\n")
+        while block := fh.read(1 << 22):
+            lines += block.count(b"\n")
+    encoding = detect_encoding(head)
+    fh2 = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
+    reader = csv.reader(fh2)
+    headers = [h.strip() for h in next(reader, [])]
+    if not headers:
+        fh2.close()
+        raise rows_error(_("文件是空的。"))
+
+    def crows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for n, row in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                yield n, dict(zip(headers, row, strict=False))
+        except UnicodeDecodeError as exc:
+            raise rows_error(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。")) from exc
+        finally:
+            fh2.close()
+
+    return Source(headers, crows(), max(0, lines - 1 if head.endswith(b"\n") or lines else 0) or None)
+
+
+def peek_headers(path: str, filename: str) -> list[str]:
+    src = open_source(path, filename)
+    headers = src.headers
+    close = getattr(src.rows, "close", None)
+    if close:
+        close()
+    return headers
+
+
+def as_stream_rows(
+    items: Iterable[Mapping[str, Any]], first_row: int = 1
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for i, item in enumerate(items, start=first_row):
+        yield i, dict(item)

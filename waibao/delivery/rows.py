@@ -1,0 +1,343 @@
+"""Service-record rows: recognising columns and validating one row. Pure Python, no database.
+
+Every way a record comes in (file import, the batch API, manual entry, a dispute's correction) turns its
+input into ``{field: raw value}`` and calls :func:`clean_row`, which returns the normalised values or a
+list of ``(column, rule)`` errors. The storage path (``delivery.ingest``) does the rest.
+
+Normalised values: timestamps are aware datetimes (a value without an offset is read in the
+installation's time zone), ``csat`` an int 1–5, ``defect`` a bool, ``pauses`` a list of
+``[start, end]`` ISO strings (UTC), ``custom`` a dict of int/float/bool/str.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+TIMESTAMPS: Final = ("opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at")
+TEXTS: Final = {"external_id": 100, "kind": 30, "priority": 20, "category": 100, "status": 30}
+FIELDS: Final = (
+    "external_id",
+    "kind",
+    *TIMESTAMPS,
+    "priority",
+    "category",
+    "status",
+    "csat",
+    "defect",
+    "paused",
+)
+#: Columns stored on the record (``paused`` becomes ``pauses``).
+RECORD_FIELDS: Final = (
+    "external_id",
+    "kind",
+    *TIMESTAMPS,
+    "priority",
+    "category",
+    "status",
+    "csat",
+    "defect",
+    "pauses",
+    "custom",
+)
+CUSTOM_PREFIXES: Final = ("custom.", "custom:", "自定义.", "自定义:", "自定义：")
+
+#: Header names recognised without a mapping (compared case-insensitively, spaces and _ ignored).
+SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
+    "external_id": (
+        "external_id",
+        "id",
+        "编号",
+        "记录编号",
+        "工单号",
+        "单号",
+        "外部编号",
+        "ticket id",
+        "case id",
+    ),
+    "kind": ("kind", "type", "类型", "记录类型"),
+    "opened_at": (
+        "opened_at",
+        "opened",
+        "created",
+        "created_at",
+        "开始时间",
+        "创建时间",
+        "受理时间",
+        "下单时间",
+        "开单时间",
+    ),
+    "first_response_at": ("first_response_at", "responded_at", "first response", "首次响应时间", "响应时间"),
+    "resolved_at": ("resolved_at", "resolved", "closed_at", "解决时间", "关闭时间", "完成时间"),
+    "promised_at": ("promised_at", "due_at", "promised", "承诺时间", "承诺送达时间", "约定时间"),
+    "delivered_at": ("delivered_at", "delivered", "送达时间", "交付时间", "实际送达时间"),
+    "priority": ("priority", "优先级"),
+    "category": ("category", "类别", "分类", "服务类别"),
+    "status": ("status", "状态"),
+    "csat": ("csat", "satisfaction", "满意度", "客户满意度"),
+    "defect": ("defect", "缺陷", "是否缺陷", "有缺陷"),
+    "paused": ("paused", "pauses", "暂停", "暂停区间", "挂起区间", "等待客户"),
+}
+_TRUE: Final = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√"})
+_FALSE: Final = frozenset({"0", "false", "f", "no", "n", "否", "无", "×"})
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(header).strip().lower())
+
+
+_LOOKUP: Final = {_norm(name): field for field, names in SYNONYMS.items() for name in names}
+
+
+def recognise(headers: list[str], saved: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Map each header to a target (a standard field, ``custom.<name>``, or ``""`` = ignore).
+
+    A saved mapping (header → target) wins; then the standard names; ``custom.x`` headers map to
+    themselves. Returns (mapping, headers nobody recognised).
+    """
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in headers:
+        if not header:
+            continue
+        if saved and header in saved:
+            mapping[header] = saved[header]
+        elif (field := _LOOKUP.get(_norm(header))) is not None:
+            mapping[header] = field
+        elif header.lower().startswith(CUSTOM_PREFIXES):
+            name = header.split(".", 1)[-1] if "." in header else re.split("[:：]", header, maxsplit=1)[-1]
+            mapping[header] = "custom." + name.strip()
+        else:
+            unknown.append(header)
+    return mapping, unknown
+
+
+def mapping_errors(mapping: Mapping[str, str]) -> dict[str, str]:
+    """A mapping must give external_id and a start (opened_at or promised_at), each field once."""
+    errors: dict[str, str] = {}
+    targets = [t for t in mapping.values() if t]
+    for target in targets:
+        if target not in FIELDS and not (target.startswith("custom.") and len(target) > 7):
+            errors[target] = _("未知字段。")
+    seen: set[str] = set()
+    for header, target in mapping.items():
+        if target and target in seen:
+            errors[header] = _("字段“%(f)s”被映射了两次。") % {"f": target}
+        seen.add(target)
+    if "external_id" not in targets:
+        errors["external_id"] = _("必须有一列映射为 external_id（记录编号）。")
+    if "opened_at" not in targets and "promised_at" not in targets:
+        errors["opened_at"] = _("必须有一列映射为 opened_at 或 promised_at。")
+    return errors
+
+
+def apply_mapping(raw: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """``{field: value}`` from ``{header: value}``."""
+    out: dict[str, Any] = {}
+    for header, value in raw.items():
+        target = mapping.get(header)
+        if target:
+            out[target] = value
+    return out
+
+
+class RowContext:
+    """What validation needs to know about the contract: allowed kinds, custom fields, time zone."""
+
+    def __init__(
+        self,
+        kinds: frozenset[str],
+        custom_fields: Mapping[str, str] | None = None,
+        tz: str = "Asia/Shanghai",
+        default_kind: str = "",
+    ) -> None:
+        self.kinds = kinds
+        self.default_kind = default_kind
+        self.custom_fields = dict(custom_fields or {})
+        self.tz: tzinfo = ZoneInfo(tz)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def parse_instant(value: Any, tz: tzinfo) -> datetime:
+    """An aware datetime from ISO text (``T`` or space, ``/`` or ``-``), a datetime or a date."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time())
+    else:
+        text = str(value).strip().replace("/", "-")
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(UTC)
+
+
+def _custom_value(v: Any) -> Any:
+    if isinstance(v, bool | int | float):
+        return v
+    text = str(v).strip()
+    low = text.lower()
+    if low in ("true", "false", "是", "否", "yes", "no"):
+        return low in ("true", "是", "yes")
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_pauses(value: Any, tz: tzinfo) -> list[list[str]]:
+    """``start/end; start/end`` (or a list of pairs) → ``[[iso, iso], ...]`` in UTC; raises ValueError."""
+    if _blank(value):
+        return []
+    if isinstance(value, list | tuple):
+        pairs = [tuple(p) for p in value]
+    else:
+        pairs = []
+        for part in str(value).replace("；", ";").split(";"):
+            if part.strip():
+                bits = part.split("/") if part.count("/") == 1 else re.split(r"\s*~\s*|\s+-\s+", part)
+                if len(bits) != 2:
+                    raise ValueError(part)
+                pairs.append((bits[0], bits[1]))
+    out: list[list[str]] = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(str(pair))
+        a, b = parse_instant(pair[0], tz), parse_instant(pair[1], tz)
+        if b < a:
+            raise OverflowError(str(pair))  # end before start: reported as a time-order error
+        out.append([a.isoformat(), b.isoformat()])
+    return out
+
+
+def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate one row given as ``{field: raw value}``; returns (values, [(field, rule), ...])."""
+    errors: list[tuple[str, str]] = []
+    v: dict[str, Any] = {}
+    for name, limit in TEXTS.items():
+        value = raw.get(name)
+        text = "" if _blank(value) else str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        if len(text) > limit:
+            errors.append((name, _("超过 %(n)s 个字符。") % {"n": limit}))
+        v[name] = text
+    if not v["external_id"]:
+        errors.append(("external_id", _("必填。")))
+    if not v["kind"]:
+        v["kind"] = ctx.default_kind
+    if v["kind"] not in ctx.kinds:
+        errors.append(("kind", _("不是允许的值：%(c)s。") % {"c": ", ".join(sorted(ctx.kinds))}))
+    v["priority"] = v["priority"].upper()
+    for name in TIMESTAMPS:
+        value = raw.get(name)
+        if _blank(value):
+            v[name] = None
+            continue
+        try:
+            v[name] = parse_instant(value, ctx.tz)
+        except (ValueError, TypeError, OverflowError):
+            v[name] = None
+            errors.append((name, _("不是有效的时间（例如 2026-10-08 09:30 或 2026-10-08T09:30:00+08:00）。")))
+    if (
+        v["opened_at"] is None
+        and v["promised_at"] is None
+        and not any(f in ("opened_at", "promised_at") for f, _r in errors)
+    ):
+        errors.append(("opened_at", _("必填（或填写 promised_at）。")))
+    opened = v["opened_at"]
+    if opened is not None:
+        for later in ("first_response_at", "resolved_at", "delivered_at"):
+            if v[later] is not None and v[later] < opened:
+                errors.append((later, _("不能早于 opened_at。")))
+    if (
+        v["first_response_at"] is not None
+        and v["resolved_at"] is not None
+        and v["resolved_at"] < v["first_response_at"]
+    ):
+        errors.append(("resolved_at", _("不能早于 first_response_at。")))
+    csat = raw.get("csat")
+    v["csat"] = None
+    if not _blank(csat):
+        try:
+            number = Decimal(str(csat).strip())
+        except InvalidOperation:
+            number = Decimal(-1)
+        if number != number.to_integral_value() or not 1 <= number <= 5:
+            errors.append(("csat", _("必须是 1 到 5 的整数。")))
+        else:
+            v["csat"] = int(number)
+    defect = raw.get("defect")
+    v["defect"] = None
+    if isinstance(defect, bool):
+        v["defect"] = defect
+    elif not _blank(defect):
+        word = str(defect).strip().lower()
+        if isinstance(defect, float | int):
+            word = str(int(defect)) if float(defect).is_integer() else word
+        if word in _TRUE:
+            v["defect"] = True
+        elif word in _FALSE:
+            v["defect"] = False
+        else:
+            errors.append(("defect", _("只能填写 是/否（yes/no、1/0）。")))
+    try:
+        v["pauses"] = parse_pauses(raw.get("paused", raw.get("pauses")), ctx.tz)
+    except OverflowError:
+        v["pauses"] = []
+        errors.append(("paused", _("暂停的结束时间早于开始时间。")))
+    except (ValueError, TypeError):
+        v["pauses"] = []
+        errors.append(("paused", _("格式应为 开始/结束，多段用 ; 分隔。")))
+    custom: dict[str, Any] = {}
+    extra = raw.get("custom")
+    items = list(extra.items()) if isinstance(extra, Mapping) else []
+    items += [(k[7:], val) for k, val in raw.items() if k.startswith("custom.")]
+    for name, value in items:
+        if _blank(value):
+            continue
+        typed = _custom_value(value)
+        want = ctx.custom_fields.get(name)
+        if want == "number" and (isinstance(typed, bool) or not isinstance(typed, int | float)):
+            errors.append(("custom." + name, _("必须是数字。")))
+        elif want == "boolean" and not isinstance(typed, bool):
+            errors.append(("custom." + name, _("只能填写 是/否。")))
+        custom[name] = str(value).strip() if want == "text" else typed
+    v["custom"] = custom
+    return v, errors
+
+
+def fingerprint(values: Mapping[str, Any]) -> str:
+    """A short hash of everything stored, so an unchanged re-import can be recognised cheaply."""
+    parts = []
+    for name in RECORD_FIELDS[1:]:
+        value = values.get(name)
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).replace(microsecond=0).isoformat()
+        elif name == "custom":
+            value = sorted((value or {}).items())
+        parts.append(repr(value))
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def record_day(values: Mapping[str, Any], tz: tzinfo) -> date:
+    """The local date a record counts in: its opened_at, else its promised_at."""
+    instant = values.get("opened_at") or values.get("promised_at")
+    assert instant is not None
+    return instant.astimezone(tz).date()

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+
+
+class SlaResultOut(Schema):
+    metric: str
+    metric_id: int
+    period: str
+    value: float | None
+    sample_size: int
+    target: Decimal
+    status: str
+    margin: float | None
+    tier: int | None
+    credit: Decimal
+    bonus: Decimal
+    capped: bool
+    currency: str
+    contract_version: int
+    projected_value: float | None
+    warning: str
+    closed: bool
+
+    @staticmethod
+    def resolve_metric(obj: Any) -> str:
+        return str(obj.metric.name)
+
+
+class RecordOut(Schema):
+    id: int
+    external_id: str
+    kind: str
+    opened_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    promised_at: datetime | None
+    delivered_at: datetime | None
+    priority: str
+    category: str
+    status: str
+    csat: int | None
+    defect: bool | None
+    pauses: list[list[str]]
+    custom: dict[str, Any]
+    day: date
+    version: int
+
+
+class RecordIn(Schema):
+    """One record; timestamps ISO 8601 (no offset: Asia/Shanghai). ``paused``: list of [start, end]."""
+
+    external_id: str
+    kind: str = ""
+    opened_at: str | None = None
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    promised_at: str | None = None
+    delivered_at: str | None = None
+    priority: str = ""
+    category: str = ""
+    status: str = ""
+    csat: int | str | None = None
+    defect: bool | str | None = None
+    paused: list[list[str]] | str | None = None
+    custom: dict[str, Any] = {}
+
+
+class BatchIn(Schema):
+    records: list[RecordIn]
+    policy: str = "all_or_nothing"
+
+
+class RowError(Schema):
+    row: int
+    column: str
+    rule: str
+
+
+class JobOut(Schema):
+    id: int
+    contract: str
+    source: str
+    file_name: str
+    policy: str
+    status: str
+    rows_total: int | None
+    rows_done: int
+    rows_per_second: float
+    count_new: int
+    count_updated: int
+    count_unchanged: int
+    count_rejected: int
+    error_count: int
+    errors: list[RowError]
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_errors(obj: Any) -> list[dict[str, Any]]:
+        return [{"row": r, "column": c, "rule": m} for r, c, m in (obj.errors_preview or [])]
+
+
+class DisputeIn(Schema):
+    comment: str
+    proposed: dict[str, Any] = {}
+
+
+class DecisionIn(Schema):
+    response: str = ""
+
+
+class DisputeOut(Schema):
+    id: int
+    contract: str
+    record_id: int
+    external_id: str
+    comment: str
+    proposed: dict[str, Any]
+    status: str
+    raised_at: datetime
+    decided_at: datetime | None
+    response: str
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_external_id(obj: Any) -> str:
+        return str(obj.record.external_id)
+
+
+class CloseOut(Schema):
+    period: str
+    closed: int

@@ -1,0 +1,692 @@
+"""Every write of the delivery app. Pages, the API, the portal, commands and tasks all come through here.
+
+Records enter only through :func:`waibao.delivery.ingest.run` (file jobs, :func:`import_batch`,
+:func:`save_record`, :func:`accept_dispute`), so the rules are the same at every door.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from waibao.contracts.models import Contract
+from waibao.core import audit, clock
+from waibao.core.errors import ConflictError, DomainError
+from waibao.delivery import engine, ingest, rows
+from waibao.delivery.models import (
+    DISPUTE_TRANSITIONS,
+    JOB_TRANSITIONS,
+    ColumnMapping,
+    DisputeStatus,
+    ImportJob,
+    ImportPolicy,
+    JobSource,
+    JobStatus,
+    RecordDispute,
+    ResultStatus,
+    ServiceRecord,
+    SlaAdjustment,
+    SlaResult,
+    StagedRecord,
+)
+from waibao.lib import slamath
+
+MAX_BATCH = 10_000
+STALE_MINUTES = 30
+
+
+def grace_days() -> int:
+    return int(getattr(settings, "WAIBAO_SLA_GRACE_DAYS", 5))
+
+
+@dataclass
+class Upload:
+    name: str
+    stream: IO[bytes]
+
+
+# --- column mappings ------------------------------------------------------------------------------
+
+
+def saved_mapping(contract: Contract) -> dict[str, str]:
+    row = ColumnMapping.objects.filter(contract=contract).first()
+    return dict(row.mapping) if row else {}
+
+
+def save_mapping(*, contract: Contract, actor: Any, mapping: Mapping[str, str]) -> ColumnMapping:
+    errors = rows.mapping_errors(mapping)
+    if errors:
+        raise DomainError(_("列映射有误。"), fields=errors)
+    with transaction.atomic():
+        row, _created = ColumnMapping.objects.get_or_create(
+            contract=contract, defaults={"updated_at": clock.now()}
+        )
+        before = dict(row.mapping)
+        merged = {**before, **dict(mapping.items())}
+        row.mapping, row.updated_at, row.updated_by = (
+            merged,
+            clock.now(),
+            actor if getattr(actor, "pk", None) else None,
+        )
+        row.save(update_fields=["mapping", "updated_at", "updated_by"])
+        audit.record(
+            actor,
+            "delivery.mapping.saved",
+            row,
+            vendor_id=contract.vendor_id,
+            changes={"mapping": [before, merged]},
+        )
+    return row
+
+
+# --- import jobs ----------------------------------------------------------------------------------
+
+
+def _move(job: ImportJob, to: str) -> None:
+    if to not in JOB_TRANSITIONS[job.status]:
+        raise DomainError(_("导入任务当前状态不允许此操作。"), code="invalid_state", status=409)
+    job.status = to
+
+
+def _require_no_running(contract: Contract) -> None:
+    if ImportJob.objects.filter(contract=contract, status=JobStatus.RUNNING).exists():
+        raise DomainError(_("该合同已有导入任务在进行中，请等待其完成。"), code="busy", status=409)
+
+
+def create_file_job(
+    *,
+    contract: Contract,
+    actor: Any,
+    upload: Upload,
+    policy: str = ImportPolicy.ALL_OR_NOTHING,
+    source: str = JobSource.FILE,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Store the uploaded file as a job. Columns are recognised (standard names or the contract's saved
+    mapping); if some are unknown the job waits in ``mapping`` for :func:`set_job_mapping`."""
+    if policy not in ImportPolicy.values:
+        raise DomainError(_("导入策略无效。"), fields={"policy": _("导入策略无效。")})
+    name = os.path.basename(upload.name or "upload")
+    if not name.lower().endswith((".csv", ".xlsx", ".txt")):
+        raise DomainError(
+            _("只能导入 .csv 或 .xlsx 文件。"), fields={"file": _("只能导入 .csv 或 .xlsx 文件。")}
+        )
+    job = ImportJob(
+        contract=contract,
+        source=source,
+        file_name=name,
+        policy=policy,
+        created_at=clock.now(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    job.file.save(name, File(upload.stream), save=False)
+    try:
+        headers = ingest.peek_headers(job.file.path, name)
+    except DomainError:
+        job.file.delete(save=False)
+        raise
+    mapping, unknown = rows.recognise(headers, saved_mapping(contract))
+    job.mapping = mapping
+    job.status = JobStatus.MAPPING if unknown or rows.mapping_errors(mapping) else JobStatus.QUEUED
+    job.save()
+    audit.record(
+        actor,
+        "delivery.import.created",
+        job,
+        vendor_id=contract.vendor_id,
+        changes={"file": [None, name], "policy": [None, policy]},
+    )
+    if job.status == JobStatus.QUEUED and enqueue:
+        enqueue_job(job)
+    return job
+
+
+def job_headers(job: ImportJob) -> list[str]:
+    return ingest.peek_headers(job.file.path, job.file_name)
+
+
+def set_job_mapping(
+    *, job: ImportJob, actor: Any, mapping: Mapping[str, str], remember: bool = True, enqueue: bool = True
+) -> ImportJob:
+    if job.status != JobStatus.MAPPING:
+        raise DomainError(_("导入任务当前状态不允许此操作。"), code="invalid_state", status=409)
+    clean = {h: (t or "") for h, t in mapping.items()}
+    errors = rows.mapping_errors(clean)
+    if errors:
+        raise DomainError(_("列映射有误。"), fields=errors)
+    if remember:
+        save_mapping(contract=job.contract, actor=actor, mapping=clean)
+    _move(job, JobStatus.QUEUED)
+    job.mapping = clean
+    job.save(update_fields=["mapping", "status"])
+    audit.record(
+        actor,
+        "delivery.import.mapped",
+        job,
+        vendor_id=job.contract.vendor_id,
+        changes={"mapping": [None, clean]},
+    )
+    if enqueue:
+        enqueue_job(job)
+    return job
+
+
+def enqueue_job(job: ImportJob) -> None:
+    from waibao.delivery.tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+
+
+def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
+    """The task body: stream the job's file through the storage path."""
+    job = ImportJob.objects.select_related("contract").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return job
+    if job.cancel_requested:
+        job.status, job.finished_at, job.message = (
+            JobStatus.CANCELLED,
+            clock.now(),
+            _("已取消，未导入任何数据。"),
+        )
+        job.save(update_fields=["status", "finished_at", "message"])
+        return job
+    _require_no_running(job.contract)
+    src = ingest.open_source(job.file.path, job.file_name)
+    if src.total is not None:
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=src.total)
+        job.rows_total = src.total
+    actor = job.created_by or "system"
+    ingest.run(job, src.rows, headers=src.headers, mapping=job.mapping, actor=actor, progress=progress)
+    return job
+
+
+def import_path(
+    *,
+    contract: Contract,
+    actor: Any,
+    path: str,
+    policy: str = ImportPolicy.ALL_OR_NOTHING,
+    mapping: Mapping[str, str] | None = None,
+    progress: Any = None,
+    source: str = JobSource.CLI,
+) -> ImportJob:
+    """Import a file from disk synchronously (command line); unknown columns need ``mapping``."""
+    with open(path, "rb") as fh:
+        job = create_file_job(
+            contract=contract,
+            actor=actor,
+            upload=Upload(os.path.basename(path), fh),
+            policy=policy,
+            source=source,
+            enqueue=False,
+        )
+    if job.status == JobStatus.MAPPING:
+        if mapping is None:
+            headers = job_headers(job)
+            _known, unknown = rows.recognise(headers, saved_mapping(contract))
+            job.status = JobStatus.CANCELLED
+            job.save(update_fields=["status"])
+            raise DomainError(_("无法识别的列：%(c)s。请先保存列映射。") % {"c": ", ".join(unknown)})
+        set_job_mapping(job=job, actor=actor, mapping={**job.mapping, **mapping}, enqueue=False)
+    return run_job(job.pk, progress=progress)
+
+
+def cancel_import(*, job: ImportJob, actor: Any) -> ImportJob:
+    if job.is_done:
+        raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
+    if job.status in (JobStatus.MAPPING, JobStatus.QUEUED):
+        _move(job, JobStatus.CANCELLED)
+        job.cancel_requested, job.finished_at, job.message = True, clock.now(), _("已取消，未导入任何数据。")
+        job.save(update_fields=["status", "cancel_requested", "finished_at", "message"])
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        job.cancel_requested = True
+    audit.record(actor, "delivery.import.cancel_requested", job, vendor_id=job.contract.vendor_id)
+    return job
+
+
+def sweep_stale_jobs(*, minutes: int = STALE_MINUTES) -> int:
+    """Mark jobs whose worker died (no progress for a while) as failed and drop their staging rows."""
+    cutoff = clock.now() - timedelta(minutes=minutes)
+    stale = list(ImportJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff))
+    for job in stale:
+        with transaction.atomic():
+            StagedRecord.objects.filter(job=job).delete()
+            job.status, job.finished_at = JobStatus.FAILED, clock.now()
+            job.message = _("导入进程中断，未导入任何数据。")
+            job.save(update_fields=["status", "finished_at", "message"])
+            audit.record(
+                "system", "delivery.import.failed", job, vendor_id=job.contract.vendor_id, message=job.message
+            )
+    return len(stale)
+
+
+def import_batch(
+    *,
+    contract: Contract,
+    actor: Any,
+    records: list[dict[str, Any]],
+    policy: str = ImportPolicy.ALL_OR_NOTHING,
+) -> ImportJob:
+    """The batch API: up to 10,000 records per call, synchronously, through the same path."""
+    if len(records) > MAX_BATCH:
+        raise DomainError(
+            _("每次最多 %(n)s 条记录。") % {"n": MAX_BATCH}, fields={"records": _("超过上限。")}
+        )
+    if policy not in ImportPolicy.values:
+        raise DomainError(_("导入策略无效。"), fields={"policy": _("导入策略无效。")})
+    _require_no_running(contract)
+    job = ImportJob.objects.create(
+        contract=contract,
+        source=JobSource.API,
+        policy=policy,
+        status=JobStatus.QUEUED,
+        rows_total=len(records),
+        created_at=clock.now(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    ingest.run(job, ingest.as_stream_rows(records), headers=list(rows.FIELDS), mapping=None, actor=actor)
+    job.refresh_from_db()
+    return job
+
+
+def save_record(
+    *,
+    contract: Contract,
+    actor: Any,
+    values: Mapping[str, Any],
+    record: ServiceRecord | None = None,
+    expected_version: int | None = None,
+    source: str = JobSource.MANUAL,
+) -> ServiceRecord:
+    """Manual entry or edit of one record (same validation and storage path as imports)."""
+    data = dict(values)
+    if record is not None:
+        if expected_version is not None and record.version != expected_version:
+            raise ConflictError(_("该记录已被其他人修改，请刷新后重试。"))
+        data["external_id"] = record.external_id
+    elif ServiceRecord.objects.filter(
+        contract=contract, external_id=str(data.get("external_id") or "").strip()
+    ).exists():
+        raise DomainError(_("记录编号已存在。"), fields={"external_id": _("记录编号已存在。")})
+    job = ImportJob.objects.create(
+        contract=contract,
+        source=source,
+        policy=ImportPolicy.ALL_OR_NOTHING,
+        status=JobStatus.QUEUED,
+        rows_total=1,
+        created_at=clock.now(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    before = audit.snapshot(record, rows.RECORD_FIELDS) if record is not None else None
+    outcome = ingest.run(job, [(1, data)], headers=list(rows.FIELDS), mapping=None, actor=actor)
+    if job.status == JobStatus.REJECTED:
+        raise DomainError(
+            _("记录有误，请检查标出的字段。"),
+            fields={("paused" if c == "pauses" else c): m for _r, c, m in outcome.errors},
+        )
+    saved = ServiceRecord.objects.get(
+        contract=contract,
+        external_id=data["external_id"].strip()
+        if isinstance(data["external_id"], str)
+        else data["external_id"],
+    )
+    after = audit.snapshot(saved, rows.RECORD_FIELDS)
+    audit.record(
+        actor,
+        "delivery.record.created" if record is None else "delivery.record.updated",
+        saved,
+        vendor_id=contract.vendor_id,
+        changes=audit.created(saved, rows.RECORD_FIELDS) if before is None else audit.diff(before, after),
+    )
+    return saved
+
+
+def record_values(record: ServiceRecord) -> dict[str, Any]:
+    """A record as the raw ``{field: value}`` row that would reproduce it."""
+    out: dict[str, Any] = {f: getattr(record, f) for f in rows.FIELDS if f != "paused"}
+    out["paused"] = [list(p) for p in record.pauses or []]
+    out["custom"] = dict(record.custom or {})
+    return out
+
+
+# --- results --------------------------------------------------------------------------------------
+
+RESULT_FIELDS = [
+    "value",
+    "sample_size",
+    "target",
+    "status",
+    "margin",
+    "tier",
+    "consequence",
+    "credit",
+    "bonus",
+    "capped",
+    "currency",
+    "contract_version",
+    "projected_value",
+    "warning",
+    "computed_at",
+    "period_start",
+]
+
+
+def recompute_results(
+    *, contract: Contract, periods: Iterable[str], actor: Any, reason: str = ""
+) -> list[SlaResult]:
+    """Recompute the results of the given periods from the daily aggregates.
+
+    Open results are rewritten; a closed result stays as it was and, when the new computation differs
+    from the last settled state, an :class:`SlaAdjustment` records the change.
+    """
+    today = clock.today()
+    now = clock.now()
+    evaluated = engine.evaluate_periods(contract, periods, today)
+    if not evaluated:
+        return []
+    existing = {
+        (r.metric_id, r.period): r
+        for r in SlaResult.objects.filter(contract=contract, period__in={e.period for e in evaluated})
+    }
+    last_adj: dict[int, SlaAdjustment] = {}
+    closed_ids = [r.pk for r in existing.values() if r.closed]
+    for adj in SlaAdjustment.objects.filter(result_id__in=closed_ids).order_by("at", "id"):
+        last_adj[adj.result_id] = adj
+    out, to_create, to_update, adjustments, warned = [], [], [], [], []
+    for e in evaluated:
+        res = e.result
+        values = {
+            "value": res.value,
+            "sample_size": res.sample_size,
+            "target": res.target,
+            "status": res.status,
+            "margin": res.margin,
+            "tier": res.tier,
+            "consequence": e.consequence.kind,
+            "credit": e.consequence.credit,
+            "bonus": e.consequence.bonus,
+            "capped": e.consequence.capped,
+            "currency": e.currency,
+            "contract_version": e.version,
+            "projected_value": e.projection.value if e.projection else None,
+            "warning": e.projection.warning
+            if e.projection
+            else ("breached" if res.status == "missed" else "ok"),
+            "computed_at": now,
+            "period_start": e.period_start,
+        }
+        row = existing.get((e.metric_id, e.period))
+        if row is None:
+            row = SlaResult(contract=contract, metric_id=e.metric_id, period=e.period, **values)
+            to_create.append(row)
+        elif row.closed:
+            prev = last_adj.get(row.pk)
+            state = (
+                (prev.value_after, prev.status_after, prev.sample_after, prev.credit_after, prev.bonus_after)
+                if prev
+                else (row.value, row.status, row.sample_size, row.credit, row.bonus)
+            )
+            new_state = (res.value, res.status, res.sample_size, e.consequence.credit, e.consequence.bonus)
+            if _differs(state, new_state):
+                adjustments.append(
+                    SlaAdjustment(
+                        result=row,
+                        at=now,
+                        reason=reason,
+                        value_before=state[0],
+                        value_after=res.value,
+                        status_before=state[1],
+                        status_after=res.status,
+                        sample_before=state[2],
+                        sample_after=res.sample_size,
+                        credit_before=state[3],
+                        credit_after=e.consequence.credit,
+                        bonus_before=state[4],
+                        bonus_after=e.consequence.bonus,
+                    )
+                )
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+            to_update.append(row)
+        if e.projection is not None and e.projection.warning != "ok":
+            warned.append(row)
+        out.append(row)
+    SlaResult.objects.bulk_create(to_create)
+    SlaResult.objects.bulk_update(to_update, RESULT_FIELDS, batch_size=500)
+    SlaAdjustment.objects.bulk_create(adjustments)
+    for adj in adjustments:
+        audit.record(
+            actor,
+            "delivery.result.adjusted",
+            adj.result,
+            vendor_id=contract.vendor_id,
+            message=reason,
+            changes={
+                "value": [adj.value_before, adj.value_after],
+                "credit": [adj.credit_before, adj.credit_after],
+            },
+        )
+    if warned:
+        transaction.on_commit(lambda: send_sla_warnings(contract=contract))
+    return out
+
+
+def _differs(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    va, vb = a[0], b[0]
+    if (va is None) != (vb is None):
+        return True
+    if va is not None and vb is not None and abs(float(va) - float(vb)) > 1e-9:
+        return True
+    return tuple(a[1:]) != tuple(b[1:])
+
+
+def evaluate(
+    *, contract: Contract, actor: Any, periods: Iterable[str] | None = None, rebuild: bool = False
+) -> list[SlaResult]:
+    """Recompute results (all periods of the contract up to today by default); ``rebuild`` first
+    recomputes the daily aggregates from the raw records."""
+    with transaction.atomic():
+        if rebuild:
+            engine.rebuild_aggregates(contract)
+        keys = set(periods) if periods else engine.contract_periods(contract, clock.today())
+        expanded: set[str] = set()
+        for key in keys:
+            expanded.add(key)
+            if "Q" not in key:  # a month also belongs to its quarter
+                expanded.add(slamath.period_key(slamath.period_bounds(key)[0], "quarter"))
+        return recompute_results(contract=contract, periods=expanded, actor=actor, reason=_("重新计算"))
+
+
+def close_period(*, contract: Contract, period: str, actor: Any) -> int:
+    """Close every result of a period once its grace period is over. Returns how many were closed."""
+    try:
+        _start, end = slamath.period_bounds(period)
+    except ValueError:
+        raise DomainError(
+            _("周期格式应为 2026-10 或 2026-Q4。"), fields={"period": _("格式无效。")}
+        ) from None
+    opens = end + timedelta(days=grace_days())
+    if clock.today() < opens:
+        raise DomainError(
+            _("宽限期未过：%(d)s 起才能关账。") % {"d": opens.isoformat()},
+            fields={"period": _("宽限期未过。")},
+        )
+    with transaction.atomic():
+        evaluate(contract=contract, actor=actor, periods=[period])
+        results = list(
+            SlaResult.objects.select_for_update().filter(contract=contract, period=period, closed=False)
+        )
+        if not results and not SlaResult.objects.filter(contract=contract, period=period).exists():
+            raise DomainError(_("该周期没有可关账的结果。"), fields={"period": _("没有结果。")})
+        now = clock.now()
+        for r in results:
+            r.closed, r.closed_at, r.closed_by = True, now, actor if getattr(actor, "pk", None) else None
+        SlaResult.objects.bulk_update(results, ["closed", "closed_at", "closed_by"])
+        audit.record(
+            actor,
+            "delivery.period.closed",
+            contract,
+            changes={"period": [None, period], "results": [None, len(results)]},
+        )
+    return len(results)
+
+
+def send_sla_warnings(*, contract: Contract | None = None) -> int:
+    """Early warning: tell the contract owner about open-period metrics at risk or breached (idempotent)."""
+    from waibao.notifications.services import notify
+
+    qs = SlaResult.objects.filter(closed=False, warning__in=["at_risk", "breached"]).select_related(
+        "contract", "metric", "contract__owner"
+    )
+    if contract is not None:
+        qs = qs.filter(contract=contract)
+    today = clock.today()
+    sent = 0
+    for r in qs:
+        if r.contract.owner is None:
+            continue
+        start, end = slamath.period_bounds(r.period)
+        if not start <= today < end + timedelta(days=1):
+            continue
+        label = _("已违约") if r.warning == "breached" else _("有违约风险")
+        sent += notify(
+            users=[r.contract.owner],
+            kind="delivery.sla_warning",
+            title=_("%(c)s · %(m)s %(p)s %(w)s")
+            % {"c": r.contract.code, "m": r.metric.name, "p": r.period, "w": label},
+            body=_("当前值 %(v)s，目标 %(t)s，预测期末 %(f)s。")
+            % {"v": _fmt(r.value), "t": r.target.normalize(), "f": _fmt(r.projected_value)},
+            url=reverse("delivery:contract", args=[r.contract.code]),
+            key=f"delivery:sla:{r.metric_id}:{r.period}:{r.warning}",
+        )
+    return sent
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+# --- disputes -------------------------------------------------------------------------------------
+
+
+def raise_dispute(
+    *, record: ServiceRecord, actor: Any, comment: str, proposed: Mapping[str, Any] | None = None
+) -> RecordDispute:
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("请说明异议理由。"), fields={"comment": _("必填。")})
+    proposed = {k: v for k, v in (proposed or {}).items() if v not in (None, "")}
+    if proposed:
+        merged = {**record_values(record), **proposed}
+        _values, errors = rows.clean_row(merged, ingest.row_context(record.contract))
+        if errors:
+            raise DomainError(_("建议更正有误。"), fields=dict(errors))
+    if RecordDispute.objects.filter(record=record, status=DisputeStatus.OPEN).exists():
+        raise DomainError(_("该记录已有待处理的异议。"), code="conflict", status=409)
+    with transaction.atomic():
+        d = RecordDispute.objects.create(
+            record=record,
+            contract=record.contract,
+            comment=comment,
+            proposed=_jsonable(proposed),
+            raised_by=actor if getattr(actor, "pk", None) else None,
+            raised_at=clock.now(),
+        )
+        audit.record(
+            actor,
+            "delivery.dispute.raised",
+            d,
+            vendor_id=record.contract.vendor_id,
+            changes={"comment": [None, comment], "proposed": [None, d.proposed]},
+        )
+    return d
+
+
+def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
+    from datetime import datetime
+
+    return {
+        k: (v.isoformat() if isinstance(v, datetime | date) else str(v) if isinstance(v, Decimal) else v)
+        for k, v in d.items()
+    }
+
+
+def _decide(dispute: RecordDispute, to: str) -> None:
+    if to not in DISPUTE_TRANSITIONS[dispute.status]:
+        raise DomainError(_("该异议已处理。"), code="invalid_state", status=409)
+
+
+def accept_dispute(
+    *, dispute: RecordDispute, actor: Any, response: str = "", corrections: Mapping[str, Any] | None = None
+) -> RecordDispute:
+    """Accept: apply the proposed (or the buyer's) corrections to the record; results follow."""
+    _decide(dispute, DisputeStatus.ACCEPTED)
+    with transaction.atomic():
+        changes = {
+            **dispute.proposed,
+            **{k: v for k, v in (corrections or {}).items() if v not in (None, "")},
+        }
+        if changes:
+            record = dispute.record
+            save_record(
+                contract=dispute.contract,
+                actor=actor,
+                values={**record_values(record), **changes},
+                record=record,
+                source=JobSource.DISPUTE,
+            )
+        dispute.status, dispute.decided_by, dispute.decided_at = DisputeStatus.ACCEPTED, actor, clock.now()
+        dispute.response = response
+        dispute.save(update_fields=["status", "decided_by", "decided_at", "response"])
+        audit.record(
+            actor,
+            "delivery.dispute.accepted",
+            dispute,
+            vendor_id=dispute.contract.vendor_id,
+            changes={"status": ["open", "accepted"]},
+            message=response,
+        )
+    return dispute
+
+
+def reject_dispute(*, dispute: RecordDispute, actor: Any, response: str) -> RecordDispute:
+    _decide(dispute, DisputeStatus.REJECTED)
+    if not (response or "").strip():
+        raise DomainError(_("驳回时请说明理由。"), fields={"response": _("必填。")})
+    with transaction.atomic():
+        dispute.status, dispute.decided_by, dispute.decided_at = DisputeStatus.REJECTED, actor, clock.now()
+        dispute.response = response.strip()
+        dispute.save(update_fields=["status", "decided_by", "decided_at", "response"])
+        audit.record(
+            actor,
+            "delivery.dispute.rejected",
+            dispute,
+            vendor_id=dispute.contract.vendor_id,
+            changes={"status": ["open", "rejected"]},
+            message=dispute.response,
+        )
+    return dispute
+
+
+def copy_to_temp(stream: IO[bytes], suffix: str) -> str:
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream, out)
+    return path
+
+
+__all__ = ["ResultStatus"]

@@ -1,0 +1,459 @@
+"""Delivery pages. Each view parses input, calls a service, and renders; the rules live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import OperationalError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from waibao.accounts import policy
+from waibao.contracts.models import RecordKind, SlaMetric
+from waibao.core import audit
+from waibao.core.errors import DomainError
+from waibao.core.forms import apply_domain_error
+from waibao.delivery import access, queries, rows, services
+from waibao.delivery.forms import DecideForm, DisputeForm, ImportForm, RecordForm
+from waibao.delivery.models import (
+    DisputeStatus,
+    ImportJob,
+    JobStatus,
+    RecordDispute,
+    ServiceRecord,
+    SlaResult,
+)
+from waibao.lib.spreadsheets import XLSX_MIME, write_xlsx
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "rag")
+    rows_ = queries.portfolio(request.user, sort=sort)
+    ctx = {"rows": rows_, "sort": sort, "period": rows_[0].period if rows_ else ""}
+    if _is_htmx(request):
+        return render(request, "delivery/portfolio.html#table", ctx)
+    return render(request, "delivery/portfolio.html", ctx)
+
+
+RESULT_HEADERS = [
+    _("合同"),
+    _("供应商"),
+    _("指标"),
+    _("周期"),
+    _("结果值"),
+    _("样本量"),
+    _("目标值"),
+    _("状态"),
+    _("差距"),
+    _("档位"),
+    _("服务抵扣"),
+    _("奖励"),
+    _("币种"),
+    _("合同版本"),
+    _("已关账"),
+    _("预警"),
+]
+
+
+def _result_rows(results: Any) -> Any:
+    for r in results:
+        yield [
+            r.contract.code,
+            r.contract.vendor.name,
+            r.metric.name,
+            r.period,
+            r.value,
+            r.sample_size,
+            r.target,
+            r.get_status_display(),
+            r.margin,
+            (r.tier + 1) if r.tier is not None else None,
+            r.credit,
+            r.bonus,
+            r.currency,
+            r.contract_version,
+            _("是") if r.closed else _("否"),
+            r.get_warning_display(),
+        ]
+
+
+def _xlsx(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX_MIME)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def portfolio_export(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "export")
+    contracts = access.visible_contracts(request.user)
+    results = (
+        SlaResult.objects.filter(contract__in=contracts)
+        .select_related("contract", "contract__vendor", "metric")
+        .order_by("contract__code", "period_start", "metric__position")
+    )
+    return _xlsx(
+        write_xlsx([(_("SLA 结果"), [str(h) for h in RESULT_HEADERS], _result_rows(results))]),
+        "sla-results.xlsx",
+    )
+
+
+@login_required
+def contract_page(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    ctx = {
+        "contract": contract,
+        **queries.contract_dashboard(contract),
+        "can_import": policy.can(request.user, "delivery.import"),
+        "can_write": policy.can(request.user, "delivery.write"),
+        "can_close": policy.can(request.user, "delivery.close_period"),
+        "jobs": _recent_jobs(request, contract),
+    }
+    return render(request, "delivery/contract.html", ctx)
+
+
+def _recent_jobs(request: HttpRequest, contract: Any) -> list[ImportJob]:
+    qs = ImportJob.objects.filter(contract=contract).select_related("created_by")
+    if not policy.is_buyer(request.user):
+        qs = qs.filter(created_by_id=request.user.pk)
+    return list(qs[:5])
+
+
+@login_required
+def results_export(request: HttpRequest, code: str) -> HttpResponse:
+    policy.require(request.user, "export")
+    contract = access.get_contract(request.user, code)
+    results = queries.results_for(contract).select_related("contract", "contract__vendor")
+    return _xlsx(
+        write_xlsx([(_("SLA 结果"), [str(h) for h in RESULT_HEADERS], _result_rows(results))]),
+        f"sla-results-{contract.code}.xlsx",
+    )
+
+
+@login_required
+@require_POST
+def close_period(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True, action="delivery.close_period")
+    period = request.POST.get("period", "")
+    try:
+        n = services.close_period(contract=contract, period=period, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(p)s 已关账（%(n)s 项结果）。之后的数据变化将记为调整。") % {"p": period, "n": n}
+        )
+    return redirect("delivery:contract", code=contract.code)
+
+
+@login_required
+def record_list(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    qs = queries.records_for(request.user, contract, request.GET)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    ctx = {
+        "contract": contract,
+        "page": page,
+        "kinds": RecordKind.choices,
+        "params": request.GET,
+        "can_write": policy.can(request.user, "delivery.write"),
+    }
+    if _is_htmx(request):
+        return render(request, "delivery/records.html#results", ctx)
+    return render(request, "delivery/records.html", ctx)
+
+
+def _record_initial(record: ServiceRecord) -> dict[str, Any]:
+    from django.utils import timezone
+
+    initial: dict[str, Any] = {
+        f: getattr(record, f) for f in ("external_id", "kind", "priority", "category", "status")
+    }
+    for f in rows.TIMESTAMPS:
+        value = getattr(record, f)
+        initial[f] = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    initial["csat"] = record.csat or ""
+    initial["defect"] = "" if record.defect is None else ("yes" if record.defect else "no")
+    initial["paused"] = "; ".join(
+        f"{timezone.localtime(_iso(a)):%Y-%m-%d %H:%M}/{timezone.localtime(_iso(b)):%Y-%m-%d %H:%M}"
+        for a, b in record.pauses or []
+    )
+    initial["version"] = record.version
+    return initial
+
+
+def _iso(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+@login_required
+def record_edit(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True, action="delivery.write")
+    return _record_form(request, contract, None)
+
+
+@login_required
+def record_edit_existing(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.get_record(request.user, pk, write=True)
+    return _record_form(request, record.contract, record)
+
+
+def _record_form(request: HttpRequest, contract: Any, record: ServiceRecord | None) -> HttpResponse:
+    form = RecordForm(request.POST or None, initial=_record_initial(record) if record else {})
+    if record is not None:
+        form.fields["external_id"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        if record is not None:
+            data["external_id"] = record.external_id
+            data["custom"] = dict(record.custom or {})
+        try:
+            saved = services.save_record(
+                contract=contract,
+                actor=request.user,
+                values=data,
+                record=record,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("记录已保存，相关 SLA 结果已更新。"))
+            return redirect("delivery:record", pk=saved.pk)
+    return render(
+        request, "delivery/record_form.html", {"form": form, "contract": contract, "record": record}
+    )
+
+
+@login_required
+def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.get_record(request.user, pk)
+    disputes = record.disputes.select_related("raised_by", "decided_by")
+    ctx = {
+        "record": record,
+        "contract": record.contract,
+        "disputes": disputes,
+        "dispute_form": DisputeForm() if policy.can(request.user, "delivery.dispute") else None,
+        "decide_form": DecideForm() if policy.can(request.user, "delivery.resolve") else None,
+        "can_write": policy.can(request.user, "delivery.write"),
+        "history": audit.events_for(record)[:20] if policy.is_buyer(request.user) else [],
+    }
+    return render(request, "delivery/record_detail.html", ctx)
+
+
+@login_required
+def missed(request: HttpRequest, code: str, metric_id: int, period: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
+    if metric is None:
+        raise Http404
+    try:
+        items, total, rule = queries.missed_records(contract, metric, period)
+    except ValueError:
+        raise Http404 from None
+    result = SlaResult.objects.filter(contract=contract, metric=metric, period=period).first()
+    return render(
+        request,
+        "delivery/missed.html",
+        {
+            "contract": contract,
+            "metric": metric,
+            "period": period,
+            "items": [(r, None if s is None else round(s / 60, 1)) for r, s in items],
+            "total": total,
+            "rule": rule,
+            "result": result,
+        },
+    )
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+@login_required
+def import_start(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True, action="delivery.import")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            job = services.create_file_job(
+                contract=contract,
+                actor=request.user,
+                upload=services.Upload(f.name or "upload", f.file),
+                policy=form.cleaned_data["policy"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            if job.status == JobStatus.MAPPING:
+                return redirect("delivery:job-mapping", pk=job.pk)
+            return redirect("delivery:job", pk=job.pk)
+    return render(
+        request, "delivery/import.html", {"form": form, "contract": contract, "synonyms": rows.SYNONYMS}
+    )
+
+
+@login_required
+def import_template(request: HttpRequest, code: str) -> HttpResponse:
+    access.get_contract(request.user, code)
+    header = ",".join(rows.FIELDS)
+    example = (
+        "T-0001,ticket,2026-10-08 09:00,2026-10-08 09:20,2026-10-08 15:00,,,P1,网络,closed,5,no,"
+        "2026-10-08 10:00/2026-10-08 11:00"
+    )
+    response = HttpResponse(
+        ("\ufeff" + header + "\n" + example + "\n").encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="service-records-template.csv"'
+    return response
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access.get_job(request.user, pk)
+    ctx = {
+        "job": job,
+        "contract": job.contract,
+        "can_cancel": not job.is_done and policy.can(request.user, "delivery.import"),
+    }
+    if _is_htmx(request):
+        return render(request, "delivery/job.html#progress", ctx)
+    return render(request, "delivery/job.html", ctx)
+
+
+@login_required
+def job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access.get_job(request.user, pk, write=True)
+    if job.status != JobStatus.MAPPING:
+        return redirect("delivery:job", pk=job.pk)
+    headers = services.job_headers(job)
+    targets = [("", _("（忽略此列）")), *[(f, f) for f in rows.FIELDS]]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        mapping = {}
+        for i, h in enumerate(headers):
+            target = request.POST.get(f"col{i}", "")
+            if target == "custom":
+                target = "custom." + (request.POST.get(f"custom{i}", "").strip() or h)
+            mapping[h] = target
+        try:
+            services.set_job_mapping(job=job, actor=request.user, mapping=mapping)
+        except DomainError as exc:
+            errors = exc.fields
+            messages.error(request, exc.message)
+        else:
+            return redirect("delivery:job", pk=job.pk)
+    current = job.mapping or {}
+    columns = [(i, h, current.get(h, "")) for i, h in enumerate(headers)]
+    return render(
+        request,
+        "delivery/mapping.html",
+        {"job": job, "contract": job.contract, "columns": columns, "targets": targets, "errors": errors},
+    )
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access.get_job(request.user, pk, write=True)
+    try:
+        services.cancel_import(job=job, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except OperationalError:  # SQLite: the final single-transaction merge holds the write lock
+        messages.error(request, _("导入正在提交最后一步，已无法取消。"))
+    else:
+        messages.info(request, _("已请求取消；已处理的行不会写入。"))
+    return redirect("delivery:job", pk=job.pk)
+
+
+@login_required
+def job_errors(request: HttpRequest, pk: int) -> FileResponse:
+    job = access.get_job(request.user, pk)
+    if not job.error_file:
+        raise Http404
+    return FileResponse(
+        job.error_file.open("rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-errors.csv",
+        content_type="text/csv",
+    )
+
+
+# --- disputes ------------------------------------------------------------------------------------
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.open_disputes(request.user)
+    status = request.GET.get("status", "open")
+    if status in DisputeStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "delivery/disputes.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": DisputeStatus.choices,
+            "decide_form": DecideForm() if policy.can(request.user, "delivery.resolve") else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def dispute_raise(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.get_record(request.user, pk, write=True, action="delivery.dispute")
+    form = DisputeForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        comment = data.pop("comment")
+        try:
+            services.raise_dispute(record=record, actor=request.user, comment=comment, proposed=data)
+        except DomainError as exc:
+            messages.error(request, "; ".join([exc.message, *[f"{k}: {v}" for k, v in exc.fields.items()]]))
+        else:
+            messages.success(request, _("异议已提交，等待采购方处理。"))
+    else:
+        messages.error(request, _("请说明异议理由。"))
+    return redirect("delivery:record", pk=record.pk)
+
+
+@login_required
+@require_POST
+def dispute_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    dispute: RecordDispute = access.get_dispute(request.user, pk, write=True)
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "accept":
+                services.accept_dispute(
+                    dispute=dispute, actor=request.user, response=form.cleaned_data["response"]
+                )
+                messages.success(request, _("已接受异议，记录已更正，SLA 结果已重新计算。"))
+            else:
+                services.reject_dispute(
+                    dispute=dispute, actor=request.user, response=form.cleaned_data["response"]
+                )
+                messages.success(request, _("已驳回异议。"))
+        except DomainError as exc:
+            messages.error(request, "; ".join([exc.message, *exc.fields.values()]))
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("delivery:disputes")
