@@ -44,7 +44,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 typecheck: install-dev
-	$(BIN)/mypy waibao
+	WAIBAO_DEBUG=1 $(BIN)/mypy waibao
 
 migrations-check: install-dev
 	WAIBAO_DEBUG=1 $(WAIBAO) makemigrations --check --dry-run

@@ -20,12 +20,23 @@ def _media_in_tmp(settings, tmp_path):
     settings.AXES_ENABLED = False
     # Fast hashing: the suite creates many users; production keeps Django's default PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
+    }
 
 
 def _user(username: str, role: str, vendor=None) -> User:
-    user = User(username=username, role=role, vendor=vendor, full_name=username.title(), email=f"{username}@example.com")
+    user = User(
+        username=username,
+        role=role,
+        vendor=vendor,
+        full_name=username.title(),
+        email=f"{username}@example.com",
+    )
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -83,8 +94,13 @@ def vendor_user_b(vendor_b):
 @pytest.fixture
 def personas(admin_user, manager, quality_user, finance_user, auditor, vendor_user_a, vendor_user_b):
     return {
-        "admin": admin_user, "manager": manager, "quality": quality_user, "finance": finance_user,
-        "auditor": auditor, "vendor_a": vendor_user_a, "vendor_b": vendor_user_b,
+        "admin": admin_user,
+        "manager": manager,
+        "quality": quality_user,
+        "finance": finance_user,
+        "auditor": auditor,
+        "vendor_a": vendor_user_a,
+        "vendor_b": vendor_user_b,
     }
 
 
@@ -114,8 +130,16 @@ def api_client():
 
 # --- browser tests -------------------------------------------------------------------------------
 CHROMIUM = os.environ.get("WAIBAO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture
@@ -128,7 +152,9 @@ def page(live_server):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
         context.set_default_timeout(15000)
         pg = context.new_page()
         try:

@@ -12,8 +12,14 @@ from playwright.sync_api import sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).parent / "screenshots"
-PASSWORD = "Waibao-Demo-2026"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+PASSWORD = "Waibao-Demo-2026"  # noqa: S105 - the published demo password
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 # (file name, user, path, language)
 PAGES = [
@@ -27,7 +33,11 @@ PAGES = [
     ("portal-home", "vendor_a", "/", "zh-hans"),
     ("audit-log", "auditor", "/audit/", "zh-hans"),
 ]
-PAGES += [tuple(line.split()) for line in (OUT / "extra-pages.txt").read_text().splitlines() if line.strip()] if (OUT / "extra-pages.txt").exists() else []  # type: ignore[misc]
+PAGES += (
+    [tuple(line.split()) for line in (OUT / "extra-pages.txt").read_text().splitlines() if line.strip()]
+    if (OUT / "extra-pages.txt").exists()
+    else []
+)  # type: ignore[misc]
 
 
 def main() -> None:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from waibao.accounts import services
-from waibao.accounts.models import ApiToken
+from waibao.accounts.models import ApiToken, User
 from waibao.core.apiutils import ERRORS
 
 router = Router(tags=["accounts"])
@@ -46,7 +47,7 @@ def me(request: HttpRequest) -> object:
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS})
 def list_tokens(request: HttpRequest) -> object:
-    return ApiToken.objects.filter(user=request.user)
+    return ApiToken.objects.filter(user=cast(User, request.user))
 
 
 @router.post("/tokens", response={201: NewTokenOut, **ERRORS})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from waibao.accounts.models import Role, User
 from waibao.core.forms import BootstrapMixin
+from waibao.vendors.models import Vendor
 
 
 class LoginForm(BootstrapMixin, forms.Form):
@@ -17,7 +18,9 @@ class LoginForm(BootstrapMixin, forms.Form):
 
 class OtpForm(BootstrapMixin, forms.Form):
     code = forms.CharField(
-        label=_("验证码"), max_length=8, widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
+        label=_("验证码"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
@@ -36,18 +39,20 @@ class UserForm(BootstrapMixin, forms.Form):
     email = forms.EmailField(label=_("邮箱"), required=False)
     phone = forms.CharField(label=_("电话"), max_length=40, required=False)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    vendor = forms.ModelChoiceField(label=_("所属供应商"), queryset=None, required=False, help_text=_("仅供应商用户需要"))  # type: ignore[arg-type]
+    vendor: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+        label=_("所属供应商"), queryset=Vendor.objects.none(), required=False, help_text=_("仅供应商用户需要")
+    )
     language = forms.ChoiceField(label=_("界面语言"), choices=settings.LANGUAGES)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
     password = forms.CharField(
-        label=_("密码"), widget=forms.PasswordInput(render_value=False), required=False,
+        label=_("密码"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
         help_text=_("新用户必填；编辑时留空表示不修改。"),
     )
 
     def __init__(self, *args: Any, editing: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from waibao.vendors.models import Vendor
-
         self.fields["vendor"].queryset = Vendor.objects.order_by("code")  # type: ignore[attr-defined]
         self.editing = editing
         if editing is not None:

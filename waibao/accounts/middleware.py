@@ -54,7 +54,10 @@ class SessionIdleTimeoutMiddleware:
             if now - int(last) > settings.WAIBAO_SESSION_IDLE_MINUTES * 60:
                 logout(request)
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"code": "session_expired", "message": _("会话已超时，请重新登录。"), "fields": {}}, status=401)
+                    return JsonResponse(
+                        {"code": "session_expired", "message": _("会话已超时，请重新登录。"), "fields": {}},
+                        status=401,
+                    )
                 messages.info(request, _("长时间未操作，已自动退出，请重新登录。"))
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
             # Touch the session at most once a minute so idle pages do not write on every request.
@@ -78,12 +81,16 @@ class RequireSecondFactorMiddleware:
             and user.is_authenticated
             and getattr(user, "role", None) == "admin"
             and "_auth_user_id" in request.session
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[union-attr,attr-defined]
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"code": "second_factor_required", "message": _("管理员必须先启用双重认证。"), "fields": {}},
+                    {
+                        "code": "second_factor_required",
+                        "message": _("管理员必须先启用双重认证。"),
+                        "fields": {},
+                    },
                     status=403,
                 )
             return redirect("accounts:two-factor")

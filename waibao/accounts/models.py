@@ -58,7 +58,8 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="vendor") & Q(vendor__isnull=False)) | (~Q(role="vendor") & Q(vendor__isnull=True)),
+                condition=(Q(role="vendor") & Q(vendor__isnull=False))
+                | (~Q(role="vendor") & Q(vendor__isnull=True)),
                 name="user_vendor_iff_vendor_role",
             )
         ]
@@ -82,7 +83,9 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for machines. Only a SHA-256 hash of the secret is stored; it is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, db_index=True)
     key_hash = models.CharField(_("哈希"), max_length=64, unique=True)

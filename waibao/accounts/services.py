@@ -15,7 +15,7 @@ from waibao.accounts.models import ApiToken, Role, User
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 
-TOKEN_PREFIX = "wb_"
+TOKEN_PREFIX = "wb_"  # noqa: S105 - a prefix, not a secret
 USER_FIELDS = ["username", "full_name", "email", "phone", "role", "vendor", "is_active", "language"]
 
 
@@ -28,8 +28,12 @@ def hash_token(raw: str) -> str:
 def create_api_token(*, user: User, actor: Any, name: str = "API") -> tuple[ApiToken, str]:
     """Make a token and return it with its secret, which is never stored and never shown again."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100] or "API", prefix=raw[:11], key_hash=hash_token(raw))
-    audit.record(actor, "accounts.token.created", token, changes={"name": [None, token.name]}, vendor_id=user.vendor_id)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100] or "API", prefix=raw[:11], key_hash=hash_token(raw)
+    )
+    audit.record(
+        actor, "accounts.token.created", token, changes={"name": [None, token.name]}, vendor_id=user.vendor_id
+    )
     return token, raw
 
 
@@ -61,9 +65,13 @@ def authenticate_token(raw: str) -> User | None:
 
 def _check_role_vendor(role: str, vendor: Any) -> None:
     if role == Role.VENDOR and vendor is None:
-        raise DomainError(_("供应商用户必须指定所属供应商。"), fields={"vendor": _("供应商用户必须指定所属供应商。")})
+        raise DomainError(
+            _("供应商用户必须指定所属供应商。"), fields={"vendor": _("供应商用户必须指定所属供应商。")}
+        )
     if role != Role.VENDOR and vendor is not None:
-        raise DomainError(_("只有供应商用户可以属于供应商。"), fields={"vendor": _("只有供应商用户可以属于供应商。")})
+        raise DomainError(
+            _("只有供应商用户可以属于供应商。"), fields={"vendor": _("只有供应商用户可以属于供应商。")}
+        )
 
 
 @transaction.atomic
@@ -83,7 +91,12 @@ def create_user(
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(_("用户名已存在。"), fields={"username": _("用户名已存在。")})
     user = User(
-        username=username, role=role, vendor=vendor, full_name=full_name, email=email, phone=phone,
+        username=username,
+        role=role,
+        vendor=vendor,
+        full_name=full_name,
+        email=email,
+        phone=phone,
         language=language,
     )
     try:
@@ -92,7 +105,13 @@ def create_user(
         raise DomainError(" ".join(exc.messages), fields={"password": " ".join(exc.messages)})
     user.set_password(password)
     user.save()
-    audit.record(actor, "accounts.user.created", user, changes=audit.created(user, USER_FIELDS), vendor_id=user.vendor_id)
+    audit.record(
+        actor,
+        "accounts.user.created",
+        user,
+        changes=audit.created(user, USER_FIELDS),
+        vendor_id=user.vendor_id,
+    )
     return user
 
 

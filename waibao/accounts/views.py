@@ -46,7 +46,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("core:home")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
+        user = authenticate(
+            request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
         if getattr(request, "axes_locked_out", False):
             return render(request, "accounts/locked.html", status=429)
         if user is None:
@@ -114,8 +116,13 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "tokens": tokens, "new_token": new_token, "device": confirmed_device(user),
-         "language_form": LanguageForm(initial={"language": user.language})},
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "device": confirmed_device(user),
+            "language_form": LanguageForm(initial={"language": user.language}),
+        },
     )
 
 
@@ -151,12 +158,14 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
     svg = base64.b64encode(qr.svg_inline(scale=4).encode()).decode()
     secret = base64.b32encode(bytes.fromhex(device.key)).decode().rstrip("=")
     return render(
-        request, "accounts/two_factor.html",
+        request,
+        "accounts/two_factor.html",
         {"enabled": False, "form": form, "qr_data_uri": f"data:image/svg+xml;base64,{svg}", "secret": secret},
     )
 
 
 # --- user administration (admins) ---------------------------------------------------------------
+
 
 def _require_user_admin(request: HttpRequest) -> None:
     if not policy.can(request.user, "users.manage"):
@@ -176,21 +185,36 @@ def user_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     editing = get_object_or_404(User, pk=pk) if pk else None
     initial = {}
     if editing is not None:
-        initial = {f: getattr(editing, f) for f in ["username", "full_name", "email", "phone", "role", "vendor", "language", "is_active"]}
+        initial = {
+            f: getattr(editing, f)
+            for f in ["username", "full_name", "email", "phone", "role", "vendor", "language", "is_active"]
+        }
     form = UserForm(request.POST or None, initial=initial, editing=editing)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if editing is None:
                 services.create_user(
-                    actor=request.user, username=data["username"], password=data["password"], role=data["role"],
-                    vendor=data["vendor"], full_name=data["full_name"], email=data["email"], phone=data["phone"],
+                    actor=request.user,
+                    username=data["username"],
+                    password=data["password"],
+                    role=data["role"],
+                    vendor=data["vendor"],
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    phone=data["phone"],
                     language=data["language"],
                 )
             else:
                 services.update_user(
-                    user=editing, actor=request.user, full_name=data["full_name"], email=data["email"],
-                    phone=data["phone"], role=data["role"], vendor=data["vendor"], language=data["language"],
+                    user=editing,
+                    actor=request.user,
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    role=data["role"],
+                    vendor=data["vendor"],
+                    language=data["language"],
                     is_active=data["is_active"],
                 )
                 if data["password"]:

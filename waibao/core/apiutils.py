@@ -57,11 +57,19 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
-def paginate(request: HttpRequest, items: QuerySet[Any] | Sequence[Any], *, page: int = 1, page_size: int | None = None) -> dict[str, Any]:
+def paginate(
+    request: HttpRequest, items: QuerySet[Any] | Sequence[Any], *, page: int = 1, page_size: int | None = None
+) -> dict[str, Any]:
     size = page_size or settings.WAIBAO_API_PAGE_SIZE
     size = max(1, min(size, settings.WAIBAO_API_MAX_PAGE_SIZE))
     count = items.count() if isinstance(items, QuerySet) else len(items)
     pages = max(1, (count + size - 1) // size)
     page = max(1, page)
     start = (page - 1) * size
-    return {"count": count, "page": page, "page_size": size, "pages": pages, "items": list(items[start : start + size])}
+    return {
+        "count": count,
+        "page": page,
+        "page_size": size,
+        "pages": pages,
+        "items": list(items[start : start + size]),
+    }

@@ -54,7 +54,14 @@ DEMO: list[DemoStep] = []
 SCHEDULE: list[ScheduledJob] = []
 
 
-def nav_item(section: str, label: Any, url_name: str, order: int, visible: Callable[[Any], bool] | None = None, match: str = "") -> None:
+def nav_item(
+    section: str,
+    label: Any,
+    url_name: str,
+    order: int,
+    visible: Callable[[Any], bool] | None = None,
+    match: str = "",
+) -> None:
     if any(i.url_name == url_name and i.section == section for i in NAV):
         return
     NAV.append(NavItem(section, label, url_name, order, visible or (lambda user: True), match))

@@ -51,7 +51,9 @@ def _upload(f: UploadedFile | None) -> services.Upload | None:
 def list_vendors(request: HttpRequest, params: Query[VendorQuery]) -> Any:
     data = params.dict()
     page, size = data.pop("page"), data.pop("page_size")
-    return paginate(request, queries.vendor_list(request.user, queries.VendorFilter(**data)), page=page, page_size=size)
+    return paginate(
+        request, queries.vendor_list(request.user, queries.VendorFilter(**data)), page=page, page_size=size
+    )
 
 
 @router.post("/", response={201: VendorOut, **ERRORS_409})
@@ -63,8 +65,12 @@ def create_vendor(request: HttpRequest, payload: VendorIn) -> Any:
 
 
 @router.get("/certificates/expiring", response={200: Page[CertificateOut], **ERRORS})
-def expiring_certificates(request: HttpRequest, days: int | None = None, page: int = 1, page_size: int = 50) -> Any:
-    return paginate(request, queries.expiring_certificates(request.user, days=days), page=page, page_size=page_size)
+def expiring_certificates(
+    request: HttpRequest, days: int | None = None, page: int = 1, page_size: int = 50
+) -> Any:
+    return paginate(
+        request, queries.expiring_certificates(request.user, days=days), page=page, page_size=page_size
+    )
 
 
 @router.get("/{vendor_id}", response={200: VendorOut, **ERRORS})
@@ -78,13 +84,17 @@ def update_vendor(request: HttpRequest, vendor_id: int, payload: VendorPatch) ->
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
     tags = data.pop("tags", None)
-    return services.update_vendor(vendor=vendor, actor=request.user, expected_version=version, tags=tags, **data)
+    return services.update_vendor(
+        vendor=vendor, actor=request.user, expected_version=version, tags=tags, **data
+    )
 
 
 @router.post("/{vendor_id}/status", response={200: VendorOut, **ERRORS})
 def change_status(request: HttpRequest, vendor_id: int, payload: StatusIn) -> Any:
     vendor = access.get_vendor(request.user, vendor_id, write=True, action="vendors.status")
-    return services.change_vendor_status(vendor=vendor, actor=request.user, to=payload.to, reason=payload.reason)
+    return services.change_vendor_status(
+        vendor=vendor, actor=request.user, to=payload.to, reason=payload.reason
+    )
 
 
 @router.get("/{vendor_id}/status-history", response={200: list[StatusChangeOut], **ERRORS})
@@ -93,6 +103,7 @@ def status_history(request: HttpRequest, vendor_id: int) -> Any:
 
 
 # --- contacts ------------------------------------------------------------------------------------
+
 
 @router.get("/{vendor_id}/contacts", response={200: list[ContactOut], **ERRORS})
 def list_contacts(request: HttpRequest, vendor_id: int) -> Any:
@@ -121,6 +132,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Any:
 
 # --- certificates --------------------------------------------------------------------------------
 
+
 @router.get("/{vendor_id}/certificates", response={200: list[CertificateOut], **ERRORS})
 def list_certificates(request: HttpRequest, vendor_id: int) -> Any:
     return access.get_vendor(request.user, vendor_id).certificates.all()
@@ -142,8 +154,16 @@ def add_certificate(
     vendor = access.get_vendor(request.user, vendor_id)
     access.require_archive_write(request.user, vendor)
     return 201, services.add_certificate(
-        vendor=vendor, actor=request.user, upload=_upload(file), type=type, number=number, valid_until=valid_until,
-        level=level, issuer=issuer, scope=scope, valid_from=valid_from,
+        vendor=vendor,
+        actor=request.user,
+        upload=_upload(file),
+        type=type,
+        number=number,
+        valid_until=valid_until,
+        level=level,
+        issuer=issuer,
+        scope=scope,
+        valid_from=valid_from,
     )
 
 
@@ -159,15 +179,25 @@ def delete_certificate(request: HttpRequest, certificate_id: int) -> Any:
     return 204, None
 
 
-@router.get("/certificates/{certificate_id}/file", response={200: None, **ERRORS}, openapi_extra={"responses": {200: {"description": "the file, as an attachment"}}})
+@router.get(
+    "/certificates/{certificate_id}/file",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {200: {"description": "the file, as an attachment"}}},
+)
 def download_certificate(request: HttpRequest, certificate_id: int) -> Any:
     cert = access.get_certificate(request.user, certificate_id)
     if not cert.file:
         raise Http404
-    return FileResponse(cert.file.open("rb"), as_attachment=True, filename=cert.file_name, content_type="application/octet-stream")
+    return FileResponse(
+        cert.file.open("rb"),
+        as_attachment=True,
+        filename=cert.file_name,
+        content_type="application/octet-stream",
+    )
 
 
 # --- documents -----------------------------------------------------------------------------------
+
 
 @router.get("/{vendor_id}/documents", response={200: list[DocumentOut], **ERRORS})
 def list_documents(request: HttpRequest, vendor_id: int) -> Any:
@@ -175,18 +205,31 @@ def list_documents(request: HttpRequest, vendor_id: int) -> Any:
 
 
 @router.post("/{vendor_id}/documents", response={201: DocumentOut, **ERRORS})
-def upload_document(request: HttpRequest, vendor_id: int, type: Form[str], file: File[UploadedFile], title: Form[str] = "") -> Any:
+def upload_document(
+    request: HttpRequest, vendor_id: int, type: Form[str], file: File[UploadedFile], title: Form[str] = ""
+) -> Any:
     vendor = access.get_vendor(request.user, vendor_id)
     access.require_archive_write(request.user, vendor)
     upload = _upload(file)
     assert upload is not None
-    return 201, services.upload_document(vendor=vendor, actor=request.user, upload=upload, type=type, title=title)
+    return 201, services.upload_document(
+        vendor=vendor, actor=request.user, upload=upload, type=type, title=title
+    )
 
 
-@router.get("/documents/{document_id}/file", response={200: None, **ERRORS}, openapi_extra={"responses": {200: {"description": "the file, as an attachment"}}})
+@router.get(
+    "/documents/{document_id}/file",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {200: {"description": "the file, as an attachment"}}},
+)
 def download_document(request: HttpRequest, document_id: int) -> Any:
     doc = access.get_document(request.user, document_id)
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.file_name, content_type="application/octet-stream")
+    return FileResponse(
+        doc.file.open("rb"),
+        as_attachment=True,
+        filename=doc.file_name,
+        content_type="application/octet-stream",
+    )
 
 
 @router.delete("/documents/{document_id}", response={204: None, **ERRORS})

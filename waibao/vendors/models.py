@@ -78,13 +78,17 @@ class Vendor(TimeStampedModel):
     # registration number. Unique among vendors that have one.
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     registration_number = models.CharField(_("注册号（境外）"), max_length=60, blank=True)
-    country = models.CharField(_("国家/地区"), max_length=2, default="CN", help_text=_("ISO 3166 两位代码，如 CN、IN、US"))
+    country = models.CharField(
+        _("国家/地区"), max_length=2, default="CN", help_text=_("ISO 3166 两位代码，如 CN、IN、US")
+    )
     region = models.CharField(_("省份/地区"), max_length=50, blank=True)
     city = models.CharField(_("城市"), max_length=50, blank=True)
     category = models.CharField(_("类别"), max_length=30, choices=Category.choices)
     size = models.CharField(_("规模"), max_length=10, choices=Size.choices, blank=True)
     website = models.URLField(_("网站"), blank=True)
-    status = models.CharField(_("状态"), max_length=20, choices=VendorStatus.choices, default=VendorStatus.PROSPECT)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=VendorStatus.choices, default=VendorStatus.PROSPECT
+    )
     notes = models.TextField(_("备注"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="vendors")
 
@@ -93,9 +97,12 @@ class Vendor(TimeStampedModel):
         verbose_name_plural = _("供应商")
         ordering = ["code"]
         constraints = [
-            models.UniqueConstraint(fields=["credit_code"], condition=~Q(credit_code=""), name="vendor_credit_code_unique"),
             models.UniqueConstraint(
-                fields=["country", "registration_number"], condition=~Q(registration_number=""),
+                fields=["credit_code"], condition=~Q(credit_code=""), name="vendor_credit_code_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["country", "registration_number"],
+                condition=~Q(registration_number=""),
                 name="vendor_registration_unique",
             ),
         ]
@@ -114,7 +121,9 @@ class Vendor(TimeStampedModel):
 
 
 class VendorContact(TimeStampedModel):
-    vendor = models.ForeignKey(Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="contacts")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("姓名"), max_length=100)
     role = models.CharField(_("职务"), max_length=100, blank=True)
     phone = models.CharField(_("电话"), max_length=40, blank=True)
@@ -126,7 +135,9 @@ class VendorContact(TimeStampedModel):
         verbose_name_plural = _("联系人")
         ordering = ["-is_primary", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["vendor"], condition=Q(is_primary=True), name="vendor_one_primary_contact"),
+            models.UniqueConstraint(
+                fields=["vendor"], condition=Q(is_primary=True), name="vendor_one_primary_contact"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,12 +145,18 @@ class VendorContact(TimeStampedModel):
 
 
 class StatusChange(models.Model):
-    vendor = models.ForeignKey(Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="status_changes")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="status_changes"
+    )
     from_status = models.CharField(_("原状态"), max_length=20, choices=VendorStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=VendorStatus.choices)
     reason = models.TextField(_("原因"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"))
 
@@ -192,7 +209,9 @@ def upload_path(instance: models.Model, filename: str) -> str:
 
 
 class Certificate(TimeStampedModel):
-    vendor = models.ForeignKey(Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="certificates")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="certificates"
+    )
     type = models.CharField(_("类型"), max_length=30, choices=CertificateType.choices)
     level = models.PositiveSmallIntegerField(_("CMMI 等级"), null=True, blank=True)
     number = models.CharField(_("证书编号"), max_length=100)
@@ -210,10 +229,15 @@ class Certificate(TimeStampedModel):
         ordering = ["valid_until"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
                 name="certificate_dates_in_order",
             ),
-            models.CheckConstraint(condition=Q(level__isnull=True) | Q(level__gte=1, level__lte=5), name="certificate_cmmi_level_1_5"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__gte=1, level__lte=5),
+                name="certificate_cmmi_level_1_5",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -237,7 +261,9 @@ class DocumentType(models.TextChoices):
 
 
 class VendorDocument(TimeStampedModel):
-    vendor = models.ForeignKey(Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="documents")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="documents"
+    )
     type = models.CharField(_("类型"), max_length=20, choices=DocumentType.choices)
     title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), upload_to=upload_path)
@@ -245,7 +271,11 @@ class VendorDocument(TimeStampedModel):
     file_type = models.CharField(_("文件类型"), max_length=10)
     size = models.PositiveIntegerField(_("大小（字节）"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

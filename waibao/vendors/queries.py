@@ -14,9 +14,18 @@ from waibao.vendors.access import visible_vendors
 from waibao.vendors.models import Certificate, CertificateState, Vendor, VendorContact
 
 SORTS = {
-    "code": "code", "-code": "-code", "name": "name", "-name": "-name", "status": "status", "-status": "-status",
-    "category": "category", "-category": "-category", "updated": "updated_at", "-updated": "-updated_at",
-    "cert": "next_expiry", "-cert": "-next_expiry",
+    "code": "code",
+    "-code": "-code",
+    "name": "name",
+    "-name": "-name",
+    "status": "status",
+    "-status": "-status",
+    "category": "category",
+    "-category": "-category",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+    "cert": "next_expiry",
+    "-cert": "-next_expiry",
 }
 
 
@@ -47,12 +56,17 @@ def vendor_list(user: Any, f: VendorFilter) -> QuerySet[Vendor]:
         next_expiry=Min("certificates__valid_until", filter=Q(certificates__valid_until__gte=today)),
         expired_count=Count("certificates", filter=Q(certificates__valid_until__lt=today), distinct=True),
         expiring_count=Count(
-            "certificates", filter=Q(certificates__valid_until__gte=today, certificates__valid_until__lte=horizon), distinct=True
+            "certificates",
+            filter=Q(certificates__valid_until__gte=today, certificates__valid_until__lte=horizon),
+            distinct=True,
         ),
     )
     if f.q:
         qs = qs.filter(
-            Q(name__icontains=f.q) | Q(name_en__icontains=f.q) | Q(code__icontains=f.q) | Q(credit_code__icontains=f.q.upper())
+            Q(name__icontains=f.q)
+            | Q(name_en__icontains=f.q)
+            | Q(code__icontains=f.q)
+            | Q(credit_code__icontains=f.q.upper())
             | Q(registration_number__icontains=f.q)
         )
     if f.category:
@@ -72,7 +86,9 @@ def vendor_list(user: Any, f: VendorFilter) -> QuerySet[Vendor]:
         elif f.cert_state == CertificateState.EXPIRING:
             qs = qs.filter(Exists(certs.filter(valid_until__gte=today, valid_until__lte=horizon)))
         elif f.cert_state == CertificateState.VALID:
-            qs = qs.filter(Exists(certs.filter(valid_until__gt=horizon))).exclude(Exists(certs.filter(valid_until__lte=horizon)))
+            qs = qs.filter(Exists(certs.filter(valid_until__gt=horizon))).exclude(
+                Exists(certs.filter(valid_until__lte=horizon))
+            )
         elif f.cert_state == "none":
             qs = qs.exclude(Exists(certs))
     primary = VendorContact.objects.filter(is_primary=True)
@@ -80,7 +96,9 @@ def vendor_list(user: Any, f: VendorFilter) -> QuerySet[Vendor]:
     return qs.order_by(SORTS.get(f.sort, "code"), "code")
 
 
-def expiring_certificates(user: Any, *, include_expired: bool = True, days: int | None = None) -> QuerySet[Certificate]:
+def expiring_certificates(
+    user: Any, *, include_expired: bool = True, days: int | None = None
+) -> QuerySet[Certificate]:
     today = clock.today()
     horizon = today + timedelta(days=warn_days() if days is None else days)
     qs = Certificate.objects.select_related("vendor").filter(valid_until__lte=horizon)

@@ -37,8 +37,17 @@ from waibao.vendors.models import (
 )
 
 VENDOR_FIELDS = [
-    "name", "name_en", "credit_code", "registration_number", "country", "region", "city", "category", "size",
-    "website", "notes",
+    "name",
+    "name_en",
+    "credit_code",
+    "registration_number",
+    "country",
+    "region",
+    "city",
+    "category",
+    "size",
+    "website",
+    "notes",
 ]
 CONTACT_FIELDS = ["name", "role", "phone", "email", "is_primary"]
 CERT_FIELDS = ["type", "level", "number", "issuer", "scope", "valid_from", "valid_until", "file_name"]
@@ -46,11 +55,21 @@ CERT_FIELDS = ["type", "level", "number", "issuer", "scope", "valid_from", "vali
 
 # --- validation shared by forms, API and import ------------------------------------------------
 
+
 def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = None) -> dict[str, Any]:
     """Normalise and check vendor fields; raise DomainError with every failing field at once."""
     errors: dict[str, str] = {}
     data = {k: v for k, v in values.items() if k in VENDOR_FIELDS}
-    for key in ("name", "name_en", "credit_code", "registration_number", "region", "city", "website", "notes"):
+    for key in (
+        "name",
+        "name_en",
+        "credit_code",
+        "registration_number",
+        "region",
+        "city",
+        "website",
+        "notes",
+    ):
         if key in data:
             data[key] = (data[key] or "").strip()
     if "country" in data:
@@ -75,13 +94,18 @@ def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = Non
             try:
                 data["credit_code"] = creditcode.validate(code)
             except creditcode.CreditCodeError as exc:
-                errors["credit_code"] = _("统一社会信用代码无效：%(rule)s。") % {"rule": _credit_rule(str(exc))}
+                errors["credit_code"] = _("统一社会信用代码无效：%(rule)s。") % {
+                    "rule": _credit_rule(str(exc))
+                }
             else:
                 dup = Vendor.objects.filter(credit_code=data["credit_code"])
                 if instance is not None:
                     dup = dup.exclude(pk=instance.pk)
-                if dup.exists():
-                    errors["credit_code"] = _("该统一社会信用代码已被供应商 %(code)s 使用。") % {"code": dup.first().code}  # type: ignore[union-attr]
+                other = dup.first()
+                if other is not None:
+                    errors["credit_code"] = _("该统一社会信用代码已被供应商 %(code)s 使用。") % {
+                        "code": other.code
+                    }
     else:
         if code:
             errors["credit_code"] = _("境外供应商不填写统一社会信用代码，请填写注册号。")
@@ -91,15 +115,18 @@ def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = Non
             dup = Vendor.objects.filter(country=country, registration_number=merged["registration_number"])
             if instance is not None:
                 dup = dup.exclude(pk=instance.pk)
-            if dup.exists():
-                errors["registration_number"] = _("该注册号已被供应商 %(code)s 使用。") % {"code": dup.first().code}  # type: ignore[union-attr]
+            other = dup.first()
+            if other is not None:
+                errors["registration_number"] = _("该注册号已被供应商 %(code)s 使用。") % {"code": other.code}
     if merged.get("website"):
         try:
             URLValidator()(merged["website"])
         except ValidationError:
             errors["website"] = _("网址格式不正确，应以 http:// 或 https:// 开头。")
     if errors:
-        raise DomainError(_("供应商信息有误：%(fields)s") % {"fields": "；".join(errors.values())}, fields=errors)
+        raise DomainError(
+            _("供应商信息有误：%(fields)s") % {"fields": "；".join(errors.values())}, fields=errors
+        )
     return data
 
 
@@ -121,7 +148,9 @@ def _credit_rule(message: str) -> str:
 
 
 def next_vendor_code() -> str:
-    last = Vendor.objects.filter(code__regex=r"^V-\d+$").order_by("-code").values_list("code", flat=True).first()
+    last = (
+        Vendor.objects.filter(code__regex=r"^V-\d+$").order_by("-code").values_list("code", flat=True).first()
+    )
     n = int(last.split("-")[1]) + 1 if last else 1
     return f"V-{n:04d}"
 
@@ -137,17 +166,29 @@ def _set_tags(vendor: Vendor, tags: Iterable[str] | None) -> list[str] | None:
 
 # --- vendors -------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_vendor(*, actor: Any, tags: Iterable[str] | None = None, code: str | None = None, **values: Any) -> Vendor:
+def create_vendor(
+    *, actor: Any, tags: Iterable[str] | None = None, code: str | None = None, **values: Any
+) -> Vendor:
     data = clean_vendor_values({"country": "CN", **values})
     vendor = Vendor(code=code or next_vendor_code(), status=VendorStatus.PROSPECT, **data)
     try:
         with transaction.atomic():
             vendor.save()
     except IntegrityError:
-        raise DomainError(_("编号或代码重复，请重试。"), fields={"code": _("编号重复。")}, code="conflict", status=409)
+        raise DomainError(
+            _("编号或代码重复，请重试。"), fields={"code": _("编号重复。")}, code="conflict", status=409
+        )
     tag_names = _set_tags(vendor, tags)
-    StatusChange.objects.create(vendor=vendor, from_status="", to_status=vendor.status, actor=_user(actor), at=clock.now(), reason=_("新建"))
+    StatusChange.objects.create(
+        vendor=vendor,
+        from_status="",
+        to_status=vendor.status,
+        actor=_user(actor),
+        at=clock.now(),
+        reason=_("新建"),
+    )
     changes = audit.created(vendor, ["code", *VENDOR_FIELDS, "status"])
     if tag_names:
         changes["tags"] = [None, tag_names]
@@ -157,14 +198,21 @@ def create_vendor(*, actor: Any, tags: Iterable[str] | None = None, code: str | 
 
 @transaction.atomic
 def update_vendor(
-    *, vendor: Vendor, actor: Any, expected_version: int | None = None, tags: Iterable[str] | None = None, **values: Any
+    *,
+    vendor: Vendor,
+    actor: Any,
+    expected_version: int | None = None,
+    tags: Iterable[str] | None = None,
+    **values: Any,
 ) -> Vendor:
     data = clean_vendor_values(values, instance=vendor)
     before = audit.snapshot(vendor, VENDOR_FIELDS)
     before_tags = sorted(vendor.tags.values_list("name", flat=True))
     version = vendor.version if expected_version is None else expected_version
     # Conditional update: if someone saved since this user loaded the form, refuse instead of overwriting.
-    updated = Vendor.objects.filter(pk=vendor.pk, version=version).update(version=F("version") + 1, updated_at=clock.now(), **data)
+    updated = Vendor.objects.filter(pk=vendor.pk, version=version).update(
+        version=F("version") + 1, updated_at=clock.now(), **data
+    )
     if not updated:
         raise ConflictError(_("该供应商已被其他人修改，请刷新后重试。"))
     vendor.refresh_from_db()
@@ -192,14 +240,19 @@ def change_vendor_status(*, vendor: Vendor, actor: Any, to: str, reason: str = "
     reason = (reason or "").strip()
     if to in REASON_REQUIRED and not reason:
         raise DomainError(
-            _("变更为“%(b)s”必须填写原因。") % {"b": VendorStatus(to).label}, fields={"reason": _("必须填写原因。")}
+            _("变更为“%(b)s”必须填写原因。") % {"b": VendorStatus(to).label},
+            fields={"reason": _("必须填写原因。")},
         )
     old = vendor.status
     vendor.status = to
     vendor.version += 1
     vendor.save(update_fields=["status", "version", "updated_at"])
-    StatusChange.objects.create(vendor=vendor, from_status=old, to_status=to, reason=reason, actor=_user(actor), at=clock.now())
-    audit.record(actor, "vendors.vendor.status_changed", vendor, changes={"status": [old, to]}, message=reason)
+    StatusChange.objects.create(
+        vendor=vendor, from_status=old, to_status=to, reason=reason, actor=_user(actor), at=clock.now()
+    )
+    audit.record(
+        actor, "vendors.vendor.status_changed", vendor, changes={"status": [old, to]}, message=reason
+    )
     return vendor
 
 
@@ -208,6 +261,7 @@ def _user(actor: Any) -> Any:
 
 
 # --- contacts ------------------------------------------------------------------------------------
+
 
 def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items() if k in CONTACT_FIELDS}
@@ -257,7 +311,12 @@ def update_contact(*, contact: VendorContact, actor: Any, **values: Any) -> Vend
 
 @transaction.atomic
 def delete_contact(*, contact: VendorContact, actor: Any) -> None:
-    audit.record(actor, "vendors.contact.deleted", contact, changes={k: [v, None] for k, v in audit.snapshot(contact, CONTACT_FIELDS).items()})
+    audit.record(
+        actor,
+        "vendors.contact.deleted",
+        contact,
+        changes={k: [v, None] for k, v in audit.snapshot(contact, CONTACT_FIELDS).items()},
+    )
     was_primary, vendor = contact.is_primary, contact.vendor
     contact.delete()
     if was_primary:
@@ -268,6 +327,7 @@ def delete_contact(*, contact: VendorContact, actor: Any) -> None:
 
 
 # --- files ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Upload:
@@ -282,7 +342,8 @@ def check_upload(upload: Upload, *, field: str = "file") -> str:
     limit = settings.WAIBAO_MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:
         raise DomainError(
-            _("文件过大：%(size).1f MB，上限 %(limit)s MB。") % {"size": upload.size / 1048576, "limit": settings.WAIBAO_MAX_UPLOAD_MB},
+            _("文件过大：%(size).1f MB，上限 %(limit)s MB。")
+            % {"size": upload.size / 1048576, "limit": settings.WAIBAO_MAX_UPLOAD_MB},
             fields={field: _("文件超过 %(limit)s MB。") % {"limit": settings.WAIBAO_MAX_UPLOAD_MB}},
         )
     if upload.size == 0:
@@ -290,8 +351,11 @@ def check_upload(upload: Upload, *, field: str = "file") -> str:
     kind = filetypes.sniff(upload.stream)
     if kind is None:
         raise DomainError(
-            _("不支持的文件类型（按文件内容判断）。允许：%(types)s。") % {"types": filetypes.allowed_labels()},
-            fields={field: _("文件内容不是允许的类型（%(types)s）。") % {"types": filetypes.allowed_labels()}},
+            _("不支持的文件类型（按文件内容判断）。允许：%(types)s。")
+            % {"types": filetypes.allowed_labels()},
+            fields={
+                field: _("文件内容不是允许的类型（%(types)s）。") % {"types": filetypes.allowed_labels()}
+            },
         )
     return kind
 
@@ -304,6 +368,7 @@ def _safe_name(name: str) -> str:
 
 # --- certificates --------------------------------------------------------------------------------
 
+
 def _clean_certificate(values: dict[str, Any]) -> dict[str, Any]:
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items() if k in CERT_FIELDS}
     errors = {}
@@ -315,7 +380,7 @@ def _clean_certificate(values: dict[str, Any]) -> dict[str, Any]:
     if data.get("type") in CMMI_TYPES:
         if level in (None, ""):
             errors["level"] = _("CMMI 证书必须填写成熟度等级（1–5）。")
-        elif not (1 <= int(level) <= 5):
+        elif not (1 <= int(str(level)) <= 5):
             errors["level"] = _("CMMI 等级必须在 1 到 5 之间。")
     elif level not in (None, ""):
         errors["level"] = _("只有 CMMI 证书有等级。")
@@ -332,7 +397,9 @@ def _clean_certificate(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def add_certificate(*, vendor: Vendor, actor: Any, upload: Upload | None = None, **values: Any) -> Certificate:
+def add_certificate(
+    *, vendor: Vendor, actor: Any, upload: Upload | None = None, **values: Any
+) -> Certificate:
     data = _clean_certificate(values)
     cert = Certificate(vendor=vendor, **data)
     if upload is not None:
@@ -345,7 +412,9 @@ def add_certificate(*, vendor: Vendor, actor: Any, upload: Upload | None = None,
 
 
 @transaction.atomic
-def update_certificate(*, certificate: Certificate, actor: Any, upload: Upload | None = None, **values: Any) -> Certificate:
+def update_certificate(
+    *, certificate: Certificate, actor: Any, upload: Upload | None = None, **values: Any
+) -> Certificate:
     before = audit.snapshot(certificate, CERT_FIELDS)
     merged = {**{k: getattr(certificate, k) for k in CERT_FIELDS}, **values}
     data = _clean_certificate(merged)
@@ -365,7 +434,12 @@ def update_certificate(*, certificate: Certificate, actor: Any, upload: Upload |
 
 @transaction.atomic
 def delete_certificate(*, certificate: Certificate, actor: Any) -> None:
-    audit.record(actor, "vendors.certificate.deleted", certificate, changes={k: [v, None] for k, v in audit.snapshot(certificate, CERT_FIELDS).items()})
+    audit.record(
+        actor,
+        "vendors.certificate.deleted",
+        certificate,
+        changes={k: [v, None] for k, v in audit.snapshot(certificate, CERT_FIELDS).items()},
+    )
     f = certificate.file
     certificate.delete()
     if f:
@@ -374,19 +448,32 @@ def delete_certificate(*, certificate: Certificate, actor: Any) -> None:
 
 # --- documents -----------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def upload_document(*, vendor: Vendor, actor: Any, upload: Upload, type: str, title: str = "") -> VendorDocument:
+def upload_document(
+    *, vendor: Vendor, actor: Any, upload: Upload, type: str, title: str = ""
+) -> VendorDocument:
     if type not in DocumentType.values:
         raise DomainError(_("文档类型无效。"), fields={"type": _("文档类型无效。")})
     kind = check_upload(upload)
     name = _safe_name(upload.name)
     doc = VendorDocument(
-        vendor=vendor, type=type, title=(title or name).strip()[:200], file_name=name, file_type=kind,
-        size=upload.size, uploaded_by=_user(actor),
+        vendor=vendor,
+        type=type,
+        title=(title or name).strip()[:200],
+        file_name=name,
+        file_type=kind,
+        size=upload.size,
+        uploaded_by=_user(actor),
     )
     doc.file.save(name, File(upload.stream), save=False)
     doc.save()
-    audit.record(actor, "vendors.document.uploaded", doc, changes=audit.created(doc, ["type", "title", "file_name", "file_type", "size"]))
+    audit.record(
+        actor,
+        "vendors.document.uploaded",
+        doc,
+        changes=audit.created(doc, ["type", "title", "file_name", "file_type", "size"]),
+    )
     return doc
 
 
@@ -448,7 +535,9 @@ def _choice_value(raw: Any, choices: Any) -> Any:
     return text  # left as given so validation names it
 
 
-def import_vendors(*, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str]) -> ImportReport:
+def import_vendors(
+    *, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str]
+) -> ImportReport:
     """Validate every row first; import nothing unless all rows are valid (all or nothing)."""
     report = ImportReport()
     colmap: dict[str, str] = {}
@@ -466,14 +555,15 @@ def import_vendors(*, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], he
     seen_codes: dict[str, int] = {}
     for rownum, row in rows:
         report.rows += 1
-        values = {k: row.get(col) for k, col in colmap.items()}
-        values = {k: ("" if v is None else str(v).strip()) for k, v in values.items()}
+        values: dict[str, Any] = {
+            k: "" if row.get(col) is None else str(row.get(col)).strip() for k, col in colmap.items()
+        }
         values["category"] = _choice_value(values.get("category"), Category)
         values["size"] = _choice_value(values.get("size"), Size)
         values.setdefault("country", "CN")
         values["country"] = values["country"] or "CN"
-        tags = [t for t in re.split(r"[,，;；]", values.pop("tags", "")) if t.strip()]
-        contact = {k[8:]: values.pop(k) for k in list(values) if k.startswith("contact_")}
+        tags = [t for t in re.split(r"[,，;；]", values.pop("tags", "") or "") if t.strip()]
+        contact: dict[str, str] = {k[8:]: values.pop(k) for k in list(values) if k.startswith("contact_")}
         try:
             clean_vendor_values(values)
         except DomainError as exc:
@@ -482,7 +572,13 @@ def import_vendors(*, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], he
         code = (values.get("credit_code") or "").upper()
         if code:
             if code in seen_codes:
-                report.errors.append((rownum, colmap.get("credit_code", "credit_code"), _("与第 %(r)s 行的统一社会信用代码重复。") % {"r": seen_codes[code]}))
+                report.errors.append(
+                    (
+                        rownum,
+                        colmap.get("credit_code", "credit_code"),
+                        _("与第 %(r)s 行的统一社会信用代码重复。") % {"r": seen_codes[code]},
+                    )
+                )
             seen_codes[code] = rownum
         if contact.get("name"):
             try:

@@ -9,19 +9,27 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
-from waibao.core.models import AuditEvent
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
+from waibao.core.models import AuditEvent
 from waibao.core.registry import render_panels
 from waibao.lib.spreadsheets import XLSX_MIME, SpreadsheetError, read_table, write_xlsx
 from waibao.vendors import access, queries, services
-from waibao.vendors.forms import CertificateForm, ContactForm, DocumentForm, ImportForm, StatusForm, VendorForm
-from waibao.vendors.models import Category, CertificateState, Vendor, VendorStatus
+from waibao.vendors.forms import (
+    CertificateForm,
+    ContactForm,
+    DocumentForm,
+    ImportForm,
+    StatusForm,
+    VendorForm,
+)
+from waibao.vendors.models import Category, CertificateState, VendorStatus
 
 
 def as_upload(f: UploadedFile | None) -> services.Upload | None:
@@ -36,8 +44,12 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
     qs = queries.vendor_list(request.user, filters)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     ctx = {
-        "page": page, "filters": filters, "categories": Category.choices, "statuses": VendorStatus.choices,
-        "cert_states": [*CertificateState.choices, ("none", _("无证书"))], "warn_days": queries.warn_days(),
+        "page": page,
+        "filters": filters,
+        "categories": Category.choices,
+        "statuses": VendorStatus.choices,
+        "cert_states": [*CertificateState.choices, ("none", _("无证书"))],
+        "warn_days": queries.warn_days(),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "vendors/vendor_list.html#results", ctx)
@@ -45,11 +57,24 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
 
 
 EXPORT_HEADERS = [
-    ("code", _("编号")), ("name", _("名称")), ("name_en", _("英文名称")), ("credit_code", _("统一社会信用代码")),
-    ("registration_number", _("注册号（境外）")), ("country", _("国家/地区")), ("region", _("省份/地区")),
-    ("city", _("城市")), ("category", _("类别")), ("size", _("规模")), ("status", _("状态")), ("website", _("网站")),
-    ("tags", _("标签")), ("contact_name", _("联系人")), ("contact_phone", _("联系电话")), ("contact_email", _("联系邮箱")),
-    ("next_expiry", _("最近证书到期")), ("notes", _("备注")),
+    ("code", _("编号")),
+    ("name", _("名称")),
+    ("name_en", _("英文名称")),
+    ("credit_code", _("统一社会信用代码")),
+    ("registration_number", _("注册号（境外）")),
+    ("country", _("国家/地区")),
+    ("region", _("省份/地区")),
+    ("city", _("城市")),
+    ("category", _("类别")),
+    ("size", _("规模")),
+    ("status", _("状态")),
+    ("website", _("网站")),
+    ("tags", _("标签")),
+    ("contact_name", _("联系人")),
+    ("contact_phone", _("联系电话")),
+    ("contact_email", _("联系邮箱")),
+    ("next_expiry", _("最近证书到期")),
+    ("notes", _("备注")),
 ]
 
 
@@ -62,10 +87,24 @@ def vendor_export(request: HttpRequest) -> HttpResponse:
         for v in qs:
             c = v.primary_contacts[0] if v.primary_contacts else None  # type: ignore[attr-defined]
             yield [
-                v.code, v.name, v.name_en, v.credit_code, v.registration_number, v.country, v.region, v.city,
-                v.get_category_display(), v.get_size_display(), v.get_status_display(), v.website,
-                ", ".join(t.name for t in v.tags.all()), c.name if c else "", c.phone if c else "", c.email if c else "",
-                v.next_expiry, v.notes,  # type: ignore[attr-defined]
+                v.code,
+                v.name,
+                v.name_en,
+                v.credit_code,
+                v.registration_number,
+                v.country,
+                v.region,
+                v.city,
+                v.get_category_display(),
+                v.get_size_display(),
+                v.get_status_display(),
+                v.website,
+                ", ".join(t.name for t in v.tags.all()),
+                c.name if c else "",
+                c.phone if c else "",
+                c.email if c else "",
+                v.next_expiry,  # type: ignore[attr-defined]
+                v.notes,
             ]
 
     data = write_xlsx([(_("供应商"), [str(h) for _k, h in EXPORT_HEADERS], rows())])
@@ -90,14 +129,33 @@ def vendor_import(request: HttpRequest) -> HttpResponse:
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 家供应商。") % {"n": len(report.created)})
                 return redirect("vendors:list")
-    return render(request, "vendors/vendor_import.html", {"form": form, "report": report, "columns": services.IMPORT_COLUMNS})
+    return render(
+        request,
+        "vendors/vendor_import.html",
+        {"form": form, "report": report, "columns": services.IMPORT_COLUMNS},
+    )
 
 
 @login_required
 def vendor_import_template(request: HttpRequest) -> HttpResponse:
     headers = [names[1] if len(names) > 1 else names[0] for names in services.IMPORT_COLUMNS.values()]
-    example = ["深圳示例科技有限公司", "Example Tech", "91440300708461136T", "", "CN", "广东", "深圳", "IT 服务", "中型（100–999人）",
-               "https://example.com", "", "运维, 7x24", "张三", "13800000000", "zhangsan@example.com"]
+    example = [
+        "深圳示例科技有限公司",
+        "Example Tech",
+        "91440300708461136T",
+        "",
+        "CN",
+        "广东",
+        "深圳",
+        "IT 服务",
+        "中型（100–999人）",
+        "https://example.com",
+        "",
+        "运维, 7x24",
+        "张三",
+        "13800000000",
+        "zhangsan@example.com",
+    ]
     data = write_xlsx([(_("供应商"), headers, [example])])
     response = HttpResponse(data, content_type=XLSX_MIME)
     response["Content-Disposition"] = 'attachment; filename="vendor-import-template.xlsx"'
@@ -128,8 +186,11 @@ def vendor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("tags", "version")}
         try:
             services.update_vendor(
-                vendor=vendor, actor=request.user, expected_version=form.cleaned_data.get("version") or vendor.version,
-                tags=form.tag_list(), **data,
+                vendor=vendor,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version") or vendor.version,
+                tags=form.tag_list(),
+                **data,
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -150,7 +211,9 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "certificates": certs,
         "documents": vendor.documents.select_related("uploaded_by"),
         "status_changes": vendor.status_changes.select_related("actor"),
-        "history": AuditEvent.objects.filter(vendor_id=vendor.pk).select_related("actor")[:50] if policy.is_buyer(request.user) else [],
+        "history": AuditEvent.objects.filter(vendor_id=vendor.pk).select_related("actor")[:50]
+        if policy.is_buyer(request.user)
+        else [],
         "status_form": StatusForm(initial={"to": (vendor.allowed_moves() or [""])[0]}),
         "allowed_moves": [(s, VendorStatus(s).label) for s in vendor.allowed_moves()],
         "can_edit": policy.can(request.user, "vendors.write"),
@@ -167,17 +230,25 @@ def vendor_status(request: HttpRequest, pk: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            services.change_vendor_status(vendor=vendor, actor=request.user, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"])
+            services.change_vendor_status(
+                vendor=vendor,
+                actor=request.user,
+                to=form.cleaned_data["to"],
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("状态已变更为“%(s)s”。") % {"s": VendorStatus(form.cleaned_data["to"]).label})
+            messages.success(
+                request, _("状态已变更为“%(s)s”。") % {"s": VendorStatus(form.cleaned_data["to"]).label}
+            )
     else:
         messages.error(request, _("请选择有效的状态。"))
     return redirect("vendors:detail", pk=vendor.pk)
 
 
 # --- contacts ------------------------------------------------------------------------------------
+
 
 @login_required
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int | None = None) -> HttpResponse:
@@ -201,7 +272,11 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int | None = None) -
         else:
             messages.success(request, _("联系人已保存。"))
             return redirect("vendors:detail", pk=vendor.pk)
-    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("联系人"), "multipart": False})
+    return render(
+        request,
+        "vendors/simple_form.html",
+        {"form": form, "vendor": vendor, "title": _("联系人"), "multipart": False},
+    )
 
 
 @login_required
@@ -216,6 +291,7 @@ def contact_delete(request: HttpRequest, contact_pk: int) -> HttpResponse:
 
 # --- certificates --------------------------------------------------------------------------------
 
+
 @login_required
 def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) -> HttpResponse:
     vendor = access.get_vendor(request.user, pk)
@@ -225,7 +301,14 @@ def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) 
         from django.http import Http404
 
         raise Http404
-    initial = {f: getattr(cert, f) for f in ["type", "level", "number", "issuer", "scope", "valid_from", "valid_until"]} if cert else {}
+    initial = (
+        {
+            f: getattr(cert, f)
+            for f in ["type", "level", "number", "issuer", "scope", "valid_from", "valid_until"]
+        }
+        if cert
+        else {}
+    )
     form = CertificateForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -240,7 +323,11 @@ def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) 
         else:
             messages.success(request, _("证书已保存。"))
             return redirect("vendors:detail", pk=vendor.pk)
-    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("资质证书"), "multipart": True})
+    return render(
+        request,
+        "vendors/simple_form.html",
+        {"form": form, "vendor": vendor, "title": _("资质证书"), "multipart": True},
+    )
 
 
 @login_required
@@ -259,7 +346,7 @@ def _attachment(field: Any, name: str) -> FileResponse:
 
 
 @login_required
-def certificate_download(request: HttpRequest, cert_pk: int) -> HttpResponse:
+def certificate_download(request: HttpRequest, cert_pk: int) -> HttpResponseBase:
     cert = access.get_certificate(request.user, cert_pk)
     if not cert.file:
         from django.http import Http404
@@ -272,14 +359,38 @@ def certificate_download(request: HttpRequest, cert_pk: int) -> HttpResponse:
 def expiring(request: HttpRequest) -> HttpResponse:
     certs = queries.expiring_certificates(request.user)
     today = queries.clock.today()
-    rows = [(c, c.state(today, queries.warn_days()), (c.valid_until - today).days if c.valid_until else None) for c in certs]
+    rows = [
+        (c, c.state(today, queries.warn_days()), (c.valid_until - today).days if c.valid_until else None)
+        for c in certs
+    ]
     if request.GET.get("format") == "xlsx":
         policy.require(request.user, "export")
-        data = write_xlsx([(
-            _("证书到期"),
-            [str(_("供应商")), str(_("证书")), str(_("编号")), str(_("有效期至")), str(_("状态")), str(_("剩余天数"))],
-            ([c.vendor.code + " " + c.vendor.name, c.get_type_display(), c.number, c.valid_until, str(CertificateState(s).label), d] for c, s, d in rows),
-        )])
+        data = write_xlsx(
+            [
+                (
+                    _("证书到期"),
+                    [
+                        str(_("供应商")),
+                        str(_("证书")),
+                        str(_("编号")),
+                        str(_("有效期至")),
+                        str(_("状态")),
+                        str(_("剩余天数")),
+                    ],
+                    (
+                        [
+                            c.vendor.code + " " + c.vendor.name,
+                            c.get_type_display(),
+                            c.number,
+                            c.valid_until,
+                            str(CertificateState(s).label),
+                            d,
+                        ]
+                        for c, s, d in rows
+                    ),
+                )
+            ]
+        )
         response = HttpResponse(data, content_type=XLSX_MIME)
         response["Content-Disposition"] = 'attachment; filename="expiring-certificates.xlsx"'
         return response
@@ -287,6 +398,7 @@ def expiring(request: HttpRequest) -> HttpResponse:
 
 
 # --- documents -----------------------------------------------------------------------------------
+
 
 @login_required
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
@@ -297,17 +409,27 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         upload = as_upload(form.cleaned_data["file"])
         assert upload is not None
         try:
-            services.upload_document(vendor=vendor, actor=request.user, upload=upload, type=form.cleaned_data["type"], title=form.cleaned_data["title"])
+            services.upload_document(
+                vendor=vendor,
+                actor=request.user,
+                upload=upload,
+                type=form.cleaned_data["type"],
+                title=form.cleaned_data["title"],
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("文档已上传。"))
             return redirect("vendors:detail", pk=vendor.pk)
-    return render(request, "vendors/simple_form.html", {"form": form, "vendor": vendor, "title": _("上传文档"), "multipart": True})
+    return render(
+        request,
+        "vendors/simple_form.html",
+        {"form": form, "vendor": vendor, "title": _("上传文档"), "multipart": True},
+    )
 
 
 @login_required
-def document_download(request: HttpRequest, doc_pk: int) -> HttpResponse:
+def document_download(request: HttpRequest, doc_pk: int) -> HttpResponseBase:
     doc = access.get_document(request.user, doc_pk)
     return _attachment(doc.file, doc.file_name)
 
@@ -320,5 +442,3 @@ def document_delete(request: HttpRequest, doc_pk: int) -> HttpResponse:
     services.delete_document(document=doc, actor=request.user)
     messages.success(request, _("文档已删除。"))
     return redirect("vendors:detail", pk=vendor_pk)
-
-

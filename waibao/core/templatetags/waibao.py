@@ -4,28 +4,47 @@ from typing import Any
 
 from django import template
 from django.apps import apps
-from django.utils.translation import gettext_lazy as _
 from django.http import QueryDict
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from waibao.accounts import policy
 
 register = template.Library()
 
 BADGE = {
-    "prospect": "secondary", "onboarding": "info", "active": "success", "suspended": "warning",
-    "exited": "dark", "blacklisted": "danger", "valid": "success", "expiring": "warning", "expired": "danger",
-    "draft": "secondary", "in_approval": "info", "approved": "success", "returned": "warning",
-    "terminated": "dark", "met": "success", "missed": "danger", "insufficient": "secondary",
-    "open": "warning", "closed": "secondary", "overdue": "danger", "green": "success", "amber": "warning",
+    "prospect": "secondary",
+    "onboarding": "info",
+    "active": "success",
+    "suspended": "warning",
+    "exited": "dark",
+    "blacklisted": "danger",
+    "valid": "success",
+    "expiring": "warning",
+    "expired": "danger",
+    "draft": "secondary",
+    "in_approval": "info",
+    "approved": "success",
+    "returned": "warning",
+    "terminated": "dark",
+    "met": "success",
+    "missed": "danger",
+    "insufficient": "secondary",
+    "open": "warning",
+    "closed": "secondary",
+    "overdue": "danger",
+    "green": "success",
+    "amber": "warning",
     "red": "danger",
 }
 
 
 @register.simple_tag
 def status_badge(value: str, label: Any = None) -> SafeString:
-    return format_html('<span class="badge text-bg-{}">{}</span>', BADGE.get(str(value), "light"), label or value)
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>', BADGE.get(str(value), "light"), label or value
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -51,9 +70,18 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 
 
 ACTION_LABELS = {
-    "created": _("创建"), "updated": _("修改"), "deleted": _("删除"), "status_changed": _("状态变更"),
-    "uploaded": _("上传"), "revoked": _("吊销"), "password_set": _("重设密码"), "approved": _("批准"),
-    "returned": _("退回"), "submitted": _("提交"), "closed": _("关闭"), "reopened": _("重新打开"),
+    "created": _("创建"),
+    "updated": _("修改"),
+    "deleted": _("删除"),
+    "status_changed": _("状态变更"),
+    "uploaded": _("上传"),
+    "revoked": _("吊销"),
+    "password_set": _("重设密码"),
+    "approved": _("批准"),
+    "returned": _("退回"),
+    "submitted": _("提交"),
+    "closed": _("关闭"),
+    "reopened": _("重新打开"),
 }
 
 
@@ -66,7 +94,7 @@ def _model_for(object_type: str) -> Any:
 
 @register.filter
 def audit_verb(event: Any) -> str:
-    """"供应商 · 状态变更" for "vendors.vendor.status_changed"."""
+    """ "供应商 · 状态变更" for "vendors.vendor.status_changed"."""
     model = _model_for(event.object_type)
     action = event.verb.rsplit(".", 1)[-1]
     label = ACTION_LABELS.get(action, action.replace("_", " "))
@@ -85,6 +113,6 @@ def audit_changes(event: Any) -> list[tuple[str, Any, Any]]:
                 label = str(model._meta.get_field(name).verbose_name)
             except Exception:  # a computed or removed field keeps its raw name
                 label = name
-        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
         out.append((label, old, new))
     return out

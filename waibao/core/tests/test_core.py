@@ -22,12 +22,16 @@ def test_health_is_503_without_the_database(client):
     assert r.status_code == 503
 
 
-@pytest.mark.parametrize(("role", "status"), [("admin", 200), ("auditor", 200), ("manager", 403), ("vendor_a", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("admin", 200), ("auditor", 200), ("manager", 403), ("vendor_a", 403)]
+)
 def test_audit_log_page_is_for_admins_and_auditors(personas, as_user, role, status):
     assert as_user(personas[role]).get("/audit/").status_code == status
 
 
-@pytest.mark.parametrize(("role", "status"), [("admin", 200), ("auditor", 200), ("finance", 403), ("vendor_b", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("admin", 200), ("auditor", 200), ("finance", 403), ("vendor_b", 403)]
+)
 def test_audit_api_is_for_admins_and_auditors(personas, api_client, role, status):
     assert api_client(personas[role]).get("/api/v1/audit/events").status_code == status
 
@@ -63,12 +67,19 @@ def test_openapi_document_and_docs_need_login(client, manager):
 def test_production_settings_pass_the_deploy_check(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("WAIBAO_", "DJANGO_", "PYTEST"))},
-        "WAIBAO_DEBUG": "0", "WAIBAO_TESTING": "0", "SECRET_KEY": "k" * 30 + "-production-like-secret-" + "x" * 30,
-        "ALLOWED_HOSTS": "waibao.example.com", "WAIBAO_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "waibao.settings",
+        "WAIBAO_DEBUG": "0",
+        "WAIBAO_TESTING": "0",
+        "SECRET_KEY": "k" * 30 + "-production-like-secret-" + "x" * 30,
+        "ALLOWED_HOSTS": "waibao.example.com",
+        "WAIBAO_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "waibao.settings",
     }
     result = subprocess.run(
         [sys.executable, "-m", "waibao.manage", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -76,10 +87,14 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 def test_secret_key_is_required_without_debug(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("WAIBAO_", "SECRET_KEY", "PYTEST"))},
-        "WAIBAO_DEBUG": "0", "WAIBAO_TESTING": "0", "WAIBAO_VAR_DIR": str(tmp_path),
+        "WAIBAO_DEBUG": "0",
+        "WAIBAO_TESTING": "0",
+        "WAIBAO_VAR_DIR": str(tmp_path),
     }
     env.pop("SECRET_KEY_FILE", None)
-    result = subprocess.run([sys.executable, "-m", "waibao.manage", "check"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "waibao.manage", "check"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 

@@ -17,7 +17,13 @@ WRITERS = {"admin", "manager"}
 
 
 def new_vendor_body(n=1, **kw):
-    body = {"name": f"接口测试供应商{n}", "category": "logistics", "credit_code": credit_code_for(500 + n), "city": "上海", "tags": ["干线"]}
+    body = {
+        "name": f"接口测试供应商{n}",
+        "category": "logistics",
+        "credit_code": credit_code_for(500 + n),
+        "city": "上海",
+        "tags": ["干线"],
+    }
     body.update(kw)
     return body
 
@@ -47,8 +53,13 @@ def test_vendor_user_lists_only_its_own_vendor(personas, api_client, vendor_a):
 
 def test_vendor_user_gets_404_for_another_vendor(personas, api_client, vendor_b):
     client = api_client(personas["vendor_a"])
-    for url in [f"{API}{vendor_b.pk}", f"{API}{vendor_b.pk}/contacts", f"{API}{vendor_b.pk}/certificates",
-                f"{API}{vendor_b.pk}/documents", f"{API}{vendor_b.pk}/status-history"]:
+    for url in [
+        f"{API}{vendor_b.pk}",
+        f"{API}{vendor_b.pk}/contacts",
+        f"{API}{vendor_b.pk}/certificates",
+        f"{API}{vendor_b.pk}/documents",
+        f"{API}{vendor_b.pk}/status-history",
+    ]:
         r = client.get(url)
         assert r.status_code == 404, url
         assert r.json()["code"] == "not_found"
@@ -66,7 +77,9 @@ def test_create_vendor_allowed_only_for_admin_and_manager(personas, api_client, 
 
 
 def test_validation_errors_name_the_field(personas, api_client):
-    r = api_client(personas["manager"]).post(API, new_vendor_body(credit_code="91440300708461136X"), content_type="application/json")
+    r = api_client(personas["manager"]).post(
+        API, new_vendor_body(credit_code="91440300708461136X"), content_type="application/json"
+    )
     assert r.status_code == 422
     assert "credit_code" in r.json()["fields"]
     r = api_client(personas["manager"]).post(API, {"name": "x"}, content_type="application/json")
@@ -75,25 +88,41 @@ def test_validation_errors_name_the_field(personas, api_client):
 
 def test_patch_and_optimistic_locking(personas, api_client, vendor_a):
     client = api_client(personas["manager"])
-    r = client.patch(f"{API}{vendor_a.pk}", {"city": "苏州", "version": vendor_a.version}, content_type="application/json")
+    r = client.patch(
+        f"{API}{vendor_a.pk}", {"city": "苏州", "version": vendor_a.version}, content_type="application/json"
+    )
     assert r.status_code == 200 and r.json()["city"] == "苏州"
-    stale = client.patch(f"{API}{vendor_a.pk}", {"city": "无锡", "version": vendor_a.version}, content_type="application/json")
+    stale = client.patch(
+        f"{API}{vendor_a.pk}", {"city": "无锡", "version": vendor_a.version}, content_type="application/json"
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
 
 
 @pytest.mark.parametrize("role", ["quality", "finance", "auditor", "vendor_a"])
 def test_patch_denied_for_non_writers(personas, api_client, vendor_a, role):
-    r = api_client(personas[role]).patch(f"{API}{vendor_a.pk}", {"city": "苏州"}, content_type="application/json")
+    r = api_client(personas[role]).patch(
+        f"{API}{vendor_a.pk}", {"city": "苏州"}, content_type="application/json"
+    )
     assert r.status_code == 403
 
 
 def test_status_transition_endpoint(personas, api_client):
     v = VendorFactory(status="prospect")
     client = api_client(personas["manager"])
-    assert client.post(f"{API}{v.pk}/status", {"to": "onboarding"}, content_type="application/json").json()["status"] == "onboarding"
+    assert (
+        client.post(f"{API}{v.pk}/status", {"to": "onboarding"}, content_type="application/json").json()[
+            "status"
+        ]
+        == "onboarding"
+    )
     bad = client.post(f"{API}{v.pk}/status", {"to": "exited"}, content_type="application/json")
     assert bad.status_code == 422 and "to" in bad.json()["fields"]
-    assert api_client(personas["auditor"]).post(f"{API}{v.pk}/status", {"to": "active"}, content_type="application/json").status_code == 403
+    assert (
+        api_client(personas["auditor"])
+        .post(f"{API}{v.pk}/status", {"to": "active"}, content_type="application/json")
+        .status_code
+        == 403
+    )
     history = client.get(f"{API}{v.pk}/status-history").json()
     assert [h["to_status"] for h in history] == ["onboarding"]
 
@@ -127,14 +156,28 @@ def test_list_query_count_does_not_grow_with_rows(personas, api_client, django_a
 
 def test_contacts_crud_and_vendor_users_keep_their_own(personas, api_client, vendor_a, vendor_b):
     own = api_client(personas["vendor_a"])
-    r = own.post(f"{API}{vendor_a.pk}/contacts", {"name": "周杰", "phone": "13800000000", "is_primary": True}, content_type="application/json")
+    r = own.post(
+        f"{API}{vendor_a.pk}/contacts",
+        {"name": "周杰", "phone": "13800000000", "is_primary": True},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     cid = r.json()["id"]
-    assert own.patch(f"{API}contacts/{cid}", {"role": "客户经理"}, content_type="application/json").json()["role"] == "客户经理"
+    assert (
+        own.patch(f"{API}contacts/{cid}", {"role": "客户经理"}, content_type="application/json").json()[
+            "role"
+        ]
+        == "客户经理"
+    )
     other = api_client(personas["vendor_b"])
-    assert other.patch(f"{API}contacts/{cid}", {"role": "x"}, content_type="application/json").status_code == 404
+    assert (
+        other.patch(f"{API}contacts/{cid}", {"role": "x"}, content_type="application/json").status_code == 404
+    )
     assert other.delete(f"{API}contacts/{cid}").status_code == 404
-    assert other.post(f"{API}{vendor_a.pk}/contacts", {"name": "x"}, content_type="application/json").status_code == 404
+    assert (
+        other.post(f"{API}{vendor_a.pk}/contacts", {"name": "x"}, content_type="application/json").status_code
+        == 404
+    )
     assert api_client(personas["auditor"]).delete(f"{API}contacts/{cid}").status_code == 403
     assert own.delete(f"{API}contacts/{cid}").status_code == 204
 
@@ -144,7 +187,12 @@ def test_certificate_upload_download_and_denials(personas, api_client, vendor_a)
     data = tiny_pdf("cert")
     r = client.post(
         f"{API}{vendor_a.pk}/certificates",
-        {"type": "iso27001", "number": "ISMS-1", "valid_until": (date.today() + timedelta(days=30)).isoformat(), "file": io.BytesIO(data)},
+        {
+            "type": "iso27001",
+            "number": "ISMS-1",
+            "valid_until": (date.today() + timedelta(days=30)).isoformat(),
+            "file": io.BytesIO(data),
+        },
     )
     assert r.status_code == 201, r.content
     body = r.json()
@@ -163,7 +211,12 @@ def test_certificate_upload_download_and_denials(personas, api_client, vendor_a)
 def test_certificate_upload_refuses_wrong_content(personas, api_client, vendor_a):
     r = api_client(personas["manager"]).post(
         f"{API}{vendor_a.pk}/certificates",
-        {"type": "iso9001", "number": "Q", "valid_until": "2030-01-01", "file": io.BytesIO(b"hello, I am text")},
+        {
+            "type": "iso9001",
+            "number": "Q",
+            "valid_until": "2030-01-01",
+            "file": io.BytesIO(b"hello, I am text"),
+        },
     )
     assert r.status_code == 422 and "file" in r.json()["fields"]
 
@@ -171,14 +224,26 @@ def test_certificate_upload_refuses_wrong_content(personas, api_client, vendor_a
 def test_documents_upload_list_download(personas, api_client, vendor_a, vendor_b):
     own = api_client(personas["vendor_a"])
     data = tiny_pdf("doc")
-    up = own.post(f"{API}{vendor_a.pk}/documents", {"type": "qualification", "title": "资质", "file": io.BytesIO(data)})
+    up = own.post(
+        f"{API}{vendor_a.pk}/documents", {"type": "qualification", "title": "资质", "file": io.BytesIO(data)}
+    )
     assert up.status_code == 201, up.content
     doc_id = up.json()["id"]
     assert [d["id"] for d in own.get(f"{API}{vendor_a.pk}/documents").json()] == [doc_id]
     assert own.get(f"{API}documents/{doc_id}/file")["Content-Disposition"].startswith("attachment")
     assert api_client(personas["vendor_b"]).get(f"{API}documents/{doc_id}/file").status_code == 404
-    assert api_client(personas["vendor_b"]).post(f"{API}{vendor_a.pk}/documents", {"type": "other", "file": io.BytesIO(data)}).status_code == 404
-    assert api_client(personas["finance"]).post(f"{API}{vendor_b.pk}/documents", {"type": "other", "file": io.BytesIO(data)}).status_code == 403
+    assert (
+        api_client(personas["vendor_b"])
+        .post(f"{API}{vendor_a.pk}/documents", {"type": "other", "file": io.BytesIO(data)})
+        .status_code
+        == 404
+    )
+    assert (
+        api_client(personas["finance"])
+        .post(f"{API}{vendor_b.pk}/documents", {"type": "other", "file": io.BytesIO(data)})
+        .status_code
+        == 403
+    )
 
 
 def test_expiring_certificates_endpoint_is_scoped(personas, api_client, vendor_a, vendor_b):

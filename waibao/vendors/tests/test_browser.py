@@ -11,7 +11,9 @@ from waibao.vendors.tests.factories import credit_code_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_manager_creates_a_vendor_with_a_certificate_finds_it_switches_to_english_and_exports(manager, browser_login, tmp_path):
+def test_manager_creates_a_vendor_with_a_certificate_finds_it_switches_to_english_and_exports(
+    manager, browser_login, tmp_path
+):
     page = browser_login(manager)
     page.goto("/vendors/new/")
     page.fill("input[name=name]", "浏览器测试科技有限公司")

@@ -56,7 +56,13 @@ def test_duplicate_credit_code_is_refused(manager):
 
 
 def test_foreign_vendor_gives_registration_number_instead(manager):
-    v = make_vendor(manager, country="IN", credit_code="", registration_number="U72200KA2009PTC049873", name="Bengaluru Code Works")
+    v = make_vendor(
+        manager,
+        country="IN",
+        credit_code="",
+        registration_number="U72200KA2009PTC049873",
+        name="Bengaluru Code Works",
+    )
     assert v.country == "IN" and v.credit_code == ""
     with pytest.raises(DomainError) as exc:
         make_vendor(manager, country="IN", credit_code="", registration_number="", name="No Number Ltd")
@@ -69,12 +75,28 @@ def test_lifecycle_follows_the_allowed_moves_and_records_why(manager):
     services.change_vendor_status(vendor=v, actor=manager, to="active")
     services.change_vendor_status(vendor=v, actor=manager, to="suspended", reason="SLA 连续未达标")
     services.change_vendor_status(vendor=v, actor=manager, to="active")
-    moves = list(StatusChange.objects.filter(vendor=v).order_by("id").values_list("from_status", "to_status", "reason"))
-    assert moves[1:] == [("prospect", "onboarding", "资质初审通过"), ("onboarding", "active", ""), ("active", "suspended", "SLA 连续未达标"), ("suspended", "active", "")]
+    moves = list(
+        StatusChange.objects.filter(vendor=v).order_by("id").values_list("from_status", "to_status", "reason")
+    )
+    assert moves[1:] == [
+        ("prospect", "onboarding", "资质初审通过"),
+        ("onboarding", "active", ""),
+        ("active", "suspended", "SLA 连续未达标"),
+        ("suspended", "active", ""),
+    ]
     assert all(sc.actor == manager for sc in StatusChange.objects.filter(vendor=v))
 
 
-@pytest.mark.parametrize(("path", "to"), [([], "active"), ([], "exited"), (["onboarding"], "suspended"), (["onboarding", "active"], "exited"), (["onboarding", "active"], "prospect")])
+@pytest.mark.parametrize(
+    ("path", "to"),
+    [
+        ([], "active"),
+        ([], "exited"),
+        (["onboarding"], "suspended"),
+        (["onboarding", "active"], "exited"),
+        (["onboarding", "active"], "prospect"),
+    ],
+)
 def test_moves_outside_the_lifecycle_are_refused(manager, path, to):
     v = make_vendor(manager)
     for step in path:
@@ -129,14 +151,24 @@ def test_contact_email_is_checked(manager):
     assert "email" in exc.value.fields
 
 
-@pytest.mark.parametrize(("until", "state"), [(date(2026, 11, 20), "expired"), (date(2026, 11, 21), "expiring"), (date(2027, 1, 20), "expiring"), (date(2027, 1, 21), "valid")])
+@pytest.mark.parametrize(
+    ("until", "state"),
+    [
+        (date(2026, 11, 20), "expired"),
+        (date(2026, 11, 21), "expiring"),
+        (date(2027, 1, 20), "expiring"),
+        (date(2027, 1, 21), "valid"),
+    ],
+)
 def test_certificate_state_boundaries(until, state):
     assert certificate_state(until, date(2026, 11, 21), 60) == state
 
 
 def test_certificate_state_follows_the_clock(manager):
     v = make_vendor(manager)
-    cert = services.add_certificate(vendor=v, actor=manager, type="iso9001", number="Q-1", valid_until=date(2027, 3, 1))
+    cert = services.add_certificate(
+        vendor=v, actor=manager, type="iso9001", number="Q-1", valid_until=date(2027, 3, 1)
+    )
     with time_machine.travel(date(2026, 11, 1)):
         from waibao.vendors.queries import certificate_state as state_now
 
@@ -150,17 +182,30 @@ def test_certificate_state_follows_the_clock(manager):
 def test_cmmi_needs_a_level_and_others_must_not_have_one(manager):
     v = make_vendor(manager)
     with pytest.raises(DomainError) as exc:
-        services.add_certificate(vendor=v, actor=manager, type="cmmi_svc", number="C-1", valid_until=date(2028, 1, 1))
+        services.add_certificate(
+            vendor=v, actor=manager, type="cmmi_svc", number="C-1", valid_until=date(2028, 1, 1)
+        )
     assert "level" in exc.value.fields
-    services.add_certificate(vendor=v, actor=manager, type="cmmi_svc", level=3, number="C-1", valid_until=date(2028, 1, 1))
+    services.add_certificate(
+        vendor=v, actor=manager, type="cmmi_svc", level=3, number="C-1", valid_until=date(2028, 1, 1)
+    )
     with pytest.raises(DomainError):
-        services.add_certificate(vendor=v, actor=manager, type="iso9001", level=3, number="Q-1", valid_until=date(2028, 1, 1))
+        services.add_certificate(
+            vendor=v, actor=manager, type="iso9001", level=3, number="Q-1", valid_until=date(2028, 1, 1)
+        )
 
 
 def test_certificate_dates_must_be_in_order(manager):
     v = make_vendor(manager)
     with pytest.raises(DomainError) as exc:
-        services.add_certificate(vendor=v, actor=manager, type="iso9001", number="Q", valid_from=date(2027, 1, 1), valid_until=date(2026, 1, 1))
+        services.add_certificate(
+            vendor=v,
+            actor=manager,
+            type="iso9001",
+            number="Q",
+            valid_from=date(2027, 1, 1),
+            valid_until=date(2026, 1, 1),
+        )
     assert "valid_until" in exc.value.fields
 
 
@@ -170,7 +215,12 @@ def test_uploaded_file_type_is_checked_by_content_not_name(manager):
     assert doc.file_type == "pdf"  # named .docx, but it is a PDF
     fake = b"MZ\x90\x00" + b"\x00" * 200  # an executable renamed to .pdf
     with pytest.raises(DomainError) as exc:
-        services.upload_document(vendor=v, actor=manager, upload=services.Upload("invoice.pdf", io.BytesIO(fake), len(fake)), type="contract")
+        services.upload_document(
+            vendor=v,
+            actor=manager,
+            upload=services.Upload("invoice.pdf", io.BytesIO(fake), len(fake)),
+            type="contract",
+        )
     assert "file" in exc.value.fields
     assert VendorDocument.objects.count() == 1
 
@@ -180,7 +230,12 @@ def test_upload_size_limit_is_configurable(manager, settings):
     v = make_vendor(manager)
     big = tiny_pdf("x") + b"0" * (1024 * 1024)
     with pytest.raises(DomainError) as exc:
-        services.upload_document(vendor=v, actor=manager, upload=services.Upload("big.pdf", io.BytesIO(big), len(big)), type="other")
+        services.upload_document(
+            vendor=v,
+            actor=manager,
+            upload=services.Upload("big.pdf", io.BytesIO(big), len(big)),
+            type="other",
+        )
     assert "1 MB" in exc.value.fields["file"]
 
 
@@ -199,7 +254,9 @@ def test_import_is_all_or_nothing_with_row_and_column_errors(manager):
     good = {"名称": "好供应商", "类别": "IT 服务", "统一社会信用代码": credit_code_for(5)}
     bad_code = {"名称": "坏供应商", "类别": "物流", "统一社会信用代码": "91440300708461136X"}
     bad_cat = {"名称": "无类别", "类别": "卖花", "统一社会信用代码": credit_code_for(6)}
-    report = services.import_vendors(actor=manager, rows=rows(good, bad_code, bad_cat), headers=["名称", "类别", "统一社会信用代码"])
+    report = services.import_vendors(
+        actor=manager, rows=rows(good, bad_code, bad_cat), headers=["名称", "类别", "统一社会信用代码"]
+    )
     assert not report.ok
     assert (3, "统一社会信用代码") in [(r, c) for r, c, _m in report.errors]
     assert (4, "类别") in [(r, c) for r, c, _m in report.errors]
@@ -209,14 +266,25 @@ def test_import_is_all_or_nothing_with_row_and_column_errors(manager):
 def test_import_refuses_duplicates_inside_the_file(manager):
     a = {"name": "A", "category": "it_services", "credit_code": credit_code_for(7)}
     b = {"name": "B", "category": "it_services", "credit_code": credit_code_for(7)}
-    report = services.import_vendors(actor=manager, rows=rows(a, b), headers=["name", "category", "credit_code"])
+    report = services.import_vendors(
+        actor=manager, rows=rows(a, b), headers=["name", "category", "credit_code"]
+    )
     assert [(r, c) for r, c, _m in report.errors] == [(3, "credit_code")]
 
 
 def test_import_of_valid_rows_creates_vendors_with_primary_contact(manager):
-    a = {"name": "A 公司", "category": "客户服务", "credit_code": credit_code_for(8), "contact_name": "王五", "contact_phone": "13800000000", "tags": "呼叫中心，夜班"}
+    a = {
+        "name": "A 公司",
+        "category": "客户服务",
+        "credit_code": credit_code_for(8),
+        "contact_name": "王五",
+        "contact_phone": "13800000000",
+        "tags": "呼叫中心，夜班",
+    }
     b = {"name": "Offshore Ltd", "category": "software", "country": "IN", "registration_number": "U123"}
-    report = services.import_vendors(actor=manager, rows=rows(a, b), headers=list(a) + ["country", "registration_number"])
+    report = services.import_vendors(
+        actor=manager, rows=rows(a, b), headers=[*a, "country", "registration_number"]
+    )
     assert report.ok and len(report.created) == 2
     va = Vendor.objects.get(name="A 公司")
     assert va.category == "customer_service" and va.contacts.get().is_primary
@@ -247,7 +315,14 @@ def test_audit_log_is_append_only(manager):
 
 def test_deleting_a_certificate_is_audited(manager):
     v = make_vendor(manager)
-    cert = services.add_certificate(vendor=v, actor=manager, type="iso9001", number="Q-9", valid_until=date.today() + timedelta(days=10), upload=pdf())
+    cert = services.add_certificate(
+        vendor=v,
+        actor=manager,
+        type="iso9001",
+        number="Q-9",
+        valid_until=date.today() + timedelta(days=10),
+        upload=pdf(),
+    )
     services.delete_certificate(certificate=cert, actor=manager)
     assert not Certificate.objects.exists()
     assert AuditEvent.objects.filter(verb="vendors.certificate.deleted", vendor_id=v.pk).exists()

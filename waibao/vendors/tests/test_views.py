@@ -31,7 +31,10 @@ def test_vendor_user_sees_own_page_and_404_for_the_other(personas, as_user, vend
     listing = client.get("/vendors/").content.decode()
     assert vendor_a.name in listing and vendor_b.name not in listing
     export = client.get("/vendors/export.xlsx")
-    names = [row[1] for row in load_workbook(io.BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True)]
+    names = [
+        row[1]
+        for row in load_workbook(io.BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True)
+    ]
     assert names == [vendor_a.name]
 
 
@@ -46,12 +49,22 @@ def test_non_writers_cannot_create_or_edit_vendors(personas, as_user, vendor_a, 
     client = as_user(personas[role])
     assert client.get("/vendors/new/").status_code == 403
     assert client.post(f"/vendors/{vendor_a.pk}/edit/", {"name": "x"}).status_code == 403
-    assert client.post(f"/vendors/{vendor_a.pk}/status/", {"to": "suspended", "reason": "x"}).status_code == 403
+    assert (
+        client.post(f"/vendors/{vendor_a.pk}/status/", {"to": "suspended", "reason": "x"}).status_code == 403
+    )
 
 
 def test_create_vendor_form_shows_inline_errors_and_saves_nothing(personas, as_user):
     client = as_user(personas["manager"])
-    r = client.post("/vendors/new/", {"name": "错误代码公司", "country": "CN", "credit_code": "91440300708461136X", "category": "it_services"})
+    r = client.post(
+        "/vendors/new/",
+        {
+            "name": "错误代码公司",
+            "country": "CN",
+            "credit_code": "91440300708461136X",
+            "category": "it_services",
+        },
+    )
     assert r.status_code == 200
     assert "校验码错误" in r.content.decode()
     assert not Vendor.objects.filter(name="错误代码公司").exists()
@@ -59,7 +72,16 @@ def test_create_vendor_form_shows_inline_errors_and_saves_nothing(personas, as_u
 
 def test_create_vendor_form_saves_and_redirects(personas, as_user):
     client = as_user(personas["manager"])
-    r = client.post("/vendors/new/", {"name": "新供应商", "country": "CN", "credit_code": credit_code_for(77), "category": "hr", "tags": "招聘, 派遣"})
+    r = client.post(
+        "/vendors/new/",
+        {
+            "name": "新供应商",
+            "country": "CN",
+            "credit_code": credit_code_for(77),
+            "category": "hr",
+            "tags": "招聘, 派遣",
+        },
+    )
     vendor = Vendor.objects.get(name="新供应商")
     assert r.status_code == 302 and r["Location"] == f"/vendors/{vendor.pk}/"
 
@@ -79,7 +101,12 @@ def test_status_change_from_the_page(personas, as_user):
 
 def test_vendor_user_maintains_own_certificates_but_not_others(personas, as_user, vendor_a, vendor_b):
     client = as_user(personas["vendor_a"])
-    data = {"type": "iso9001", "number": "Q-1", "valid_until": "2030-01-01", "file": io.BytesIO(tiny_pdf("c"))}
+    data = {
+        "type": "iso9001",
+        "number": "Q-1",
+        "valid_until": "2030-01-01",
+        "file": io.BytesIO(tiny_pdf("c")),
+    }
     assert client.post(f"/vendors/{vendor_a.pk}/certificates/new/", data).status_code == 302
     assert vendor_a.certificates.count() == 1
     data["file"] = io.BytesIO(tiny_pdf("c"))
@@ -90,7 +117,12 @@ def test_vendor_user_maintains_own_certificates_but_not_others(personas, as_user
 
 
 def test_documents_are_served_only_as_attachments_through_the_permission_check(personas, as_user, vendor_a):
-    doc = services.upload_document(vendor=vendor_a, actor="test", upload=services.Upload("nda.pdf", io.BytesIO(tiny_pdf("d")), len(tiny_pdf("d"))), type="nda")
+    doc = services.upload_document(
+        vendor=vendor_a,
+        actor="test",
+        upload=services.Upload("nda.pdf", io.BytesIO(tiny_pdf("d")), len(tiny_pdf("d"))),
+        type="nda",
+    )
     r = as_user(personas["auditor"]).get(f"/vendors/documents/{doc.pk}/file/")
     assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment")
     assert as_user(personas["vendor_b"]).get(f"/vendors/documents/{doc.pk}/file/").status_code == 404
@@ -122,9 +154,15 @@ def test_certificate_state_filter(personas, as_user):
     a = VendorFactory(name="过期证书公司")
     b = VendorFactory(name="快到期公司")
     c = VendorFactory(name="证书有效公司")
-    services.add_certificate(vendor=a, actor="t", type="iso9001", number="1", valid_until=today - timedelta(days=1))
-    services.add_certificate(vendor=b, actor="t", type="iso9001", number="2", valid_until=today + timedelta(days=10))
-    services.add_certificate(vendor=c, actor="t", type="iso9001", number="3", valid_until=today + timedelta(days=400))
+    services.add_certificate(
+        vendor=a, actor="t", type="iso9001", number="1", valid_until=today - timedelta(days=1)
+    )
+    services.add_certificate(
+        vendor=b, actor="t", type="iso9001", number="2", valid_until=today + timedelta(days=10)
+    )
+    services.add_certificate(
+        vendor=c, actor="t", type="iso9001", number="3", valid_until=today + timedelta(days=400)
+    )
     client = as_user(personas["manager"])
     for state, name in [("expired", a.name), ("expiring", b.name), ("valid", c.name)]:
         body = client.get(f"/vendors/?cert_state={state}").content.decode()
