@@ -1,7 +1,45 @@
-"""Registration with the shell (navigation, panels, demo, schedule); filled in by the contracts app."""
+"""Registration with the shell: navigation, dashboard and vendor panels, demo data, scheduled reminders."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
 
 def register() -> None:
-    pass
+    from waibao.core import registry
+
+    registry.nav_item("buyer", _("合同"), "contracts:list", 20, match="/contracts/")
+    registry.nav_item("vendor", _("我的合同"), "contracts:list", 20, match="/contracts/")
+    registry.panel("home", "contracts/_home_panel.html", 20, home_panel)
+    registry.panel("vendor", "contracts/_vendor_panel.html", 20, vendor_panel)
+    registry.demo_step(20, "contracts", _demo)
+    registry.scheduled("send_reminders", 60)
+
+
+def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:
+    from waibao.accounts import policy
+    from waibao.contracts import queries
+
+    if not policy.is_buyer(request.user):
+        return None
+    return {
+        "ending": list(queries.ending_soon(request.user, 90)[:8]),
+        "awaiting": list(queries.awaiting_approval(request.user)[:8]),
+    }
+
+
+def vendor_panel(request: Any, vendor: Any = None, **kwargs: Any) -> dict[str, Any] | None:
+    from waibao.contracts.access import visible_contracts
+
+    if vendor is None:
+        return None
+    contracts = list(visible_contracts(request.user).filter(vendor=vendor).order_by("-start_date")[:20])
+    return {"contracts": contracts, "vendor": vendor}
+
+
+def _demo(ctx: Any) -> None:
+    from waibao.contracts.demo import load
+
+    load(ctx)

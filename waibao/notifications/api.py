@@ -16,7 +16,7 @@ router = Router(tags=["notifications"])
 
 
 def _own(request: HttpRequest, pk: int) -> Notification:
-    n = Notification.objects.filter(user_id=request.user.pk, pk=pk).first()
+    n = Notification.objects.filter(user_id=int(request.user.pk or 0), pk=pk).first()
     if n is None:
         raise Http404
     return n

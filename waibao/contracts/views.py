@@ -1,0 +1,635 @@
+"""Contract pages. Thin adapters: parse the form, call the service, show DomainError next to the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from waibao.accounts import policy
+from waibao.calendars.models import Calendar
+from waibao.contracts import access, forms, queries, services
+from waibao.contracts.models import (
+    IN_FORCE,
+    AmendmentStatus,
+    ClauseTemplate,
+    ClauseType,
+    ContractStatus,
+    MilestoneStatus,
+)
+from waibao.core import audit, clock
+from waibao.core.errors import DomainError
+from waibao.core.forms import apply_domain_error
+from waibao.vendors.access import get_vendor, visible_vendors
+from waibao.vendors.models import Category
+
+
+def _detail(contract: Any, anchor: str = "") -> HttpResponse:
+    url = reverse("contracts:detail", args=[contract.code])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _form_page(request: HttpRequest, contract: Any, form: Any, title: str, **extra: Any) -> HttpResponse:
+    return render(
+        request, "contracts/form.html", {"contract": contract, "form": form, "title": title, **extra}
+    )
+
+
+# --- list, create, edit -------------------------------------------------------------------------------
+
+
+@login_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    ending = g.get("ending_within", "")
+    f = queries.ContractFilter(
+        q=g.get("q", "").strip(),
+        vendor=g.get("vendor", ""),
+        status=g.get("status", ""),
+        category=g.get("category", ""),
+        ending_within=int(ending) if ending.isdigit() else None,
+    )
+    page = Paginator(queries.contract_list(request.user, f), 25).get_page(g.get("page"))
+    ctx = {
+        "page": page,
+        "filters": f,
+        "statuses": ContractStatus.choices,
+        "categories": Category.choices,
+        "vendors": visible_vendors(request.user).only("pk", "code", "name")
+        if policy.is_buyer(request.user)
+        else [],
+        "today": clock.today(),
+    }
+    template = "contracts/list.html#results" if getattr(request, "htmx", False) else "contracts/list.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def contract_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "contracts.write")
+    vendors = visible_vendors(request.user).exclude(status__in=["blacklisted", "exited"])
+    initial = {"vendor": request.GET.get("vendor")} if request.GET.get("vendor") else {}
+    form = forms.ContractForm(request.POST or None, vendors=vendors, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        vendor = data.pop("vendor")
+        data.pop("version", None)
+        try:
+            contract = services.create_contract(actor=request.user, vendor=vendor, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("合同 %(c)s 已创建（草稿）。请添加条款和 SLA 指标后提交审批。") % {"c": contract.code},
+            )
+            return _detail(contract)
+    return _form_page(request, None, form, _("新建合同"))
+
+
+@login_required
+def contract_edit(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    fields = [f for f in forms.ContractForm.base_fields if f not in ("vendor", "version")]
+    initial = {f: getattr(contract, f) for f in fields} | {"version": contract.version}
+    form = forms.ContractForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version", None)
+        try:
+            services.update_contract(contract=contract, actor=request.user, expected_version=version, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("合同已保存。"))
+            return _detail(contract)
+    return _form_page(request, contract, form, _("编辑合同"))
+
+
+# --- the contract page --------------------------------------------------------------------------------
+
+
+@login_required
+def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    user = request.user
+    is_buyer = policy.is_buyer(user)
+    steps = list(
+        contract.approval_steps.select_related("decided_by", "amendment").order_by("-round", "position")
+    )
+    step = services.current_step(contract)
+    amendments = list(contract.amendments.select_related("created_by"))
+    open_amendment_steps = {
+        a.pk: services.current_step(contract, a)
+        for a in amendments
+        if a.status == AmendmentStatus.IN_APPROVAL
+    }
+    metrics = list(contract.sla_metrics.select_related("calendar").order_by("retired", "position", "id"))
+    versions = list(contract.versions.select_related("created_by", "amendment"))
+    price_clauses = list(contract.price_adjustments.prefetch_related("values"))
+    ctx: dict[str, Any] = {
+        "contract": contract,
+        "clauses": contract.clauses.all(),
+        "missing": [ClauseType(t).label for t in services.missing_clauses(contract)],
+        "metrics": metrics,
+        "consequence_labels": forms.CONSEQUENCE_LABELS,
+        "kind_labels": forms.KIND_LABELS,
+        "milestones": contract.milestones.select_related("accepted_by", "contract"),
+        "price_clauses": price_clauses,
+        "amendments": amendments,
+        "amendment_steps": open_amendment_steps,
+        "versions": versions,
+        "documents": contract.documents.select_related("uploaded_by"),
+        "steps": steps,
+        "current_step": step,
+        "can_decide": services.can_decide(user, step),
+        "can_decide_amendment": {pk: services.can_decide(user, s) for pk, s in open_amendment_steps.items()},
+        "problems": services.submission_problems(contract) if contract.status == ContractStatus.DRAFT else {},
+        "events": audit.events_for(contract)[:50] if is_buyer else [],
+        "status_changes": contract.status_changes.select_related("actor"),
+        "can_write": policy.can(user, "contracts.write"),
+        "can_finance": policy.can(user, "contracts.finance"),
+        "editable": contract.status == ContractStatus.DRAFT and policy.can(user, "contracts.write"),
+        "is_buyer": is_buyer,
+        "renewal_reminder": services.renewal_reminder_date(contract),
+        "status_form": _status_form(contract),
+        "renewal_form": forms.RenewalForm(),
+        "milestone_form": forms.MilestoneForm(),
+        "price_form": forms.PriceClauseForm(),
+        "index_form": forms.IndexValueForm(),
+        "document_form": forms.DocumentForm(),
+        "preview_form": forms.PreviewForm(),
+        "today": clock.today(),
+        "MilestoneStatus": MilestoneStatus,
+        "in_force": contract.status in IN_FORCE,
+    }
+    return render(request, "contracts/detail.html", ctx)
+
+
+def _status_form(contract: Any) -> forms.StatusForm:
+    form = forms.StatusForm()
+    moves = [
+        m for m in contract.allowed_moves() if m not in (ContractStatus.IN_APPROVAL, ContractStatus.DRAFT)
+    ]
+    if contract.status != ContractStatus.SUSPENDED:
+        moves = [m for m in moves if m != ContractStatus.ACTIVE]
+    form.fields["to"].choices = [(m, ContractStatus(m).label) for m in moves]  # type: ignore[attr-defined]
+    return form
+
+
+def _post_action(
+    request: HttpRequest, target: Any, fn: Any, ok: str, anchor: str = "", /, **kwargs: Any
+) -> HttpResponse:
+    try:
+        fn(**kwargs)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ok)
+    return _detail(target, anchor)
+
+
+@login_required
+@require_POST
+def contract_submit(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    return _post_action(
+        request,
+        contract,
+        services.submit_for_approval,
+        _("已提交审批。"),
+        "approval",
+        contract=contract,
+        actor=request.user,
+    )
+
+
+@login_required
+@require_POST
+def contract_decide(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True, action="contracts.approve")
+    amendment = None
+    if request.POST.get("amendment"):
+        amendment = access.get_amendment(request.user, request.POST["amendment"], contract=contract)
+    comment = request.POST.get("comment", "")
+    if request.POST.get("decision") == "return":
+        return _post_action(
+            request, contract, services.return_step, _("已退回。"), "approval",
+            contract=contract, actor=request.user, comment=comment, amendment=amendment,
+        )  # fmt: skip
+    return _post_action(
+        request, contract, services.approve_step, _("已审批通过。"), "approval",
+        contract=contract, actor=request.user, comment=comment, amendment=amendment,
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def contract_status(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    form = forms.StatusForm(request.POST)
+    form.fields["to"].choices = [(s, s) for s in ContractStatus.values]  # type: ignore[attr-defined]
+    if not form.is_valid():
+        messages.error(request, _("请选择要变更的状态。"))
+        return _detail(contract)
+    d = form.cleaned_data
+    return _post_action(
+        request, contract, services.change_status, _("合同状态已变更。"),
+        contract=contract, actor=request.user, to=d["to"], reason=d["reason"], on=d["on"],
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def contract_renewal(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    form = forms.RenewalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择续约决定。"))
+        return _detail(contract)
+    return _post_action(
+        request, contract, services.record_renewal_decision, _("续约决定已记录。"),
+        contract=contract, actor=request.user, decision=form.cleaned_data["decision"], note=form.cleaned_data["note"],
+    )  # fmt: skip
+
+
+# --- clauses ------------------------------------------------------------------------------------------
+
+
+@login_required
+def clause_add(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    initial = {"clause_type": request.GET.get("type", "")}
+    form = forms.ClauseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.add_clause(
+                contract=contract, actor=request.user, clause_type=d["clause_type"], title=d["title"],
+                text=d["text"], template=d["template"],
+            )  # fmt: skip
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return _detail(contract, "clauses")
+    library = ClauseTemplate.objects.filter(is_active=True)
+    return _form_page(request, contract, form, _("添加条款"), library=library)
+
+
+@login_required
+@require_POST
+def clause_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    clause = access.get_clause(request.user, pk, write=True, contract=contract)
+    return _post_action(
+        request,
+        contract,
+        services.delete_clause,
+        _("条款已删除。"),
+        "clauses",
+        clause=clause,
+        actor=request.user,
+    )
+
+
+# --- SLA metrics --------------------------------------------------------------------------------------
+
+
+@login_required
+def metric_edit(request: HttpRequest, code: str, pk: int | None = None) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    metric = access.get_metric(request.user, pk, write=True, contract=contract) if pk else None
+    if metric is not None:
+        initial = forms.MetricForm.initial_from(metric.definition, metric.calendar)
+    else:
+        from waibao.calendars.services import china_calendar
+
+        initial = {
+            "calendar": china_calendar(),
+            "kind": "share_within",
+            "record_kind": "ticket",
+            "window": "month",
+        }
+    form = forms.MetricForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        definition = form.definition()
+        if form.is_valid():
+            try:
+                if metric is None:
+                    services.add_metric(
+                        contract=contract,
+                        actor=request.user,
+                        definition=definition,
+                        calendar=form.cleaned_data["calendar"],
+                    )
+                else:
+                    services.update_metric(
+                        metric=metric,
+                        actor=request.user,
+                        definition=definition,
+                        calendar=form.cleaned_data["calendar"],
+                    )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                return _detail(contract, "sla")
+    return _form_page(request, contract, form, _("编辑 SLA 指标") if metric else _("添加 SLA 指标"))
+
+
+@login_required
+@require_POST
+def metric_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    metric = access.get_metric(request.user, pk, write=True, contract=contract)
+    return _post_action(
+        request, contract, services.delete_metric, _("指标已删除。"), "sla", metric=metric, actor=request.user
+    )
+
+
+@login_required
+def metric_preview(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Credit preview: GET ?value=… (HTMX swaps the result in; without JS a full page)."""
+    contract = access.get_contract(request.user, code)
+    metric = access.get_metric(request.user, pk, contract=contract)
+    form = forms.PreviewForm(request.GET or None)
+    result = (
+        services.preview_credit(metric=metric, value=request.GET.get("value", ""))
+        if request.GET.get("value")
+        else None
+    )
+    ctx = {"contract": contract, "metric": metric, "form": form, "result": result}
+    if getattr(request, "htmx", False):
+        return render(request, "contracts/preview.html#result", ctx)
+    return render(request, "contracts/preview.html", ctx)
+
+
+# --- milestones ---------------------------------------------------------------------------------------
+
+
+@login_required
+def milestone_add(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    form = forms.MilestoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_milestone(contract=contract, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return _detail(contract, "milestones")
+    return _form_page(request, contract, form, _("添加付款节点"))
+
+
+@login_required
+@require_POST
+def milestone_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    action = request.POST.get("action", "")
+    perm = "contracts.finance" if action == "paid" else "contracts.write"
+    ms = access.get_milestone(request.user, pk, write=True, action=perm, contract=contract)
+    fns = {
+        "due": (services.mark_milestone_due, {}),
+        "accept": (services.accept_milestone, {"note": request.POST.get("note", "")}),
+        "paid": (services.mark_milestone_paid, {}),
+    }
+    if action not in fns:
+        raise Http404
+    fn, extra = fns[action]
+    return _post_action(
+        request, contract, fn, _("付款节点已更新。"), "milestones", milestone=ms, actor=request.user, **extra
+    )
+
+
+# --- price adjustment ---------------------------------------------------------------------------------
+
+
+@login_required
+def price_clause_add(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True, action="contracts.finance")
+    form = forms.PriceClauseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_price_clause(contract=contract, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return _detail(contract, "price")
+    return _form_page(request, contract, form, _("添加价格调整条款"))
+
+
+@login_required
+def index_value_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    clause = access.get_price_clause(request.user, pk, write=True, contract=contract)
+    form = forms.IndexValueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            iv = services.record_index_value(
+                clause=clause,
+                actor=request.user,
+                value=form.cleaned_data["value"],
+                on_date=form.cleaned_data["on_date"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            if iv.crossed:
+                messages.warning(
+                    request,
+                    _("指数变动 %(ch)s%% 超过阈值 %(th)s%%：建议月服务费 %(fee)s %(cur)s（原 %(old)s）。")
+                    % {"ch": iv.change_percent, "th": clause.threshold_percent, "fee": iv.proposed_fee,
+                       "cur": contract.currency, "old": contract.monthly_fee},
+                )  # fmt: skip
+            else:
+                messages.success(request, _("指数变动 %(ch)s%%，未超过阈值。") % {"ch": iv.change_percent})
+            return _detail(contract, "price")
+    return _form_page(request, contract, form, _("录入指数值：%(n)s") % {"n": clause.index_name})
+
+
+# --- amendments and versions --------------------------------------------------------------------------
+
+
+@login_required
+def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    form = forms.AmendmentForm(request.POST or None, initial={"effective_from": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                a = services.propose_amendment(
+                    contract=contract, actor=request.user, title=d["title"], reason=d["reason"],
+                    effective_from=d["effective_from"], changes=changes,
+                )  # fmt: skip
+                if request.POST.get("submit_now"):
+                    services.submit_amendment(amendment=a, actor=request.user)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                return _detail(contract, "amendments")
+    calendars = Calendar.objects.order_by("name")
+    return _form_page(
+        request,
+        contract,
+        form,
+        _("提出合同变更"),
+        amendment=True,
+        calendars=calendars,
+        metrics=contract.sla_metrics.filter(retired=False),
+    )
+
+
+@login_required
+@require_POST
+def amendment_submit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    a = access.get_amendment(request.user, pk, write=True, contract=contract)
+    if request.POST.get("cancel"):
+        return _post_action(
+            request,
+            contract,
+            services.cancel_amendment,
+            _("变更已撤销。"),
+            "amendments",
+            amendment=a,
+            actor=request.user,
+        )
+    return _post_action(
+        request,
+        contract,
+        services.submit_amendment,
+        _("变更已提交审批。"),
+        "amendments",
+        amendment=a,
+        actor=request.user,
+    )
+
+
+@login_required
+def version_diff(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    versions = list(contract.versions.all())
+    if not versions:
+        raise Http404
+    numbers = [v.number for v in versions]
+    a = request.GET.get("a") or str(numbers[-2] if len(numbers) > 1 else numbers[0])
+    b = request.GET.get("b") or str(numbers[-1])
+    va, vb = access.get_version(request.user, contract, a), access.get_version(request.user, contract, b)
+    rows = services.diff_snapshots(va.snapshot, vb.snapshot)
+    return render(
+        request,
+        "contracts/diff.html",
+        {"contract": contract, "versions": versions, "va": va, "vb": vb, "rows": rows},
+    )
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+@login_required
+def document_upload(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    form = forms.DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f: UploadedFile = form.cleaned_data["file"]
+        upload = services.Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
+        try:
+            services.upload_document(
+                contract=contract, actor=request.user, upload=upload, title=form.cleaned_data["title"],
+                is_signed_copy=form.cleaned_data["is_signed_copy"],
+            )  # fmt: skip
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return _detail(contract, "documents")
+    return _form_page(request, contract, form, _("上传合同文件"), multipart=True)
+
+
+@login_required
+def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    contract = access.get_contract(request.user, code)
+    doc = access.get_document(request.user, pk, contract=contract)
+    if not doc.file:
+        raise Http404
+    return FileResponse(
+        doc.file.open("rb"),
+        as_attachment=True,
+        filename=doc.file_name,
+        content_type="application/octet-stream",
+    )
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    doc = access.get_document(request.user, pk, write=True, contract=contract)
+    return _post_action(
+        request,
+        contract,
+        services.delete_document,
+        _("文件已删除。"),
+        "documents",
+        document=doc,
+        actor=request.user,
+    )
+
+
+# --- settings: required clauses, approval chain, clause library ----------------------------------------
+
+
+@login_required
+def contract_settings(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "settings.manage")
+    chain_text = "\n".join(f"{role},{name}" for role, name in services.approval_chain())
+    form = forms.SettingsForm(
+        request.POST or None,
+        initial={"required_clauses": services.required_clause_types(), "chain": chain_text},
+    )
+    tform = forms.ClauseTemplateForm(prefix="t")
+    if request.method == "POST" and request.POST.get("form") == "template":
+        tform = forms.ClauseTemplateForm(request.POST, prefix="t")
+        form = forms.SettingsForm(
+            initial={"required_clauses": services.required_clause_types(), "chain": chain_text}
+        )
+        if tform.is_valid():
+            try:
+                services.save_clause_template(actor=request.user, **tform.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(tform, exc)
+            else:
+                messages.success(request, _("条款模板已加入条款库。"))
+                return redirect("contracts:settings")
+    elif request.method == "POST" and form.is_valid():
+        levels = []
+        for line in form.cleaned_data["chain"].splitlines():
+            if line.strip():
+                role, _sep, name = line.partition(",")
+                levels.append((role.strip(), name.strip()))
+        try:
+            services.set_required_clauses(actor=request.user, types=form.cleaned_data["required_clauses"])
+            services.set_approval_chain(actor=request.user, levels=levels)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("合同设置已保存。"))
+            return redirect("contracts:settings")
+    return render(
+        request, "contracts/settings.html",
+        {"form": form, "tform": tform, "library": ClauseTemplate.objects.all()},
+    )  # fmt: skip
+
+
+@login_required
+def vendor_contracts(request: HttpRequest, vendor_pk: int) -> HttpResponse:
+    vendor = get_vendor(request.user, vendor_pk)
+    return redirect(f"{reverse('contracts:list')}?vendor={vendor.code}")
