@@ -135,9 +135,7 @@ def dashboard(user: Any) -> dict[str, Any]:
     now = clock.now()
     buckets = [(7, "≤7"), (30, "8–30"), (90, "31–90"), (None, ">90")]
     by_vendor: dict[int, dict[str, Any]] = {}
-    for ncr in ncrs(user, status="open").only(
-        "id", "raised_at", "vendor__name", "vendor__code", "vendor_id", "severity"
-    ):
+    for ncr in ncrs(user, status="open"):
         age = (now - ncr.raised_at).days
         label = next(lbl for limit, lbl in buckets if limit is None or age <= limit)
         row = by_vendor.setdefault(

@@ -115,8 +115,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def sampling_tool(request: HttpRequest) -> HttpResponse:
-    form = SamplingToolForm(request.GET or None)
-    sim = SimulateForm(request.GET if "lots" in request.GET else None, prefix="sim")
+    form = SamplingToolForm(request.GET if "lot_size" in request.GET else None)
+    sim = SimulateForm(request.GET if "sim-lots" in request.GET else None, prefix="sim")
     rows, sim_rows, error = [], None, ""
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
