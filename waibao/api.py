@@ -81,6 +81,9 @@ def _mount() -> None:
     from waibao.delivery.api import router as delivery_router
 
     api.add_router("/delivery/", delivery_router)
+    from waibao.quality.api import router as quality_router
+
+    api.add_router("/quality/", quality_router)
 
 
 _mount()

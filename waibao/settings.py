@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "waibao.calendars",
     "waibao.contracts",
     "waibao.delivery",
+    "waibao.quality",
     "waibao.portal",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("waibao.notifications.urls")),
     path("contracts/", include("waibao.contracts.urls")),
     path("delivery/", include("waibao.delivery.urls")),
+    path("quality/", include("waibao.quality.urls")),
     path("portal/", include("waibao.portal.urls")),
     path("", include("waibao.core.urls")),
 ]
