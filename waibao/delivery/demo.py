@@ -15,6 +15,7 @@ import hashlib
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -220,7 +221,12 @@ def _import(contract: Contract, rows: list[list[str]], actor: Any) -> None:
 def load(ctx: dict[str, Any]) -> None:
     actor = ctx["actor"]
     until = clock.today() - timedelta(days=1)
-    plan = [("V-0001", it_tickets), ("V-0002", nyc_rows), ("V-0003", deliveries), ("V-0004", work_items)]
+    plan: list[tuple[str, Callable[[date], list[list[str]]]]] = [
+        ("V-0001", it_tickets),
+        ("V-0002", nyc_rows),
+        ("V-0003", deliveries),
+        ("V-0004", work_items),
+    ]
     for vendor_code, make in plan:
         contract = Contract.objects.filter(vendor__code=vendor_code).order_by("pk").first()
         if contract is None or ServiceRecord.objects.filter(contract=contract).exists():
