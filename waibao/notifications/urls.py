@@ -1,7 +1,10 @@
-from __future__ import annotations
+from django.urls import path
 
-from django.urls import URLPattern
+from waibao.notifications import views
 
 app_name = "notifications"
-
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("read-all/", views.notification_read_all, name="read-all"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
+]

@@ -1,0 +1,60 @@
+import json
+
+import pytest
+from django.core import mail
+
+from waibao.notifications.models import Notification
+from waibao.notifications.services import notify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_creates_one_per_user_and_emails_once_per_key(
+    manager, finance_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify(users=[manager, finance_user, manager], kind="t", title="提醒", key="k") == 2
+        assert notify(users=[manager], kind="t", title="提醒", key="k") == 0
+    assert len(mail.outbox) == 2 and Notification.objects.exclude(emailed_at=None).count() == 2
+
+
+def test_notifications_without_key_are_not_deduplicated(manager):
+    notify(users=[manager], kind="t", title="a", email=False)
+    notify(users=[manager], kind="t", title="a", email=False)
+    assert Notification.objects.filter(user=manager).count() == 2
+
+
+def test_user_sees_and_marks_only_their_own(as_user, api_client, vendor_user_a, vendor_user_b):
+    notify(users=[vendor_user_a], kind="t", title="甲的通知", email=False)
+    notify(users=[vendor_user_b], kind="t", title="乙的通知", email=False)
+    page = as_user(vendor_user_a).get("/notifications/").content.decode()
+    assert "甲的通知" in page and "乙的通知" not in page
+    other = Notification.objects.get(user=vendor_user_b)
+    assert as_user(vendor_user_a).post(f"/notifications/{other.pk}/read/").status_code == 404
+    assert api_client(vendor_user_a).post(f"/api/v1/notifications/{other.pk}/read").status_code == 404
+    body = api_client(vendor_user_a).get("/api/v1/notifications/").json()
+    assert [n["title"] for n in body["items"]] == ["甲的通知"]
+
+
+def test_mark_read_and_read_all(as_user, api_client, manager):
+    notify(users=[manager], kind="t", title="一", email=False)
+    notify(users=[manager], kind="t", title="二", email=False)
+    n = Notification.objects.filter(user=manager).first()
+    r = api_client(manager).post(f"/api/v1/notifications/{n.pk}/read")
+    assert r.status_code == 200 and r.json()["read_at"]
+    assert api_client(manager).get("/api/v1/notifications/?unread=true").json()["count"] == 1
+    as_user(manager).post("/notifications/read-all/")
+    assert not Notification.objects.filter(user=manager, read_at=None).exists()
+    assert json.loads(api_client(manager).post("/api/v1/notifications/read-all").content) == {"marked": 0}
+
+
+def test_notification_list_query_count_is_flat(as_user, manager, django_assert_max_num_queries):
+    client = as_user(manager)
+    notify(users=[manager], kind="t", title="x", email=False)
+    with django_assert_max_num_queries(30) as ctx:
+        client.get("/notifications/")
+    baseline = len(ctx.captured_queries)
+    for i in range(5):
+        notify(users=[manager], kind="t", title=f"x{i}", email=False)
+    with django_assert_max_num_queries(baseline):
+        client.get("/notifications/")
