@@ -1080,6 +1080,45 @@ def _clause_key(c: dict[str, Any]) -> str:
     return f"{label} · {c.get('title')}"
 
 
+def _without_id(d: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if d is None else {k: v for k, v in d.items() if k != "id"}
+
+
+def _flat(value: Any) -> Any:
+    """Dicts and lists as readable "key: value" text for the diff page."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, list):
+        return ", ".join(str(_flat(v)) for v in value)
+    return value
+
+
+def _metric_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[DiffRow]:
+    """SLA metrics matched by id (a renamed metric is the same metric); changed settings one row each."""
+    section = str(_("SLA 指标"))
+    rows: list[DiffRow] = []
+    by_old = {m.get("id") or m["name"]: m for m in old}
+    by_new = {m.get("id") or m["name"]: m for m in new}
+    for key in [*by_old, *(k for k in by_new if k not in by_old)]:
+        o, n = by_old.get(key), by_new.get(key)
+        if o is None or n is None:
+            m = o or n
+            assert m is not None
+            value = _flat(m["definition"])
+            rows.append(DiffRow(section, m["name"], value if o else None, value if n else None))
+            continue
+        od, nd = dict(o["definition"]), dict(n["definition"])
+        od.pop("calendar", None)
+        nd.pop("calendar", None)
+        od["calendar"], nd["calendar"] = o.get("calendar"), n.get("calendar")
+        for field in [*od, *(k for k in nd if k not in od)]:
+            if od.get(field) != nd.get(field):
+                rows.append(
+                    DiffRow(section, f"{n['name']} · {field}", _flat(od.get(field)), _flat(nd.get(field)))
+                )
+    return rows
+
+
 def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:
     """What changed from snapshot ``a`` to ``b``: terms, clauses, SLA metrics, milestones, price clauses."""
     rows: list[DiffRow] = []
@@ -1092,28 +1131,19 @@ def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:
         return {key(x): x for x in items or []}
 
     sections = (
-        (
-            _("条款"),
-            "clauses",
-            _clause_key,
-            "text",
-        ),
-        (_("SLA 指标"), "sla_metrics", lambda m: m["name"], "definition"),
-        (_("付款节点"), "milestones", lambda m: m["name"], None),
-        (_("价格调整"), "price_adjustments", lambda p: p["index_name"], None),
+        (_("条款"), "clauses", _clause_key),
+        (_("付款节点"), "milestones", lambda m: m["name"]),
+        (_("价格调整"), "price_adjustments", lambda p: p["index_name"]),
     )
-    for label, key, keyf, value_key in sections:
+    for label, key, keyf in sections:
         old, new = keyed(a.get(key) or [], keyf), keyed(b.get(key) or [], keyf)
         for item in sorted(set(old) | set(new)):
-            o, n = old.get(item), new.get(item)
-            if o is not None and "id" in o:
-                o = {k: v for k, v in o.items() if k != "id"}
-            if n is not None and "id" in n:
-                n = {k: v for k, v in n.items() if k != "id"}
+            o, n = _without_id(old.get(item)), _without_id(new.get(item))
             if o != n:
-                ov = o.get(value_key) if (o and value_key) else o
-                nv = n.get(value_key) if (n and value_key) else n
-                rows.append(DiffRow(str(label), item, ov, nv))
+                if key == "clauses":
+                    o, n = (o or {}).get("text"), (n or {}).get("text")
+                rows.append(DiffRow(str(label), item, _flat(o), _flat(n)))
+    rows.extend(_metric_rows(a.get("sla_metrics") or [], b.get("sla_metrics") or []))
     return rows
 
 

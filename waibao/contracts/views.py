@@ -181,7 +181,7 @@ def _status_form(contract: Any) -> forms.StatusForm:
     ]
     if contract.status != ContractStatus.SUSPENDED:
         moves = [m for m in moves if m != ContractStatus.ACTIVE]
-    form.fields["to"].choices = [(m, ContractStatus(m).label) for m in moves]  # type: ignore[attr-defined]
+    form.fields["to"].choices = [("", "—"), *((m, ContractStatus(m).label) for m in moves)] if moves else []  # type: ignore[attr-defined]
     return form
 
 
