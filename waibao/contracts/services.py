@@ -18,6 +18,7 @@ from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from waibao.accounts.models import Role
 from waibao.calendars.models import Calendar
@@ -505,29 +506,29 @@ def clean_metric_definition(
 
 
 _SLAMATH_MESSAGES = {
-    "This field is required.": "必填。",
-    "Enter a number.": "请输入数字。",
-    "Enter a whole number.": "请输入整数。",
-    "Must not be negative.": "不能为负数。",
-    "A percentage cannot exceed 100.": "百分比不能超过 100。",
-    "Weight must be greater than zero.": "权重必须大于 0。",
-    "Unknown field.": "未知字段。",
-    "Unknown setting.": "未知设置项。",
-    "'To' must be greater than 'from'.": "区间上限必须大于下限。",
-    "The target is outside every tier.": "目标值不在任何奖惩区间内。",
-    "Must be a timestamp field.": "必须是时间字段。",
-    "Start and end must be different fields.": "起止字段不能相同。",
-    "Not used by this kind of metric.": "此类指标不使用该项。",
-    "Give a yes/no flag or a pair of timestamps.": "请给出是/否字段或一对时间字段。",
-    "Give either a flag or a pair of timestamps, not both.": "是/否字段与时间字段只能二选一。",
-    "Must be a yes/no field.": "必须是是/否字段。",
-    "Must be a numeric field.": "必须是数值字段。",
-    "Cannot filter on a timestamp field.": "不能按时间字段筛选。",
-    "The value does not match the field's type.": "值与字段类型不符。",
-    "Each condition needs a field, an operator and a value.": "每个条件需要字段、运算符和值。",
-    "A cap cannot exceed 100% of the fee.": "上限不能超过服务费的 100%。",
-    "Enter a list.": "请输入列表。",
-    "Enter a text value.": "请输入文本。",
+    "This field is required.": N_("必填。"),
+    "Enter a number.": N_("请输入数字。"),
+    "Enter a whole number.": N_("请输入整数。"),
+    "Must not be negative.": N_("不能为负数。"),
+    "A percentage cannot exceed 100.": N_("百分比不能超过 100。"),
+    "Weight must be greater than zero.": N_("权重必须大于 0。"),
+    "Unknown field.": N_("未知字段。"),
+    "Unknown setting.": N_("未知设置项。"),
+    "'To' must be greater than 'from'.": N_("区间上限必须大于下限。"),
+    "The target is outside every tier.": N_("目标值不在任何奖惩区间内。"),
+    "Must be a timestamp field.": N_("必须是时间字段。"),
+    "Start and end must be different fields.": N_("起止字段不能相同。"),
+    "Not used by this kind of metric.": N_("此类指标不使用该项。"),
+    "Give a yes/no flag or a pair of timestamps.": N_("请给出是/否字段或一对时间字段。"),
+    "Give either a flag or a pair of timestamps, not both.": N_("是/否字段与时间字段只能二选一。"),
+    "Must be a yes/no field.": N_("必须是是/否字段。"),
+    "Must be a numeric field.": N_("必须是数值字段。"),
+    "Cannot filter on a timestamp field.": N_("不能按时间字段筛选。"),
+    "The value does not match the field's type.": N_("值与字段类型不符。"),
+    "Each condition needs a field, an operator and a value.": N_("每个条件需要字段、运算符和值。"),
+    "A cap cannot exceed 100% of the fee.": N_("上限不能超过服务费的 100%。"),
+    "Enter a list.": N_("请输入列表。"),
+    "Enter a text value.": N_("请输入文本。"),
 }
 
 
