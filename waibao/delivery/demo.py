@@ -204,34 +204,36 @@ def work_items(until: date) -> list[list[str]]:
     return out
 
 
-def _import(contract: Contract, rows: list[list[str]], actor: Any) -> None:
+def _import(contract: Contract, rows: list[list[str]], actor: Any, name: str) -> None:
     if not rows:
         return
-    fd, path = tempfile.mkstemp(suffix=".csv")
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(HEADERS)
             w.writerows(rows)
         services.import_path(contract=contract, actor=actor, path=path, policy="valid_rows", source="cli")
     finally:
         os.unlink(path)
+        os.rmdir(folder)
 
 
 def load(ctx: dict[str, Any]) -> None:
     actor = ctx["actor"]
     until = clock.today() - timedelta(days=1)
-    plan: list[tuple[str, Callable[[date], list[list[str]]]]] = [
-        ("V-0001", it_tickets),
-        ("V-0002", nyc_rows),
-        ("V-0003", deliveries),
-        ("V-0004", work_items),
+    plan: list[tuple[str, Callable[[date], list[list[str]]], str]] = [
+        ("V-0001", it_tickets, "incidents-2026.csv"),
+        ("V-0002", nyc_rows, "nyc-constituent-cases-2026.csv"),
+        ("V-0003", deliveries, "deliveries-2026.csv"),
+        ("V-0004", work_items, "work-items-2026.csv"),
     ]
-    for vendor_code, make in plan:
+    for vendor_code, make, name in plan:
         contract = Contract.objects.filter(vendor__code=vendor_code).order_by("pk").first()
         if contract is None or ServiceRecord.objects.filter(contract=contract).exists():
             continue
-        _import(contract, make(until), actor)
+        _import(contract, make(until), actor, name)
         services.evaluate(contract=contract, actor=actor)
         last_month = (clock.today().replace(day=1) - timedelta(days=1)).replace(day=1)
         for month in range(1, last_month.month):

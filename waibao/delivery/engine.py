@@ -115,6 +115,7 @@ class TermsCache:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self._by_month: dict[str, tuple[SlaTerms | None, list[Runner]]] = {}
+        self._by_day: dict[date, list[Runner]] = {}
 
     def effective_date(self, period_start: date) -> date:
         return max(period_start, self.contract.start_date)
@@ -146,7 +147,10 @@ class TermsCache:
         return hit
 
     def runners_for_day(self, day: date) -> list[Runner]:
-        return self.for_period_start(day.replace(day=1))[1]
+        hit = self._by_day.get(day)
+        if hit is None:
+            hit = self._by_day[day] = self.for_period_start(day.replace(day=1))[1]
+        return hit
 
 
 def pauses_of(raw: Any) -> list[tuple[datetime, datetime]]:
@@ -196,36 +200,72 @@ def tidy(agg: slamath.Aggregate) -> slamath.Aggregate:
     return agg
 
 
+class Acc:
+    """A signed, fast accumulator for one (metric, day): integers where slamath would use Fractions."""
+
+    __slots__ = ("count", "frac", "hist", "hits", "missing", "total")
+
+    def __init__(self) -> None:
+        self.count = self.hits = self.missing = self.total = 0
+        self.frac = Fraction(0)
+        self.hist: dict[int, int] = {}
+
+    def add(self, obs: slamath.Observation, sign: int) -> None:
+        self.count += sign
+        if obs.hit:
+            self.hits += sign
+        if obs.missing:
+            self.missing += sign
+        if obs.seconds is not None:
+            self.total += sign * obs.seconds
+            key = slamath.bucket_of(obs.seconds)
+            self.hist[key] = self.hist.get(key, 0) + sign
+        elif obs.value is not None:
+            if obs.value.denominator == 1:
+                self.total += sign * obs.value.numerator
+            else:
+                self.frac += sign * obs.value
+
+    def aggregate(self) -> slamath.Aggregate:
+        return slamath.Aggregate(
+            count=self.count,
+            hits=self.hits,
+            missing=self.missing,
+            total=self.frac + self.total,
+            hist={k: n for k, n in self.hist.items() if n},
+        )
+
+
 @dataclass
 class Deltas:
     """Aggregate changes by (metric, day), plus the hash each was computed with."""
 
-    by_key: dict[tuple[int, date], slamath.Aggregate] = field(default_factory=dict)
+    by_key: dict[tuple[int, date], Acc] = field(default_factory=dict)
     hashes: dict[tuple[int, date], str] = field(default_factory=dict)
 
     def add(self, runners: list[Runner], values: Mapping[str, Any], day: date, sign: int) -> None:
-        hashes = {r.metric_id: r.def_hash for r in runners}
-        for metric_id, obs in observations(runners, values):
-            key = (metric_id, day)
-            agg = self.by_key.get(key)
-            if agg is None:
-                agg = self.by_key[key] = slamath.Aggregate()
-                self.hashes[key] = hashes[metric_id]
-            if sign > 0:
-                agg.add(obs)
-            else:
-                merged = agg.merge(negate(obs))
-                agg.count, agg.hits, agg.missing, agg.total, agg.hist = (
-                    merged.count,
-                    merged.hits,
-                    merged.missing,
-                    merged.total,
-                    merged.hist,
-                )
+        if not runners:
+            return
+        rec = flat(values)
+        pauses = pauses_of(values.get("pauses"))
+        by_key = self.by_key
+        for r in runners:
+            obs = r.observe(rec, pauses)
+            if obs is None:
+                continue
+            key = (r.metric_id, day)
+            acc = by_key.get(key)
+            if acc is None:
+                acc = by_key[key] = Acc()
+                self.hashes[key] = r.def_hash
+            acc.add(obs, sign)
 
     @property
     def days(self) -> set[date]:
         return {d for _m, d in self.by_key}
+
+    def aggregates(self) -> list[tuple[tuple[int, date], slamath.Aggregate]]:
+        return [(k, acc.aggregate()) for k, acc in self.by_key.items()]
 
 
 def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
@@ -242,7 +282,7 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
     rebuild: set[date] = set()
     to_update: list[DailyAggregate] = []
     to_create: list[DailyAggregate] = []
-    for key, delta in deltas.by_key.items():
+    for key, delta in deltas.aggregates():
         found = existing.get(key)
         if found is None:
             if delta.count < 0 or delta.hits < 0:
@@ -307,7 +347,7 @@ def rebuild_aggregates(contract: Contract, days: Iterable[date] | None = None) -
                     data=tidy(a).to_dict(),
                     def_hash=deltas.hashes[k],
                 )
-                for k, a in deltas.by_key.items()
+                for k, a in deltas.aggregates()
             ]
             DailyAggregate.objects.bulk_create(rows, batch_size=500)
             written += len(rows)
@@ -423,7 +463,7 @@ def _rebuild_with(contract: Contract, days: set[date], runners: list[Runner]) ->
             DailyAggregate(
                 metric_id=k[0], contract=contract, day=k[1], data=tidy(a).to_dict(), def_hash=deltas.hashes[k]
             )
-            for k, a in deltas.by_key.items()
+            for k, a in deltas.aggregates()
         ],
         batch_size=500,
     )

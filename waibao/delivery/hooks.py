@@ -11,7 +11,7 @@ def register() -> None:
     from waibao.core import registry
 
     registry.nav_item("buyer", _("交付监控"), "delivery:portfolio", 30, match="/delivery/")
-    registry.nav_item("vendor", _("SLA 与服务记录"), "delivery:portfolio", 30, match="/delivery/")
+    registry.nav_item("vendor", _("SLA"), "delivery:portfolio", 30, match="/delivery/")
     registry.panel("home", "delivery/_home_panel.html", 30, home_panel)
     registry.panel("vendor", "delivery/_vendor_panel.html", 30, vendor_panel)
     registry.demo_step(30, "delivery", _demo)

@@ -141,19 +141,29 @@ class ErrorSink:
             os.unlink(self.path)
 
 
-def _adapt(values: dict[str, Any]) -> dict[str, Any]:
-    ops = connection.ops
-    out = dict(values)
-    for name in rows.TIMESTAMPS:
-        if out.get(name) is not None:
-            out[name] = ops.adapt_datetimefield_value(out[name])
-    if out.get("day") is not None:
-        out["day"] = ops.adapt_datefield_value(out["day"])
+def _adapter() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Values → database parameters. SQLite stores naive UTC text; other backends take aware datetimes."""
     import json
 
-    out["pauses"] = json.dumps(out.get("pauses") or [])
-    out["custom"] = json.dumps(out.get("custom") or {}, ensure_ascii=False)
-    return out
+    sqlite = connection.vendor == "sqlite"
+    ops = connection.ops
+
+    def adapt(values: dict[str, Any]) -> dict[str, Any]:
+        out = dict(values)
+        for name in rows.TIMESTAMPS:
+            v = out[name]
+            if v is not None:
+                # parse_instant() already gives UTC; the same text Django's SQLite backend would write.
+                out[name] = v.replace(tzinfo=None).isoformat(" ") if sqlite else v
+        day = out.get("day")
+        if day is not None:
+            out["day"] = day.isoformat() if sqlite else ops.adapt_datefield_value(day)
+        p, c = out.get("pauses"), out.get("custom")
+        out["pauses"] = json.dumps(p) if p else "[]"
+        out["custom"] = json.dumps(c, ensure_ascii=False) if c else "{}"
+        return out
+
+    return adapt
 
 
 def _stage(job: ImportJob, batch: list[tuple[int, str, str, str, dict[str, Any] | None]]) -> None:
@@ -162,6 +172,7 @@ def _stage(job: ImportJob, batch: list[tuple[int, str, str, str, dict[str, Any] 
     # Table and column names come from our own model, never from input.
     sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
     params = []
+    _adapt = _adapter()
     for rownum, ext, action, old_fp, values in batch:
         if values is None:
             params.append(

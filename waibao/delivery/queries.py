@@ -185,7 +185,7 @@ def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
     colors = {"red": "#dc3545", "amber": "#fd7e14", "green": "#198754", "grey": "#adb5bd"}
     return {
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 48, "right": 16, "top": 24, "bottom": 28},
+        "grid": {"left": 48, "right": 44, "top": 24, "bottom": 28},
         "xAxis": {"type": "category", "data": periods},
         "yAxis": {"type": "value", "scale": True},
         "series": [
@@ -272,3 +272,29 @@ def open_disputes(user: Any) -> QuerySet[RecordDispute]:
 def credit_totals(contract: Contract) -> dict[str, Decimal]:
     agg = SlaResult.objects.filter(contract=contract).aggregate(credit=Sum("credit"), bonus=Sum("bonus"))
     return {k: v or Decimal("0") for k, v in agg.items()}
+
+
+def record_impact(record: ServiceRecord) -> list[dict[str, Any]]:
+    """For the record page: which SLA metrics it counts in, its business minutes and whether it missed."""
+    runners = engine.TermsCache(record.contract).runners_for_day(record.day)
+    values = {f: getattr(record, f) for f in engine.RECORD_VALUE_FIELDS if f != "id"}
+    out = []
+    rec = engine.flat(values)
+    for r in runners:
+        if r.definition.kind == "manual" or not slamath.matches(r.definition, rec):
+            continue
+        missed, secs = engine.missed(r, values)
+        # A counted event is neither met nor missed on its own.
+        bad: bool | None = None if r.definition.kind == "count" else missed
+        period = slamath.period_key(record.day, r.definition.window)
+        out.append(
+            {
+                "metric_id": r.metric_id,
+                "name": r.name,
+                "period": period,
+                "missed": bad,
+                "minutes": None if secs is None else round(secs / 60, 1),
+                "rule": engine.explain_rule(r.definition),
+            }
+        )
+    return out

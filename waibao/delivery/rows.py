@@ -324,16 +324,25 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
 
 
 def fingerprint(values: Mapping[str, Any]) -> str:
-    """A short hash of everything stored, so an unchanged re-import can be recognised cheaply."""
-    parts = []
-    for name in RECORD_FIELDS[1:]:
-        value = values.get(name)
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).replace(microsecond=0).isoformat()
-        elif name == "custom":
-            value = sorted((value or {}).items())
-        parts.append(repr(value))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    """A short hash of everything stored, so an unchanged re-import can be recognised cheaply.
+
+    Timestamps enter as POSIX seconds, so the same instant hashes the same whatever its time zone.
+    """
+    v = values
+    stamps = [None if v[n] is None else v[n].timestamp() for n in TIMESTAMPS]
+    custom = v.get("custom")
+    parts = (
+        v["kind"],
+        stamps,
+        v["priority"],
+        v["category"],
+        v["status"],
+        v["csat"],
+        v["defect"],
+        v.get("pauses") or [],
+        sorted(custom.items()) if custom else None,
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
 
 
 def record_day(values: Mapping[str, Any], tz: tzinfo) -> date:

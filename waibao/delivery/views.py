@@ -249,6 +249,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decide_form": DecideForm() if policy.can(request.user, "delivery.resolve") else None,
         "can_write": policy.can(request.user, "delivery.write"),
         "history": audit.events_for(record)[:20] if policy.is_buyer(request.user) else [],
+        "impact": queries.record_impact(record),
     }
     return render(request, "delivery/record_detail.html", ctx)
 
