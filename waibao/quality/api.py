@@ -200,6 +200,16 @@ def open_ncr(request: HttpRequest, payload: NcrIn) -> Any:
     return 201, services.open_nonconformance(contract=contract, actor=request.user, **data)
 
 
+@router.post("/ncrs/from-sla/{result_id}", response={201: NcrOut, **ERRORS})
+def open_ncr_for_sla(request: HttpRequest, result_id: int) -> Any:
+    """Open a nonconformance for a missed SLA result (once per result)."""
+    from waibao.delivery import access as delivery_access
+
+    policy.require(request.user, "quality.write")
+    result = delivery_access.get_result(request.user, result_id)
+    return 201, services.open_ncr_for_sla_breach(result=result, actor=request.user)
+
+
 @router.get("/ncrs/{code}", response={200: NcrOut, **ERRORS})
 def get_ncr(request: HttpRequest, code: str) -> Any:
     return access.get_ncr(request.user, code)

@@ -16,7 +16,7 @@ class QualityConfig(AppConfig):
         from waibao.core import registry
 
         registry.nav_item("buyer", _("质量"), "quality:dashboard", 40, match="/quality/")
-        registry.nav_item("vendor", _("不合格与 8D"), "quality:ncr-list", 40, match="/quality/ncrs/")
+        registry.nav_item("vendor", _("不合格"), "quality:ncr-list", 40, match="/quality/ncrs/")
         registry.nav_item(
             "vendor", _("交付物"), "quality:deliverable-list", 41, match="/quality/deliverables/"
         )
@@ -41,7 +41,7 @@ def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:
     from waibao.quality.models import DeliverableStatus
 
     user = request.user
-    ncrs = queries.ncrs(user, status="open")
+    ncrs = queries.ncrs(user, status="active")
     ctx = {
         "ncr_count": ncrs.count(),
         "ncrs": list(ncrs[:6]),

@@ -73,6 +73,8 @@ def contract_series(contract: Any) -> list[Series]:
     for r in results:
         by_stream.setdefault(r.stream_id, []).append(r)
     for stream_id, rows in by_stream.items():
+        if not any(r.nonconforming for r in rows):
+            continue  # p̄ = 0: no limits to draw and nothing to signal
         s = rows[0].stream
         out.append(
             Series(
@@ -149,6 +151,7 @@ def chart_option(
                 "data": [round(center, 6)] * len(values),
                 "symbol": "none",
                 "lineStyle": {"type": "solid", "color": "#198754"},
+                "itemStyle": {"color": "#198754"},
             },
             {
                 "name": "UCL",
@@ -156,6 +159,7 @@ def chart_option(
                 "data": [round(x, 6) for x in ucl],
                 "symbol": "none",
                 "lineStyle": {"type": "dashed", "color": "#dc3545"},
+                "itemStyle": {"color": "#dc3545"},
             },
             {
                 "name": "LCL",
@@ -163,6 +167,7 @@ def chart_option(
                 "data": [round(x, 6) for x in lcl],
                 "symbol": "none",
                 "lineStyle": {"type": "dashed", "color": "#dc3545"},
+                "itemStyle": {"color": "#dc3545"},
             },
         ],
     }

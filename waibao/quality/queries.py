@@ -59,7 +59,7 @@ def ncrs(
     user: Any, *, status: str = "", severity: str = "", vendor: int | None = None
 ) -> QuerySet[Nonconformance]:
     qs = scoped(Nonconformance, user).select_related("contract", "vendor", "capa")
-    if status == "open":
+    if status == "active":
         qs = qs.filter(status__in=OPEN_NCR)
     elif status:
         qs = qs.filter(status=status)
@@ -135,7 +135,7 @@ def dashboard(user: Any) -> dict[str, Any]:
     now = clock.now()
     buckets = [(7, "≤7"), (30, "8–30"), (90, "31–90"), (None, ">90")]
     by_vendor: dict[int, dict[str, Any]] = {}
-    for ncr in ncrs(user, status="open"):
+    for ncr in ncrs(user, status="active"):
         age = (now - ncr.raised_at).days
         label = next(lbl for limit, lbl in buckets if limit is None or age <= limit)
         row = by_vendor.setdefault(

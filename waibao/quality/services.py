@@ -866,7 +866,10 @@ def review_deliverable(
         actor,
         f"quality.deliverable.{'returned' if decision == ReviewDecisionKind.RETURN else 'approved'}",
         deliverable,
-        changes={"status": [old_status, deliverable.status], "level": [old_level, deliverable.level]},
+        changes=audit.diff(
+            {"status": old_status, "level": old_level},
+            {"status": deliverable.status, "level": deliverable.level},
+        ),
         message=comment,
     )
     url = reverse("quality:deliverable-detail", args=[deliverable.code])
@@ -1670,3 +1673,30 @@ def scan_spc(*, actor: Any = "system") -> list[Any]:
             )
             alerts.append(alert)
     return alerts
+
+
+# --- SLA breach as a nonconformance source --------------------------------------------------------
+
+
+@transaction.atomic
+def open_ncr_for_sla_breach(*, result: Any, actor: Any, severity: str = Severity.MAJOR) -> Nonconformance:
+    """Open (once) a nonconformance for a missed SLA result of the delivery app; returns the existing one if any."""
+    if getattr(result, "status", None) != "missed":
+        raise DomainError(
+            _("只有未达标的 SLA 结果可以登记为不合格。"), fields={"result": _("该结果未违约。")}
+        )
+    ref = f"SLA-{result.pk}"
+    existing = Nonconformance.objects.filter(
+        contract_id=result.contract_id, source=NcrSource.SLA, source_ref=ref
+    ).first()
+    if existing is not None:
+        return existing
+    return open_nonconformance(
+        contract=result.contract,
+        actor=actor,
+        source=NcrSource.SLA,
+        severity=severity,
+        title=_("SLA 未达标：%(m)s（%(p)s）") % {"m": result.metric.name, "p": result.period},
+        description=_("结果 %(v)s，目标 %(t)s。") % {"v": result.value, "t": result.target},
+        source_ref=ref,
+    )

@@ -401,7 +401,7 @@ def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def ncr_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "open")
+    status = request.GET.get("status", "active")
     qs = queries.ncrs(
         request.user, status=status if status != "all" else "", severity=request.GET.get("severity", "")
     )
@@ -690,6 +690,9 @@ def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
             "version_form": VersionForm(),
             "can_review": d.status == DeliverableStatus.IN_REVIEW
             and policy.can(request.user, "quality.review"),
+            "reviewed_this_version": d.decisions.filter(
+                reviewer_id=request.user.pk, decision="approve", version=d.versions.order_by("-number").first()
+            ).exists(),
             "can_resubmit": d.status == DeliverableStatus.RETURNED
             and (
                 policy.can(request.user, "quality.vendor_respond")

@@ -130,3 +130,22 @@ def test_pages_render_in_english(as_user, quality_user, plan_a):
     client = as_user(quality_user)
     client.post("/accounts/language/", {"language": "en", "next": "/quality/"})
     assert client.get("/quality/").status_code == 200
+
+
+def test_ncr_list_defaults_to_open_and_in_corrective_action(as_user, quality_user, contract_a):
+    from waibao.quality import services
+
+    a = services.open_nonconformance(
+        contract=contract_a, actor=quality_user, source="audit", severity="minor", title="甲"
+    )
+    b = services.open_nonconformance(
+        contract=contract_a, actor=quality_user, source="audit", severity="major", title="乙"
+    )
+    c = services.open_nonconformance(
+        contract=contract_a, actor=quality_user, source="audit", severity="minor", title="丙"
+    )
+    services.start_corrective_action(ncr=b, actor=quality_user)
+    services.close_nonconformance(ncr=c, actor=quality_user, reason="已围堵")
+    page = as_user(quality_user).get("/quality/ncrs/").content.decode()
+    assert a.code in page and b.code in page and c.code not in page
+    assert '<option value="active" selected>' in page
