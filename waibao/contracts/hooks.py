@@ -16,6 +16,7 @@ def register() -> None:
     registry.panel("vendor", "contracts/_vendor_panel.html", 20, vendor_panel)
     registry.demo_step(20, "contracts", _demo)
     registry.scheduled("send_reminders", 60)
+    registry.scheduled("expire_contracts", 60)
 
 
 def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:

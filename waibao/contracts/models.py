@@ -527,6 +527,9 @@ class ContractVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    note = models.CharField(
+        _("说明"), max_length=200, blank=True, help_text=_("没有来源变更的版本（如自动续约）为何产生")
+    )
     created_at = models.DateTimeField(_("创建时间"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -270,6 +270,7 @@ class VersionOut(Schema):
     number: int
     effective_from: date
     amendment_id: int | None
+    note: str
     created_at: datetime
     snapshot: dict[str, Any]
 

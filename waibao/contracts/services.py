@@ -372,6 +372,156 @@ def renewal_reminder_date(contract: Contract) -> date | None:
     return contract.end_date - timedelta(days=contract.notice_days + contract.renewal_lead_days)
 
 
+# --- end of term: expiry and automatic renewal -----------------------------------------------------
+
+
+def _add_months(d: date, months: int) -> date:
+    import calendar as pycal
+
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return d.replace(year=year, month=month, day=min(d.day, pycal.monthrange(year, month)[1]))
+
+
+def next_term_end(contract: Contract) -> date:
+    """The end date one term later. A term is the contract's initial term (version 1, else the live dates):
+    whole months when it spans whole months (2026-01-01 … 2026-12-31 → one year), otherwise days."""
+    assert contract.end_date is not None
+    first = contract.versions.order_by("number").first()
+    snap = first.snapshot if first is not None else {}
+    start = date.fromisoformat(snap["start_date"]) if snap.get("start_date") else contract.start_date
+    end = date.fromisoformat(snap["end_date"]) if snap.get("end_date") else contract.end_date
+    after = end + timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    if after.day == start.day and months > 0:
+        return _add_months(contract.end_date + timedelta(days=1), months) - timedelta(days=1)
+    return contract.end_date + timedelta(days=(end - start).days + 1)
+
+
+def renew_term(*, contract: Contract, actor: Any, today: date | None = None) -> Contract:
+    """Roll an auto-renew contract past its end date forward by whole terms until it covers ``today``.
+
+    Each term rolled becomes a new :class:`ContractVersion` (same terms, new end date) in force from the
+    day after the old end; the renewal decision is cleared for the new term; the owner is told once.
+    """
+    today = today or clock.today()
+    if contract.renewal_type != RenewalType.AUTO or contract.status not in (
+        ContractStatus.ACTIVE,
+        ContractStatus.SUSPENDED,
+    ):
+        raise DomainError(_("只有生效中的自动续约合同可以自动续期。"), code="not_renewable", status=409)
+    if contract.renewal_decision == RenewalDecision.NOT_RENEW:
+        raise DomainError(_("已决定不续约，合同不会自动续期。"), code="not_renewable", status=409)
+    with transaction.atomic():
+        locked = Contract.objects.select_for_update().get(pk=contract.pk)
+        if locked.version != contract.version:
+            raise ConflictError(_("该合同已被其他人修改，请刷新后重试。"))
+        if contract.end_date is None or contract.end_date >= today:
+            return contract
+        first_end = contract.end_date
+        before_version = contract.current_version
+        while contract.end_date < today:
+            old_end = contract.end_date
+            contract.end_date = next_term_end(contract)
+            contract.renewal_decision = ""
+            contract.renewal_decided_at = None
+            contract.version += 1
+            contract.save(
+                update_fields=["end_date", "renewal_decision", "renewal_decided_at", "version", "updated_at"]
+            )
+            _freeze_version(
+                contract,
+                actor,
+                old_end + timedelta(days=1),
+                None,
+                note=str(
+                    _("自动续约：%(a)s 至 %(b)s") % {"a": old_end + timedelta(days=1), "b": contract.end_date}
+                ),
+            )
+        audit.record(
+            actor,
+            "contracts.contract.renewed",
+            contract,
+            changes={
+                "end_date": [first_end, contract.end_date],
+                "current_version": [before_version, contract.current_version],
+            },
+            message=str(_("自动续约")),
+        )
+    from waibao.notifications.services import notify
+
+    notify(
+        users=contract_watchers(contract),
+        kind="contracts.renewed",
+        title=_("%(code)s 已自动续约至 %(end)s") % {"code": contract.code, "end": contract.end_date},
+        body=_("合同“%(title)s”（%(vendor)s）原定 %(old)s 到期，按自动续约条款顺延一个合同期。")
+        % {"title": contract.title, "vendor": contract.vendor.name, "old": first_end},
+        url=f"/contracts/{contract.code}/#versions",
+        key=f"auto-renewed:{contract.pk}:{contract.end_date}",
+    )
+    return contract
+
+
+@dataclass
+class TermRun:
+    expired: list[str]
+    renewed: list[str]
+    failed: list[str]
+
+
+def handle_end_of_term(*, today: date | None = None, actor: Any = "system") -> TermRun:
+    """Idempotent daily job: in-force contracts past their end date expire (fixed term, or auto-renew with
+    a "do not renew" decision) or roll forward one term (auto-renew); evergreen contracts are left alone."""
+    import logging
+
+    today = today or clock.today()
+    run = TermRun([], [], [])
+    due = (
+        Contract.objects.filter(
+            status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED], end_date__lt=today
+        )
+        .exclude(renewal_type=RenewalType.EVERGREEN)
+        .select_related("vendor", "owner")
+        .order_by("end_date", "pk")
+    )
+    for contract in due:
+        try:
+            if (
+                contract.renewal_type == RenewalType.AUTO
+                and contract.renewal_decision != RenewalDecision.NOT_RENEW
+            ):
+                renew_term(contract=contract, actor=actor, today=today)
+                run.renewed.append(contract.code)
+            else:
+                _expire(contract, actor)
+                run.expired.append(contract.code)
+        except DomainError:  # one odd contract must not stop the others; it is retried next run
+            logging.getLogger(__name__).exception("end of term failed for %s", contract.code)
+            run.failed.append(contract.code)
+    return run
+
+
+def _expire(contract: Contract, actor: Any) -> None:
+    from waibao.notifications.services import notify
+
+    end = contract.end_date
+    change_status(
+        contract=contract,
+        actor=actor,
+        to=ContractStatus.EXPIRED,
+        reason=str(_("合同期满（%(d)s）自动到期。") % {"d": end}),
+    )
+    notify(
+        users=contract_watchers(contract),
+        kind="contracts.expired",
+        title=_("%(code)s 已到期") % {"code": contract.code},
+        body=_("合同“%(title)s”（%(vendor)s）已于 %(end)s 期满，状态改为到期。")
+        % {"title": contract.title, "vendor": contract.vendor.name, "end": end},
+        url=f"/contracts/{contract.code}/",
+        key=f"expired:{contract.pk}",
+    )
+
+
 # --- clauses --------------------------------------------------------------------------------------
 
 
@@ -830,7 +980,7 @@ def _notify_author(contract: Contract, amendment: Amendment | None, comment: str
 
 
 def _freeze_version(
-    contract: Contract, actor: Any, effective_from: date, amendment: Amendment | None
+    contract: Contract, actor: Any, effective_from: date, amendment: Amendment | None, note: str = ""
 ) -> ContractVersion:
     number = (contract.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = ContractVersion.objects.create(
@@ -839,6 +989,7 @@ def _freeze_version(
         effective_from=effective_from,
         snapshot=contract_snapshot(contract),
         amendment=amendment,
+        note=note[:200],
         created_at=clock.now(),
         created_by=_user(actor),
     )

@@ -1,17 +1,14 @@
-"""Registration with the shell: the notification centre in both navigations, unread count on the dashboard."""
+"""Registration with the shell: unread notifications on the dashboard (the top-bar bell is _bell.html)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 
 def register() -> None:
     from waibao.core import registry
 
-    registry.nav_item("buyer", _("通知"), "notifications:list", 90, match="/notifications/")
-    registry.nav_item("vendor", _("通知"), "notifications:list", 90, match="/notifications/")
+    # The notification centre is reached from the bell in the top bar (notifications/_bell.html).
     registry.panel("home", "notifications/_home_panel.html", 1, home_panel)
 
 

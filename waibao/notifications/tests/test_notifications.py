@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from waibao.notifications.models import Notification
 from waibao.notifications.services import notify
@@ -58,3 +59,45 @@ def test_notification_list_query_count_is_flat(as_user, manager, django_assert_m
         notify(users=[manager], kind="t", title=f"x{i}", email=False)
     with django_assert_max_num_queries(baseline):
         client.get("/notifications/")
+
+
+def test_top_bar_bell_shows_the_unread_count_and_links_to_the_centre(as_user, manager):
+    page = as_user(manager).get("/").content.decode()
+    assert 'id="notification-bell"' in page and 'id="unread-badge"' not in page
+    for i in range(3):
+        notify(users=[manager], kind="t", title=f"n{i}", email=False)
+    first = Notification.objects.filter(user=manager).first()
+    as_user(manager).post(f"/notifications/{first.pk}/read/")
+    page = as_user(manager).get("/").content.decode()
+    bell = page.split('id="notification-bell"', 1)[1].split("</li>", 1)[0]
+    assert 'href="/notifications/"' in bell
+    assert '<span class="badge rounded-pill text-bg-danger" id="unread-badge">2</span>' in bell
+
+
+def test_bell_counts_only_the_users_own_notifications(as_user, vendor_user_a, vendor_user_b):
+    notify(users=[vendor_user_b], kind="t", title="乙", email=False)
+    page = as_user(vendor_user_a).get("/portal/").content.decode()
+    assert 'id="notification-bell"' in page and 'id="unread-badge"' not in page
+
+
+def test_bell_renders_nothing_for_anonymous_users(client):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    html = render_to_string("notifications/_bell.html", {"user": AnonymousUser()}, request=request)
+    assert html.strip() == ""
+    login = client.get(reverse("accounts:login"))
+    assert login.status_code == 200 and "notification-bell" not in login.content.decode()
+
+
+def test_unread_count_tag_costs_one_query(manager, django_assert_num_queries):
+    from django.template import Context, Template
+
+    for i in range(4):
+        notify(users=[manager], kind="t", title=f"n{i}", email=False)
+    tpl = Template("{% load notifications %}{% unread_count user as n %}{{ n }}")
+    with django_assert_num_queries(1):
+        assert tpl.render(Context({"user": manager})) == "4"
