@@ -84,67 +84,86 @@ class Runner:
         return slamath.observe(d, rec, secs)
 
 
-_HASHES: dict[tuple[int, int], str] = {}
-
-
 def _def_hash(terms_metric: Any) -> str:
-    key = (id(terms_metric.definition), id(terms_metric.calendar))
-    cached = _HASHES.get(key)
-    if cached is None:
-        cal = terms_metric.calendar
-        spec = json.dumps(
-            [
-                terms_metric.definition.to_dict(),
-                cal.time_zone,
-                cal.weekly_hours,
-                len(cal.holidays),
-                len(cal.workdays),
-                sorted(cal.recurring_holidays),
-            ],
-            sort_keys=True,
-            default=str,
-        )
-        cached = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
-        _HASHES[key] = cached
-    return cached
+    """Digest of a metric's definition and calendar (content, so it is stable across processes)."""
+    cal = terms_metric.calendar
+    spec = json.dumps(
+        [terms_metric.definition.to_dict(), cal.to_spec()], sort_keys=True, default=str, separators=(",", ":")
+    )
+    return hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
 
 
 class TermsCache:
-    """``sla_terms`` per period (month), with compiled runners; one per import or evaluation."""
+    """``sla_terms`` per contract version, with compiled runners; one per import or evaluation.
+
+    The version in force on a date follows ``contracts.selectors.version_in_force`` (latest
+    ``effective_from`` on or before the date, the first version before that); ``sla_terms`` is then
+    called once per version instead of once per period.
+    """
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self._by_month: dict[str, tuple[SlaTerms | None, list[Runner]]] = {}
+        self._by_version: dict[int | None, tuple[SlaTerms | None, list[Runner]]] = {}
         self._by_day: dict[date, list[Runner]] = {}
+        self._versions: list[tuple[int, date]] | None = None
 
     def effective_date(self, period_start: date) -> date:
         return max(period_start, self.contract.start_date)
+
+    def _version_on(self, on: date) -> int | None:
+        if self._versions is None:
+            from waibao.contracts.models import ContractVersion
+
+            self._versions = list(
+                ContractVersion.objects.filter(contract=self.contract)
+                .order_by("effective_from", "number")
+                .values_list("number", "effective_from")
+            )
+        if not self._versions:
+            return None
+        chosen = self._versions[0]
+        for v in self._versions:
+            if v[1] <= on:
+                chosen = v
+        return chosen[0]
 
     def for_period_start(self, start: date) -> tuple[SlaTerms | None, list[Runner]]:
         key = month_key(start)
         hit = self._by_month.get(key)
         if hit is None:
-            try:
-                terms: SlaTerms | None = sla_terms(self.contract, self.effective_date(start))
-            except Exception:  # a broken snapshot must not stop imports; the metrics are simply not measured
-                terms = None
-            runners = []
-            for m in terms.metrics if terms else []:
-                if m.definition.kind == "manual":
-                    continue
-                runners.append(
-                    Runner(
-                        m.metric_id,
-                        m.name,
-                        m.definition,
-                        m.calendar,
-                        _def_hash(m),
-                        m.definition.kind in ("share_within", "duration"),
-                    )
-                )
-            hit = (terms, runners)
+            on = self.effective_date(start)
+            version = self._version_on(on)
+            hit = self._by_version.get(version)
+            if hit is None:
+                hit = self._by_version[version] = self._compile(on)
             self._by_month[key] = hit
         return hit
+
+    def _compile(self, on: date) -> tuple[SlaTerms | None, list[Runner]]:
+        try:
+            terms: SlaTerms | None = sla_terms(self.contract, on)
+        except Exception:  # a broken snapshot must not stop imports; the metrics are simply not measured
+            terms = None
+        runners = []
+        hashes: dict[tuple[int, int], str] = {}
+        for m in terms.metrics if terms else []:
+            if m.definition.kind == "manual":
+                continue
+            ident = (id(m.definition), id(m.calendar))
+            if ident not in hashes:
+                hashes[ident] = _def_hash(m)
+            runners.append(
+                Runner(
+                    m.metric_id,
+                    m.name,
+                    m.definition,
+                    m.calendar,
+                    hashes[ident],
+                    m.definition.kind in ("share_within", "duration"),
+                )
+            )
+        return terms, runners
 
     def runners_for_day(self, day: date) -> list[Runner]:
         hit = self._by_day.get(day)

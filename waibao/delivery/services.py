@@ -459,14 +459,16 @@ def recompute_results(
                     )
                 )
         else:
+            changed = any(getattr(row, k) != v for k, v in values.items() if k != "computed_at")
             for k, v in values.items():
                 setattr(row, k, v)
-            to_update.append(row)
+            if changed:
+                to_update.append(row)
         if e.projection is not None and e.projection.warning != "ok":
             warned.append(row)
         out.append(row)
     SlaResult.objects.bulk_create(to_create)
-    SlaResult.objects.bulk_update(to_update, RESULT_FIELDS, batch_size=500)
+    _update_results(to_update)
     SlaAdjustment.objects.bulk_create(adjustments)
     for adj in adjustments:
         audit.record(
@@ -483,6 +485,23 @@ def recompute_results(
     if warned:
         transaction.on_commit(lambda: send_sla_warnings(contract=contract))
     return out
+
+
+def _update_results(results: list[SlaResult]) -> None:
+    """One executemany UPDATE (bulk_update's CASE expressions are slow for many rows)."""
+    if not results:
+        return
+    from django.db import connection
+    from django.db.models import Field
+
+    fields: list[Field[Any, Any]] = [SlaResult._meta.get_field(name) for name in RESULT_FIELDS]  # type: ignore[misc]
+    table = SlaResult._meta.db_table
+    sets = ", ".join(f"{f.column} = %s" for f in fields)
+    params = [
+        [f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields] + [r.pk] for r in results
+    ]
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", params)  # noqa: S608 - our own columns
 
 
 def _differs(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
