@@ -37,10 +37,12 @@ from waibao.contracts.schemas import (
     MilestoneActionIn,
     MilestoneIn,
     MilestoneOut,
+    MilestonePatch,
     PreviewIn,
     PreviewOut,
     PriceClauseIn,
     PriceClauseOut,
+    PriceClausePatch,
     RenewalIn,
     StatusIn,
     StepOut,
@@ -266,6 +268,24 @@ def add_milestone(request: HttpRequest, code: str, payload: MilestoneIn) -> Any:
     return 201, services.add_milestone(contract=contract, actor=request.user, **payload.dict())
 
 
+@router.patch("/{code}/milestones/{milestone_id}", response={200: MilestoneOut, **ERRORS_409})
+def update_milestone(request: HttpRequest, code: str, milestone_id: int, payload: MilestonePatch) -> Any:
+    """Change a planned or due milestone; send ``amount: null`` when switching to a percent (or back)."""
+    contract = access.get_contract(request.user, code)
+    ms = access.get_milestone(request.user, milestone_id, write=True, contract=contract)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    return services.update_milestone(milestone=ms, actor=request.user, expected_version=version, **data)
+
+
+@router.delete("/{code}/milestones/{milestone_id}", response={204: None, **ERRORS_409})
+def delete_milestone(request: HttpRequest, code: str, milestone_id: int) -> Any:
+    contract = access.get_contract(request.user, code)
+    ms = access.get_milestone(request.user, milestone_id, write=True, contract=contract)
+    services.delete_milestone(milestone=ms, actor=request.user)
+    return 204, None
+
+
 @router.post("/{code}/milestones/{milestone_id}", response={200: MilestoneOut, **ERRORS_409})
 def milestone_action(request: HttpRequest, code: str, milestone_id: int, payload: MilestoneActionIn) -> Any:
     contract = access.get_contract(request.user, code)
@@ -292,6 +312,15 @@ def list_price_clauses(request: HttpRequest, code: str) -> Any:
 def add_price_clause(request: HttpRequest, code: str, payload: PriceClauseIn) -> Any:
     contract = access.get_contract(request.user, code, write=True, action="contracts.finance")
     return 201, services.add_price_clause(contract=contract, actor=request.user, **payload.dict())
+
+
+@router.patch("/{code}/price-adjustments/{clause_id}", response={200: PriceClauseOut, **ERRORS_409})
+def update_price_clause(request: HttpRequest, code: str, clause_id: int, payload: PriceClausePatch) -> Any:
+    contract = access.get_contract(request.user, code)
+    clause = access.get_price_clause(request.user, clause_id, write=True, contract=contract)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    return services.update_price_clause(clause=clause, actor=request.user, expected_version=version, **data)
 
 
 @router.get("/{code}/price-adjustments/{clause_id}/values", response={200: list[IndexValueOut], **ERRORS})

@@ -59,13 +59,61 @@ class ContractForm(BootstrapMixin, forms.Form):
 
 class ClauseForm(BootstrapMixin, forms.Form):
     template = forms.ModelChoiceField(
-        label=_("从条款库选用"), queryset=ClauseTemplate.objects.filter(is_active=True), required=False
+        label=_("从条款库选用"),
+        queryset=ClauseTemplate.objects.filter(is_active=True),
+        required=False,
+        help_text=_("选好后点“载入条款库文本”可先查看再修改；保存时内容为空则直接使用条款库文本。"),
     )
     clause_type = forms.ChoiceField(
         label=_("条款类型"), choices=[("", "—"), *ClauseType.choices], required=False
     )
+    title = forms.CharField(
+        label=_("标题"), max_length=200, required=False, help_text=_("留空则使用条款类型名称。")
+    )
+    text = forms.CharField(label=_("条款内容"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+
+    @staticmethod
+    def initial_from_template(template: ClauseTemplate) -> dict[str, Any]:
+        return {
+            "template": template.pk,
+            "clause_type": template.clause_type,
+            "title": template.title,
+            "text": template.text,
+        }
+
+
+class ClauseRowForm(BootstrapMixin, forms.Form):
+    """One clause of an amendment's new clause list: an existing clause (id) or a new one."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    clause_type = forms.ChoiceField(
+        label=_("条款类型"), choices=[("", "—"), *ClauseType.choices], required=False
+    )
     title = forms.CharField(label=_("标题"), max_length=200, required=False)
-    text = forms.CharField(label=_("条款内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    text = forms.CharField(label=_("条款内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    template = forms.ModelChoiceField(
+        label=_("或从条款库选用"),
+        queryset=ClauseTemplate.objects.filter(is_active=True),
+        required=False,
+    )
+    remove = forms.BooleanField(label=_("删除此条款"), required=False)
+
+    def is_blank(self) -> bool:
+        d = self.cleaned_data
+        return not (d.get("clause_type") or d.get("title") or d.get("text") or d.get("template"))
+
+    def clause(self) -> dict[str, Any]:
+        """The row as the clause dict the amendment service expects (library text fills empty fields)."""
+        d = self.cleaned_data
+        t = d.get("template")
+        return {
+            "clause_type": d.get("clause_type") or (t.clause_type if t else ""),
+            "title": (d.get("title") or "").strip() or (t.title if t else ""),
+            "text": (d.get("text") or "").strip() or (t.text if t else ""),
+        }
+
+
+ClauseRowFormSet = forms.formset_factory(ClauseRowForm, extra=2)
 
 
 class MetricForm(BootstrapMixin, forms.Form):
@@ -169,6 +217,7 @@ class MilestoneForm(BootstrapMixin, forms.Form):
     acceptance_criteria = forms.CharField(
         label=_("验收标准"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class PriceClauseForm(BootstrapMixin, forms.Form):
@@ -179,6 +228,8 @@ class PriceClauseForm(BootstrapMixin, forms.Form):
     threshold_percent = forms.DecimalField(label=_("触发阈值%"), min_value=0, max_value=100, initial=5)
     share_percent = forms.DecimalField(label=_("调整分担比例%"), min_value=0, max_value=100, initial=50)
     formula = forms.ChoiceField(label=_("调整公式"), choices=AdjustmentFormula.choices)
+    notes = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class IndexValueForm(BootstrapMixin, forms.Form):

@@ -154,6 +154,7 @@ class MilestoneOut(Schema):
     status: str
     accepted_at: datetime | None
     paid_at: datetime | None
+    version: int
 
     @staticmethod
     def resolve_amount_due(obj: Any) -> Any:
@@ -167,6 +168,16 @@ class MilestoneIn(Schema):
     amount: Decimal | None = None
     percent: Decimal | None = None
     acceptance_criteria: str = ""
+
+
+class MilestonePatch(Schema):
+    name: str | None = None
+    trigger: str | None = None
+    due_date: date | None = None
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    acceptance_criteria: str | None = None
+    version: int | None = None
 
 
 class MilestoneActionIn(Schema):
@@ -220,6 +231,8 @@ class PriceClauseOut(Schema):
     threshold_percent: Decimal
     share_percent: Decimal
     formula: str
+    notes: str
+    version: int
 
 
 class PriceClauseIn(Schema):
@@ -231,6 +244,18 @@ class PriceClauseIn(Schema):
     share_percent: Decimal = Decimal(50)
     formula: str = "shared_excess"
     notes: str = ""
+
+
+class PriceClausePatch(Schema):
+    index_name: str | None = None
+    index_kind: str | None = None
+    base_value: Decimal | None = None
+    base_date: date | None = None
+    threshold_percent: Decimal | None = None
+    share_percent: Decimal | None = None
+    formula: str | None = None
+    notes: str | None = None
+    version: int | None = None
 
 
 class IndexValueIn(Schema):

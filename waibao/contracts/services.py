@@ -1349,10 +1349,53 @@ def add_milestone(*, contract: Contract, actor: Any, **values: Any) -> PaymentMi
     return ms
 
 
+MILESTONE_EDITABLE = frozenset({MilestoneStatus.PLANNED, MilestoneStatus.DUE})
+
+
+def _require_open_milestone(milestone: PaymentMilestone, doing: str) -> None:
+    if milestone.status not in MILESTONE_EDITABLE:
+        raise DomainError(
+            _("付款节点“%(name)s”已%(status)s，不能%(doing)s；只有计划中或到期的节点可以修改。")
+            % {"name": milestone.name, "status": milestone.get_status_display(), "doing": doing},
+            fields={"status": _("只有计划中或到期的节点可以修改。")},
+            code="not_editable",
+            status=409,
+        )
+    if milestone.contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED):
+        raise DomainError(_("合同已结束，不能修改付款节点。"), code="not_editable", status=409)
+
+
+def update_milestone(
+    *, milestone: PaymentMilestone, actor: Any, expected_version: int | None = None, **values: Any
+) -> PaymentMilestone:
+    """Change a planned or due milestone (name, trigger, date, amount or percent, criteria)."""
+    _require_open_milestone(milestone, _("修改"))
+    current = {f: getattr(milestone, f) for f in MILESTONE_FIELDS}
+    data = _clean_milestone({**current, **{k: v for k, v in values.items() if k in MILESTONE_FIELDS}})
+    before = audit.snapshot(milestone, MILESTONE_FIELDS)
+    with transaction.atomic():
+        locked = PaymentMilestone.objects.select_for_update().get(pk=milestone.pk)
+        version = milestone.version if expected_version is None else expected_version
+        if locked.version != version or locked.status != milestone.status:
+            raise ConflictError(_("该付款节点已被其他人修改，请刷新后重试。"))
+        for k, v in data.items():
+            setattr(milestone, k, v)
+        milestone.version += 1
+        milestone.save(update_fields=[*data, "version", "updated_at"])
+        milestone.refresh_from_db()
+        audit.record(
+            actor,
+            "contracts.milestone.updated",
+            milestone,
+            changes=audit.diff(before, audit.snapshot(milestone, MILESTONE_FIELDS)),
+        )
+    return milestone
+
+
 @transaction.atomic
 def delete_milestone(*, milestone: PaymentMilestone, actor: Any) -> None:
-    if milestone.status != MilestoneStatus.PLANNED:
-        raise DomainError(_("只能删除计划中的付款节点。"), code="not_editable", status=409)
+    """Remove a planned or due milestone (accepted and paid ones are a record of what happened)."""
+    _require_open_milestone(milestone, _("删除"))
     audit.record(actor, "contracts.milestone.deleted", milestone, changes={"name": [milestone.name, None]})
     milestone.delete()
 
@@ -1466,7 +1509,7 @@ PRICE_FIELDS = [
 ]
 
 
-def add_price_clause(*, contract: Contract, actor: Any, **values: Any) -> PriceAdjustmentClause:
+def _clean_price_clause(values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     data: dict[str, Any] = {
         k: (v.strip() if isinstance(v, str) else v) for k, v in values.items() if k in PRICE_FIELDS
@@ -1487,12 +1530,51 @@ def add_price_clause(*, contract: Contract, actor: Any, **values: Any) -> PriceA
         if isinstance(data[key], Decimal) and data[key] > 100:
             errors[key] = _("百分比不能超过 100。")
     data["base_date"] = _date(data.get("base_date"), "base_date", errors)
+    data["notes"] = data.get("notes") or ""
     if errors:
         raise DomainError(_("价格调整条款有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+    return data
+
+
+def _require_price_editable(contract: Contract) -> None:
+    if contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED):
+        raise DomainError(_("合同已结束，不能修改价格调整条款。"), code="not_editable", status=409)
+
+
+def add_price_clause(*, contract: Contract, actor: Any, **values: Any) -> PriceAdjustmentClause:
+    _require_price_editable(contract)
+    data = _clean_price_clause(values)
     with transaction.atomic():
         clause = PriceAdjustmentClause.objects.create(contract=contract, **data)
         audit.record(
             actor, "contracts.price_clause.added", clause, changes=audit.created(clause, PRICE_FIELDS)
+        )
+    return clause
+
+
+def update_price_clause(
+    *, clause: PriceAdjustmentClause, actor: Any, expected_version: int | None = None, **values: Any
+) -> PriceAdjustmentClause:
+    """Change a price adjustment clause; index values already entered keep the result computed then."""
+    _require_price_editable(clause.contract)
+    current = {f: getattr(clause, f) for f in PRICE_FIELDS}
+    data = _clean_price_clause({**current, **{k: v for k, v in values.items() if k in PRICE_FIELDS}})
+    before = audit.snapshot(clause, PRICE_FIELDS)
+    with transaction.atomic():
+        locked = PriceAdjustmentClause.objects.select_for_update().get(pk=clause.pk)
+        version = clause.version if expected_version is None else expected_version
+        if locked.version != version:
+            raise ConflictError(_("该价格调整条款已被其他人修改，请刷新后重试。"))
+        for k, v in data.items():
+            setattr(clause, k, v)
+        clause.version += 1
+        clause.save(update_fields=[*data, "version", "updated_at"])
+        clause.refresh_from_db()
+        audit.record(
+            actor,
+            "contracts.price_clause.updated",
+            clause,
+            changes=audit.diff(before, audit.snapshot(clause, PRICE_FIELDS)),
         )
     return clause
 

@@ -170,6 +170,8 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
         "today": clock.today(),
         "MilestoneStatus": MilestoneStatus,
         "in_force": contract.status in IN_FORCE,
+        "ended": contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED),
+        "milestone_open": sorted(services.MILESTONE_EDITABLE),
     }
     return render(request, "contracts/detail.html", ctx)
 
@@ -264,24 +266,60 @@ def contract_renewal(request: HttpRequest, code: str) -> HttpResponse:
 # --- clauses ------------------------------------------------------------------------------------------
 
 
-@login_required
-def clause_add(request: HttpRequest, code: str) -> HttpResponse:
-    contract = access.get_contract(request.user, code, write=True)
-    initial = {"clause_type": request.GET.get("type", "")}
+def _clause_page(request: HttpRequest, contract: Any, clause: Any = None) -> HttpResponse:
+    """Add or edit a clause. "Load library text" (a plain submit button) refills the form from the
+    chosen library clause without saving, so picking from the library works without JavaScript."""
+    library = ClauseTemplate.objects.filter(is_active=True)
+    if clause is not None:
+        initial = {"clause_type": clause.clause_type, "title": clause.title, "text": clause.text}
+    else:
+        initial = {"clause_type": request.GET.get("type", "")}
+    picked = request.GET.get("template", "")
+    if request.method == "GET" and picked.isdigit() and (t := library.filter(pk=int(picked)).first()):
+        initial = forms.ClauseForm.initial_from_template(t)
     form = forms.ClauseForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("load"):
+        raw = request.POST.get("template") or ""
+        t = library.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if t is None:
+            form.add_error("template", _("请先选择要载入的条款库文本。"))
+        else:
+            form = forms.ClauseForm(initial=forms.ClauseForm.initial_from_template(t))
+    elif request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.add_clause(
-                contract=contract, actor=request.user, clause_type=d["clause_type"], title=d["title"],
-                text=d["text"], template=d["template"],
-            )  # fmt: skip
+            if clause is None:
+                services.add_clause(
+                    contract=contract, actor=request.user, clause_type=d["clause_type"], title=d["title"],
+                    text=d["text"], template=d["template"],
+                )  # fmt: skip
+            else:
+                t = d["template"]
+                services.update_clause(
+                    clause=clause, actor=request.user,
+                    clause_type=d["clause_type"] or (t.clause_type if t else ""),
+                    title=d["title"] or (t.title if t else ""), text=d["text"] or (t.text if t else ""),
+                )  # fmt: skip
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
+            messages.success(request, _("条款已保存。"))
             return _detail(contract, "clauses")
-    library = ClauseTemplate.objects.filter(is_active=True)
-    return _form_page(request, contract, form, _("添加条款"), library=library)
+    title = _("编辑条款") if clause is not None else _("添加条款")
+    return _form_page(request, contract, form, title, library=library, clause_form=True)
+
+
+@login_required
+def clause_add(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    return _clause_page(request, contract)
+
+
+@login_required
+def clause_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    clause = access.get_clause(request.user, pk, write=True, contract=contract)
+    return _clause_page(request, contract, clause)
 
 
 @login_required
@@ -379,13 +417,48 @@ def milestone_add(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True)
     form = forms.MilestoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version", None)
         try:
-            services.add_milestone(contract=contract, actor=request.user, **form.cleaned_data)
+            services.add_milestone(contract=contract, actor=request.user, **data)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             return _detail(contract, "milestones")
     return _form_page(request, contract, form, _("添加付款节点"))
+
+
+@login_required
+def milestone_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    ms = access.get_milestone(request.user, pk, write=True, contract=contract)
+    initial = {f: getattr(ms, f) for f in services.MILESTONE_FIELDS} | {"version": ms.version}
+    if ms.status not in services.MILESTONE_EDITABLE:
+        messages.error(request, _("只有计划中或到期的付款节点可以修改。"))
+        return _detail(contract, "milestones")
+    form = forms.MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version", None)
+        try:
+            services.update_milestone(milestone=ms, actor=request.user, expected_version=version, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("付款节点已保存。"))
+            return _detail(contract, "milestones")
+    return _form_page(request, contract, form, _("编辑付款节点：%(n)s") % {"n": ms.name})
+
+
+@login_required
+@require_POST
+def milestone_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    ms = access.get_milestone(request.user, pk, write=True, contract=contract)
+    return _post_action(
+        request, contract, services.delete_milestone, _("付款节点已删除。"), "milestones",
+        milestone=ms, actor=request.user,
+    )  # fmt: skip
 
 
 @login_required
@@ -416,13 +489,37 @@ def price_clause_add(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True, action="contracts.finance")
     form = forms.PriceClauseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version", None)
         try:
-            services.add_price_clause(contract=contract, actor=request.user, **form.cleaned_data)
+            services.add_price_clause(contract=contract, actor=request.user, **data)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             return _detail(contract, "price")
     return _form_page(request, contract, form, _("添加价格调整条款"))
+
+
+@login_required
+def price_clause_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    contract = access.get_contract(request.user, code)
+    clause = access.get_price_clause(request.user, pk, write=True, contract=contract)
+    initial = {f: getattr(clause, f) for f in services.PRICE_FIELDS} | {"version": clause.version}
+    form = forms.PriceClauseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version", None)
+        try:
+            services.update_price_clause(clause=clause, actor=request.user, expected_version=version, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("价格调整条款已保存。"))
+            return _detail(contract, "price")
+    return _form_page(
+        request, contract, form, _("编辑价格调整条款：%(n)s") % {"n": clause.index_name},
+        note=_("已录入的指数值保留录入时的计算结果；新录入的值按修改后的条款计算。"),
+    )  # fmt: skip
 
 
 @login_required
@@ -457,12 +554,34 @@ def index_value_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 # --- amendments and versions --------------------------------------------------------------------------
 
 
+def _clause_rows(clauses: list[Any]) -> list[dict[str, Any]]:
+    return [{"clause_type": c.clause_type, "title": c.title, "text": c.text} for c in clauses]
+
+
 @login_required
 def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
+    """Propose an amendment: new terms, new clause texts (edit, remove, add — one row per clause, no JS
+    needed) and, for API-minded users, the SLA metric list as JSON."""
     contract = access.get_contract(request.user, code, write=True)
+    clauses = list(contract.clauses.all())
+    current = _clause_rows(clauses)
     form = forms.AmendmentForm(request.POST or None, initial={"effective_from": clock.today()})
-    if request.method == "POST" and form.is_valid():
+    formset = forms.ClauseRowFormSet(
+        request.POST or None,
+        prefix="clauses",
+        initial=[{"id": c.pk, **row} for c, row in zip(clauses, current, strict=True)],
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
         changes = form.changes()
+        rows: list[dict[str, Any]] = []
+        row_form: list[Any] = []  # rows[i] came from row_form[i], so errors land on the right row
+        for f in formset.forms:
+            if f.cleaned_data.get("remove") or f.is_blank():
+                continue
+            rows.append(f.clause())
+            row_form.append(f)
+        if rows != current:
+            changes["clauses"] = rows
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -473,18 +592,37 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
                 if request.POST.get("submit_now"):
                     services.submit_amendment(amendment=a, actor=request.user)
             except DomainError as exc:
-                apply_domain_error(form, exc)
+                for key, message in exc.fields.items():
+                    parts = key.split(".")
+                    if parts[0] == "clauses" and len(parts) == 3 and parts[1].isdigit():
+                        target = row_form[int(parts[1])]
+                        target.add_error(parts[2] if parts[2] in target.fields else None, message)
+                    elif key.startswith("sla_metrics."):
+                        form.add_error("sla_metrics", f"{key.removeprefix('sla_metrics.')}: {message}")
+                    else:
+                        form.add_error(key if key in form.fields else None, message)
+                if exc.message not in exc.fields.values():
+                    form.add_error(None, exc.message)
             else:
+                messages.success(
+                    request,
+                    _("变更 #%(n)s 已提交审批。") % {"n": a.number}
+                    if request.POST.get("submit_now")
+                    else _("变更 #%(n)s 已保存为草稿。") % {"n": a.number},
+                )
                 return _detail(contract, "amendments")
-    calendars = Calendar.objects.order_by("name")
-    return _form_page(
+    return render(
         request,
-        contract,
-        form,
-        _("提出合同变更"),
-        amendment=True,
-        calendars=calendars,
-        metrics=contract.sla_metrics.filter(retired=False),
+        "contracts/amendment_form.html",
+        {
+            "contract": contract,
+            "form": form,
+            "formset": formset,
+            "title": _("提出合同变更"),
+            "calendars": Calendar.objects.order_by("name"),
+            "metrics": contract.sla_metrics.filter(retired=False).select_related("calendar"),
+            "library": ClauseTemplate.objects.filter(is_active=True),
+        },
     )
 
 
