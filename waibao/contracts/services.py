@@ -1352,11 +1352,15 @@ def add_milestone(*, contract: Contract, actor: Any, **values: Any) -> PaymentMi
 MILESTONE_EDITABLE = frozenset({MilestoneStatus.PLANNED, MilestoneStatus.DUE})
 
 
-def _require_open_milestone(milestone: PaymentMilestone, doing: str) -> None:
+def _require_open_milestone(milestone: PaymentMilestone, *, deleting: bool = False) -> None:
     if milestone.status not in MILESTONE_EDITABLE:
+        message = (
+            _("付款节点“%(name)s”的状态为%(status)s，不能删除；只有计划中或到期的节点可以删除。")
+            if deleting
+            else _("付款节点“%(name)s”的状态为%(status)s，不能修改；只有计划中或到期的节点可以修改。")
+        )
         raise DomainError(
-            _("付款节点“%(name)s”已%(status)s，不能%(doing)s；只有计划中或到期的节点可以修改。")
-            % {"name": milestone.name, "status": milestone.get_status_display(), "doing": doing},
+            message % {"name": milestone.name, "status": milestone.get_status_display()},
             fields={"status": _("只有计划中或到期的节点可以修改。")},
             code="not_editable",
             status=409,
@@ -1369,7 +1373,7 @@ def update_milestone(
     *, milestone: PaymentMilestone, actor: Any, expected_version: int | None = None, **values: Any
 ) -> PaymentMilestone:
     """Change a planned or due milestone (name, trigger, date, amount or percent, criteria)."""
-    _require_open_milestone(milestone, _("修改"))
+    _require_open_milestone(milestone)
     current = {f: getattr(milestone, f) for f in MILESTONE_FIELDS}
     data = _clean_milestone({**current, **{k: v for k, v in values.items() if k in MILESTONE_FIELDS}})
     before = audit.snapshot(milestone, MILESTONE_FIELDS)
@@ -1395,7 +1399,7 @@ def update_milestone(
 @transaction.atomic
 def delete_milestone(*, milestone: PaymentMilestone, actor: Any) -> None:
     """Remove a planned or due milestone (accepted and paid ones are a record of what happened)."""
-    _require_open_milestone(milestone, _("删除"))
+    _require_open_milestone(milestone, deleting=True)
     audit.record(actor, "contracts.milestone.deleted", milestone, changes={"name": [milestone.name, None]})
     milestone.delete()
 

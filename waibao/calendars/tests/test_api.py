@@ -56,7 +56,14 @@ def test_invalid_calendar_gets_field_level_errors(api_client, manager):
     }
     r = post(api_client(manager), URL, bad)
     assert r.status_code == 422
-    assert "weekly_hours.mon" in r.json()["fields"] and "workdays" in r.json()["fields"]
+    fields = r.json()["fields"]
+    assert fields["weekly_hours.mon"] == "周一：时段 13:00–12:00 的结束时间早于开始时间。"
+    assert fields["workdays"] == "调休工作日：2026-09-20 同时被列为节假日，一个日期不能既放假又上班。"
+
+
+def test_unknown_calendar_fields_are_named_in_the_api(api_client, manager):
+    r = post(api_client(manager), URL, {**OFFICE, "time_zone": "Asia/Nowhere", "name": "y"})
+    assert r.status_code == 422 and r.json()["fields"]["time_zone"] == "时区：未知的时区“Asia/Nowhere”。"
 
 
 @pytest.mark.parametrize("role", ["quality_user", "finance_user", "auditor", "vendor_user_a"])

@@ -47,7 +47,29 @@ def test_bad_hours_are_shown_next_to_the_weekday(as_user, manager):
     r = as_user(manager).post(
         "/calendars/new/", {"name": "x", "time_zone": "Asia/Shanghai", "hours_mon": "13:00-12:00"}
     )
-    assert r.status_code == 200 and "ends before it starts" in r.content.decode()
+    body = r.content.decode()
+    assert r.status_code == 200 and "周一：时段 13:00–12:00 的结束时间早于开始时间。" in body
+    assert "ends before it starts" not in body
+    # the message sits under the Monday field, not only at the top of the form
+    monday = body.split('name="hours_mon"', 1)[1].split('name="hours_tue"', 1)[0]
+    assert "结束时间早于开始时间" in monday
+
+
+def test_every_calendar_field_error_is_in_chinese_next_to_its_field(as_user, manager):
+    r = as_user(manager).post("/calendars/new/", {
+        "name": "x", "time_zone": "Mars/Olympus", "hours_mon": "09:00-12:00, 11:00-13:00", "hours_sat": "9-18",
+        "holidays": "2026-02-30", "recurring_holidays": "13-01",
+    })  # fmt: skip
+    body = r.content.decode()
+    for message in (
+        "时区：未知的时区“Mars/Olympus”。",
+        "周一：时段 09:00–12:00 与 11:00–13:00 重叠。",
+        "周六：“9”不是 HH:MM 格式的时间。",
+        "节假日：“2026-02-30”不是有效日期。",
+        "每年固定节假日：“13-01”不是 MM-DD 格式的月日。",
+    ):
+        assert message in body
+    assert not Calendar.objects.filter(name="x").exists()
 
 
 def test_dashboard_warns_when_a_calendar_in_use_has_no_holiday_data(as_user, manager, vendor_a):
