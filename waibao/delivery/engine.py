@@ -141,10 +141,7 @@ class TermsCache:
         return hit
 
     def _compile(self, on: date) -> tuple[SlaTerms | None, list[Runner]]:
-        try:
-            terms: SlaTerms | None = sla_terms(self.contract, on)
-        except Exception:  # a broken snapshot must not stop imports; the metrics are simply not measured
-            terms = None
+        terms: SlaTerms | None = sla_terms(self.contract, on)
         runners = []
         hashes: dict[tuple[int, int], str] = {}
         for m in terms.metrics if terms else []:

@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
@@ -46,22 +47,22 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 
 RESULT_HEADERS = [
-    _("合同"),
-    _("供应商"),
-    _("指标"),
-    _("周期"),
-    _("结果值"),
-    _("样本量"),
-    _("目标值"),
-    _("状态"),
-    _("差距"),
-    _("档位"),
-    _("服务抵扣"),
-    _("奖励"),
-    _("币种"),
-    _("合同版本"),
-    _("已关账"),
-    _("预警"),
+    gettext_lazy("合同"),
+    gettext_lazy("供应商"),
+    gettext_lazy("指标"),
+    gettext_lazy("周期"),
+    gettext_lazy("结果值"),
+    gettext_lazy("样本量"),
+    gettext_lazy("目标值"),
+    gettext_lazy("状态"),
+    gettext_lazy("差距"),
+    gettext_lazy("档位"),
+    gettext_lazy("服务抵扣"),
+    gettext_lazy("奖励"),
+    gettext_lazy("币种"),
+    gettext_lazy("合同版本"),
+    gettext_lazy("已关账"),
+    gettext_lazy("预警"),
 ]
 
 
