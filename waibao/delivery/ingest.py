@@ -372,6 +372,7 @@ def run(
             job.errors_preview = [[1, "", _("文件中没有数据行。")]]
             outcome.errors = [(1, "", _("文件中没有数据行。"))]
         if sink.count and job.policy == ImportPolicy.ALL_OR_NOTHING:
+            job.count_new = job.count_updated = job.count_unchanged = 0  # nothing was stored
             _finish(
                 job,
                 JobStatus.REJECTED,
