@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.errors import DomainError
 from waibao.quality import access, queries, services, whatif
 from waibao.quality.schemas import (
     AcceptPlanIn,
@@ -25,10 +27,13 @@ from waibao.quality.schemas import (
     InspectionDetailOut,
     InspectionIn,
     InspectionOut,
+    MeasurementsIn,
     NcrIn,
     NcrOut,
     PlanIn,
     PlanOut,
+    PlanPatchIn,
+    PlanPutIn,
     ReasonIn,
     ReviewIn,
     SamplingPlanOut,
@@ -36,6 +41,7 @@ from waibao.quality.schemas import (
     SatisfactionOut,
     SimulateIn,
     SimulateLotOut,
+    SlaBreachOut,
     SpcIn,
     SpcOut,
     StepIn,
@@ -101,6 +107,23 @@ def list_plans(request: HttpRequest, contract: str = "", page: int = 1, page_siz
     return paginate(request, queries.plans(request.user, contract=contract), page=page, page_size=page_size)
 
 
+def _inspectors(usernames: list[str] | None) -> list[Any] | None:
+    """Usernames → users; an unknown one is a field error (not a silent drop)."""
+    if usernames is None:
+        return None
+    from waibao.accounts.models import User
+
+    names = [str(n).strip() for n in usernames if str(n).strip()]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    missing = [n for n in names if n not in users]
+    if missing:
+        raise DomainError(
+            _("用户不存在：%(u)s。") % {"u": "、".join(missing)},
+            fields={"inspectors": _("用户不存在。")},
+        )
+    return [users[n] for n in names]
+
+
 @router.post("/plans", response={201: PlanOut, **ERRORS})
 def create_plan(request: HttpRequest, payload: PlanIn) -> Any:
     contract = contract_access.get_contract(
@@ -108,12 +131,46 @@ def create_plan(request: HttpRequest, payload: PlanIn) -> Any:
     )
     data = payload.dict()
     data.pop("contract")
+    data["inspectors"] = _inspectors(data.pop("inspectors")) or []
     return 201, services.create_plan(contract=contract, actor=request.user, **data)
 
 
 @router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS})
 def get_plan(request: HttpRequest, plan_id: int) -> Any:
     return access.get_plan(request.user, plan_id)
+
+
+def _update_plan(request: HttpRequest, plan_id: int, data: dict[str, Any]) -> Any:
+    plan = access.get_plan(request.user, plan_id, write=True)
+    inspectors = _inspectors(data.pop("inspectors", None))
+    version = data.pop("version", None)
+    classes = data.pop("classes", None)
+    services.update_plan(
+        plan=plan,
+        actor=request.user,
+        classes=classes,
+        inspectors=inspectors,
+        expected_version=version,
+        **data,
+    )
+    return access.get_plan(request.user, plan_id)
+
+
+@router.put("/plans/{plan_id}", response={200: PlanOut, **ERRORS_409})
+def replace_plan(request: HttpRequest, plan_id: int, payload: PlanPutIn) -> Any:
+    """Replace the editable fields of a plan (see `update_plan` for what happens to the streams).
+
+    A class left out of `classes` is removed (only if it was never inspected); send `version` to refuse
+    the change (409) when someone else saved the plan first."""
+    data = payload.dict()
+    data["classes"] = {s: data["classes"].get(s) for s in ("critical", "major", "minor")} | data["classes"]
+    return _update_plan(request, plan_id, data)
+
+
+@router.patch("/plans/{plan_id}", response={200: PlanOut, **ERRORS_409})
+def patch_plan(request: HttpRequest, plan_id: int, payload: PlanPatchIn) -> Any:
+    """Change only the fields sent."""
+    return _update_plan(request, plan_id, payload.dict(exclude_unset=True))
 
 
 @router.get("/plans/{plan_id}/streams", response={200: list[StreamOut], **ERRORS})
@@ -171,6 +228,18 @@ def record_findings(request: HttpRequest, code: str, payload: FindingsIn) -> Any
     return access.get_inspection(request.user, code)
 
 
+@router.put("/inspections/{code}/measurements", response={200: InspectionDetailOut, **ERRORS})
+def record_measurements(request: HttpRequest, code: str, payload: MeasurementsIn) -> Any:
+    """Measured values of the plan's variable characteristics; a null or "" value removes one."""
+    inspection = access.get_inspection(request.user, code, write=True)
+    services.record_measurements(
+        inspection=inspection,
+        actor=request.user,
+        measurements=[(m.position, m.characteristic, m.value) for m in payload.measurements],
+    )
+    return access.get_inspection(request.user, code)
+
+
 @router.post("/inspections/{code}/complete", response={200: InspectionDetailOut, **ERRORS})
 def complete_inspection(request: HttpRequest, code: str) -> Any:
     inspection = access.get_inspection(request.user, code, write=True)
@@ -200,13 +269,32 @@ def open_ncr(request: HttpRequest, payload: NcrIn) -> Any:
     return 201, services.open_nonconformance(contract=contract, actor=request.user, **data)
 
 
+@router.get("/sla-breaches", response={200: Page[SlaBreachOut], **ERRORS})
+def list_sla_breaches(
+    request: HttpRequest, contract: str = "", closed: bool | None = None, page: int = 1, page_size: int = 50
+) -> Any:
+    """Missed SLA results of the contracts you can see, each with the NCR opened for it (if any)."""
+    contracts = contract_access.visible_contracts(request.user)
+    if contract:
+        contracts = contracts.filter(pk=contract_access.get_contract(request.user, contract).pk)
+    qs = services.sla_breaches(contracts)
+    if closed is not None:
+        qs = qs.filter(closed=closed)
+    result = paginate(request, qs, page=page, page_size=page_size)
+    ncrs = services.breach_ncrs(result["items"])
+    for r in result["items"]:
+        n = ncrs.get(services.sla_ref(r))
+        r.ncr_code = n.code if n else None
+    return result
+
+
 @router.post("/ncrs/from-sla/{result_id}", response={201: NcrOut, **ERRORS})
 def open_ncr_for_sla(request: HttpRequest, result_id: int) -> Any:
     """Open a nonconformance for a missed SLA result (once per result)."""
     from waibao.delivery import access as delivery_access
 
+    result = delivery_access.get_result(request.user, result_id)  # another vendor's: 404, not 403
     policy.require(request.user, "quality.write")
-    result = delivery_access.get_result(request.user, result_id)
     return 201, services.open_ncr_for_sla_breach(result=result, actor=request.user)
 
 

@@ -33,6 +33,7 @@ class QualityConfig(AppConfig):
         registry.demo_step(40, "quality", _demo)
         registry.scheduled("quality_escalate", 60)
         registry.scheduled("quality_spc_scan", 24 * 60)
+        registry.scheduled("quality_sla_ncrs", 60)
 
 
 def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:

@@ -1,7 +1,9 @@
 """Control-chart series per contract and their ECharts options (signals marked on the points).
 
 Series: satisfaction per period (CSAT, NPS) on individuals charts with moving-range sigma, and the
-fraction nonconforming of each inspection stream on a p chart. A p chart with variable sample sizes is
+fraction nonconforming of each inspection stream on a p chart, and each SLA metric's per-period result
+from the delivery app: a p chart of the share of records that missed for percentage metrics
+(share_within, rate) whose results carry a sample size, an individuals chart otherwise. A p chart with variable sample sizes is
 tested on its standardised values z = (p - p̄) / sqrt(p̄(1 - p̄)/n), so the run rules of
 `waibao.lib.spc.signals` apply with centre 0 and sigma 1 (the usual "standardised p chart").
 """
@@ -88,6 +90,58 @@ def contract_series(contract: Any) -> list[Series]:
                 counts=[r.nonconforming or 0 for r in rows],
             )
         )
+    out.extend(sla_series(contract))
+    return out
+
+
+PERCENT_KINDS = ("share_within", "rate")
+
+
+def sla_series(contract: Any) -> list[Series]:
+    """One series per SLA metric of the contract from its per-period results (periods with a value)."""
+    try:
+        from waibao.delivery.models import SlaResult
+    except ImportError:  # pragma: no cover - delivery is installed with quality
+        return []
+    rows = (
+        SlaResult.objects.filter(contract=contract, value__isnull=False)
+        .exclude(status="no_data")
+        .select_related("metric")
+        .order_by("metric__position", "metric_id", "period_start")
+    )
+    by_metric: dict[int, list[Any]] = {}
+    for r in rows:
+        by_metric.setdefault(r.metric_id, []).append(r)
+    out: list[Series] = []
+    for metric_id, results in by_metric.items():
+        metric = results[0].metric
+        definition = metric.definition or {}
+        labels = [r.period for r in results]
+        values = [float(r.value) for r in results]
+        percent = definition.get("kind") in PERCENT_KINDS
+        if percent and all(r.sample_size > 0 for r in results):
+            higher = definition.get("direction", "higher") == "higher"
+            sizes = [int(r.sample_size) for r in results]
+            # Records that missed: 100 - value percent of the sample when higher is better.
+            counts = [
+                round(n * ((100.0 - v) if higher else v) / 100.0) for n, v in zip(sizes, values, strict=True)
+            ]
+            if any(counts) and not all(c == n for c, n in zip(counts, sizes, strict=True)):
+                out.append(
+                    Series(
+                        f"sla-{metric_id}",
+                        _("SLA · %(m)s：未达标记录比例") % {"m": metric.name},
+                        "p",
+                        labels,
+                        [c / n for c, n in zip(counts, sizes, strict=True)],
+                        sizes=sizes,
+                        counts=counts,
+                    )
+                )
+                continue
+        out.append(
+            Series(f"sla-{metric_id}", _("SLA · %(m)s") % {"m": metric.name}, "individuals", labels, values)
+        )
     return out
 
 
@@ -99,6 +153,12 @@ def all_series() -> Iterator[tuple[Any, Series]]:
             "inspection__contract_id", flat=True
         )
     )
+    try:
+        from waibao.delivery.models import SlaResult
+
+        ids |= set(SlaResult.objects.filter(value__isnull=False).values_list("contract_id", flat=True))
+    except ImportError:  # pragma: no cover
+        pass
     for contract in Contract.objects.filter(pk__in=ids).select_related("owner", "vendor"):
         for series in contract_series(contract):
             yield contract, series

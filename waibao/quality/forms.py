@@ -94,7 +94,16 @@ class PlanForm(BootstrapMixin, forms.Form):
         label=_("检验特性"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text=_("每行一项：名称；计量特性写“名称|下限|上限|单位”。"),
+        help_text=_(
+            "每行一项。计数特性只写名称；计量特性写“名称|下限|上限|单位|缺陷类别”，"
+            "如“通话时长|0|600|秒|轻微”：测量值超出规格即计为该类别的不合格。"
+        ),
+    )
+    inspectors = forms.MultipleChoiceField(
+        label=_("指定检验员"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text=_("留空则所有质量人员都可抽检；指定后只有这些人（和管理员）可以记录结果与判定。"),
     )
     review_levels = forms.CharField(
         label=_("审核链"), initial="初审, 二审, 终审", required=False, help_text=_("逗号分隔，依次审核。")
@@ -104,9 +113,28 @@ class PlanForm(BootstrapMixin, forms.Form):
     verify_after_days = forms.IntegerField(label=_("纠正措施效果验证等待天数"), min_value=0, initial=30)
     capa_step_days = forms.IntegerField(label=_("8D 每步期限（天）"), min_value=1, initial=7)
 
-    def __init__(self, *args: Any, contracts: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, contracts: Any = (), inspectors: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["contract"].choices = [(c.code, str(c)) for c in contracts]  # type: ignore[attr-defined]
+        self.people = {str(u.pk): u for u in inspectors}
+        self.fields["inspectors"].choices = [  # type: ignore[attr-defined]
+            (pk, f"{u} ({u.username})") for pk, u in self.people.items()
+        ]
+
+    @staticmethod
+    def characteristics_text(items: Any) -> str:
+        """The plan's characteristics back in the form's one-per-line notation."""
+        labels = {"critical": "致命", "major": "严重", "minor": "轻微"}
+        lines = []
+        for c in items or []:
+            if c.get("kind") == "variable":
+                lsl = "" if c.get("lsl") is None else f"{c['lsl']:g}"
+                usl = "" if c.get("usl") is None else f"{c['usl']:g}"
+                sev = labels.get(c.get("severity", ""), c.get("severity", ""))
+                lines.append(f"{c['name']}|{lsl}|{usl}|{c.get('unit', '')}|{sev}")
+            else:
+                lines.append(str(c.get("name", "")))
+        return "\n".join(lines)
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -123,11 +151,13 @@ class PlanForm(BootstrapMixin, forms.Form):
                         "lsl": parts[1] or None,
                         "usl": parts[2] or None,
                         "unit": parts[3] if len(parts) > 3 else "",
+                        "severity": parts[4] if len(parts) > 4 else "",
                     }
                 )
             else:
                 chars.append({"name": parts[0], "kind": "attribute"})
         return {
+            "inspectors": [self.people[pk] for pk in d.get("inspectors") or [] if pk in self.people],
             "name": d["name"],
             "lot_kind": d["lot_kind"],
             "lot_description": d["lot_description"],
@@ -142,6 +172,53 @@ class PlanForm(BootstrapMixin, forms.Form):
             "verify_after_days": d["verify_after_days"],
             "capa_step_days": d["capa_step_days"],
         }
+
+
+class PlanEditForm(PlanForm):
+    """The plan form without the contract (a plan stays with its contract), with the version edited."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    active = forms.BooleanField(label=_("启用"), required=False)
+
+    field_order = ["name", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["contract"]
+        for severity in ("critical", "major", "minor"):
+            self.fields[f"aql_{severity}"].initial = ""
+        self.fields["aql_critical"].help_text = _(
+            "改 AQL 不改写历史：已抽样的批按原方案判定；检验流保持当前严格度，转移得分重新计算。"
+            "已有抽检记录的类别不能清空。"
+        )
+
+    @classmethod
+    def initial_for(cls, plan: Any) -> dict[str, Any]:
+        classes = {dc.severity: dc.aql for dc in plan.defect_classes.all()}
+        return {
+            "name": plan.name,
+            "active": plan.active,
+            "lot_kind": plan.lot_kind,
+            "lot_description": plan.lot_description,
+            "level": plan.level,
+            "aql_critical": classes.get("critical", ""),
+            "aql_major": classes.get("major", ""),
+            "aql_minor": classes.get("minor", ""),
+            "characteristics": cls.characteristics_text(plan.characteristics),
+            "review_levels": ", ".join(plan.chain()),
+            "inspectors": [str(u.pk) for u in plan.inspectors.all()],
+            "steady_production": plan.steady_production,
+            "reduced_approved": plan.reduced_approved,
+            "verify_after_days": plan.verify_after_days,
+            "capa_step_days": plan.capa_step_days,
+            "version": plan.version,
+        }
+
+    def service_kwargs(self) -> dict[str, Any]:
+        out = super().service_kwargs()
+        out["active"] = self.cleaned_data["active"]
+        out["expected_version"] = self.cleaned_data["version"]
+        return out
 
 
 class InspectionForm(BootstrapMixin, forms.Form):

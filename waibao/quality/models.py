@@ -73,7 +73,9 @@ class QualityPlan(TimeStampedModel):
         _("批的说明"), max_length=200, blank=True, help_text=_("例如：一周的工单、一次发运、一批文档")
     )
     level = models.CharField(_("检验水平"), max_length=4, choices=LEVEL_CHOICES, default="II")
-    # [{"name": "...", "kind": "attribute" | "variable", "lsl": x | null, "usl": x | null, "unit": ""}]
+    # [{"name": "...", "kind": "attribute" | "variable", "lsl": x | null, "usl": x | null, "unit": "",
+    #   "severity": "critical" | "major" | "minor"}]  — a measured value outside [lsl, usl] makes the
+    #   sample item nonconforming for that defect class.
     characteristics = models.JSONField(_("检验特性"), default=list, blank=True)
     review_levels = models.JSONField(
         _("审核链"), default=list, blank=True, help_text=_("交付物的审核级别，依次审核")
@@ -301,6 +303,36 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.severity}"
+
+
+class Measurement(models.Model):
+    """A measured value of a variable characteristic on one sample item.
+
+    The limits and the defect class are copied from the plan when the value is recorded, so a later
+    change of the plan does not change what this inspection measured against.
+    """
+
+    item = models.ForeignKey(
+        InspectionItem, verbose_name=_("样本"), on_delete=models.CASCADE, related_name="measurements"
+    )
+    characteristic = models.CharField(_("检验特性"), max_length=200)
+    severity = models.CharField(_("缺陷类别"), max_length=10, choices=Severity.choices)
+    value = models.FloatField(_("测量值"))
+    lsl = models.FloatField(_("规格下限"), null=True, blank=True)
+    usl = models.FloatField(_("规格上限"), null=True, blank=True)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    conforming = models.BooleanField(_("在规格内"))
+
+    class Meta:
+        verbose_name = _("测量值")
+        verbose_name_plural = _("测量值")
+        ordering = ["item_id", "characteristic"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "characteristic"], name="quality_measurement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic}={self.value}"
 
 
 # --- deliverables and multi-level review -------------------------------------------------------

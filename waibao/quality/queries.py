@@ -35,7 +35,7 @@ def plans(user: Any, *, contract: str = "") -> QuerySet[QualityPlan]:
     qs = (
         scoped(QualityPlan, user)
         .select_related("contract", "contract__vendor")
-        .prefetch_related("defect_classes")
+        .prefetch_related("defect_classes", "inspectors")
     )
     if contract:
         qs = qs.filter(contract__code=contract)

@@ -92,11 +92,17 @@ class PlanOut(Schema):
     verify_after_days: int
     capa_step_days: int
     active: bool
+    version: int
     defect_classes: list[DefectClassOut]
+    inspectors: list[str]
 
     @staticmethod
     def resolve_contract(obj: Any) -> str:
         return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_inspectors(obj: Any) -> list[str]:
+        return [u.username for u in obj.inspectors.all()]
 
     @staticmethod
     def resolve_defect_classes(obj: Any) -> list[Any]:
@@ -116,6 +122,83 @@ class PlanIn(Schema):
     reduced_approved: bool = False
     verify_after_days: int = 30
     capa_step_days: int = 7
+    inspectors: list[str] = []
+
+
+class PlanPutIn(Schema):
+    """The whole editable plan (PUT). `classes` maps severity → AQL; a class left out is removed."""
+
+    name: str
+    level: str
+    lot_kind: str
+    lot_description: str = ""
+    classes: dict[str, str | None]
+    characteristics: list[dict[str, Any]] = []
+    review_levels: list[str] = []
+    steady_production: bool = True
+    reduced_approved: bool = False
+    verify_after_days: int = 30
+    capa_step_days: int = 7
+    active: bool = True
+    inspectors: list[str] = []
+    version: int | None = None
+
+
+class PlanPatchIn(Schema):
+    """Only the fields sent change (PATCH). In `classes`, a severity mapped to null or "" is removed."""
+
+    name: str | None = None
+    level: str | None = None
+    lot_kind: str | None = None
+    lot_description: str | None = None
+    classes: dict[str, str | None] | None = None
+    characteristics: list[dict[str, Any]] | None = None
+    review_levels: list[str] | None = None
+    steady_production: bool | None = None
+    reduced_approved: bool | None = None
+    verify_after_days: int | None = None
+    capa_step_days: int | None = None
+    active: bool | None = None
+    inspectors: list[str] | None = None
+    version: int | None = None
+
+
+class MeasurementIn(Schema):
+    position: int
+    characteristic: str
+    value: float | str | None = None
+
+
+class MeasurementsIn(Schema):
+    measurements: list[MeasurementIn] = Field(max_length=20000)
+
+
+class SlaBreachOut(Schema):
+    id: int
+    contract: str
+    metric: str
+    period: str
+    value: float | None
+    target: str
+    sample_size: int
+    closed: bool
+    ncr: str | None = None
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_metric(obj: Any) -> str:
+        return str(obj.metric.name)
+
+    @staticmethod
+    def resolve_target(obj: Any) -> str:
+        return str(obj.target.normalize())
+
+    @staticmethod
+    def resolve_ncr(obj: Any) -> str | None:
+        return getattr(obj, "ncr_code", None)
 
 
 class ClassResultOut(Schema):
@@ -167,6 +250,27 @@ class InspectionOut(Schema):
 class InspectionDetailOut(InspectionOut):
     items: list[ItemOut]
     findings: list[dict[str, Any]]
+    measurements: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_measurements(obj: Any) -> list[dict[str, Any]]:
+        from waibao.quality.models import Measurement
+
+        return [
+            {
+                "position": m.item.position,
+                "characteristic": m.characteristic,
+                "value": m.value,
+                "lsl": m.lsl,
+                "usl": m.usl,
+                "unit": m.unit,
+                "severity": m.severity,
+                "conforming": m.conforming,
+            }
+            for m in Measurement.objects.filter(item__inspection=obj)
+            .select_related("item")
+            .order_by("item__position", "characteristic")
+        ]
 
     @staticmethod
     def resolve_items(obj: Any) -> list[Any]:

@@ -135,8 +135,28 @@ PLAN_FIELDS = [
 ]
 
 
-def _clean_characteristics(items: Any) -> list[dict[str, Any]]:
+def _default_severity(classes: Iterable[str]) -> str:
+    present = set(classes)
+    if Severity.MAJOR in present or not present:
+        return str(Severity.MAJOR)
+    return str(next(s for s in SEVERITY_ORDER if s in present))
+
+
+SEVERITY_ALIASES = {
+    "致命": "critical",
+    "严重": "major",
+    "轻微": "minor",
+    "a": "critical",
+    "b": "major",
+    "c": "minor",
+}
+
+
+def _clean_characteristics(items: Any, classes: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Validate the plan's characteristics; a variable one names the defect class its failures count in."""
+    class_set = {str(c) for c in classes}
     out: list[dict[str, Any]] = []
+    names: set[str] = set()
     for i, raw in enumerate(items or []):
         if isinstance(raw, str):
             raw = {"name": raw}
@@ -174,9 +194,30 @@ def _clean_characteristics(items: Any) -> list[dict[str, Any]]:
                 )
         else:
             lsl = usl = None
-        out.append(
-            {"name": name, "kind": kind, "lsl": lsl, "usl": usl, "unit": str(raw.get("unit", "")).strip()}
-        )
+        if name in names:
+            raise DomainError(
+                _("检验特性“%(n)s”重复。") % {"n": name}, fields={"characteristics": _("特性名称不能重复。")}
+            )
+        names.add(name)
+        item: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "lsl": lsl,
+            "usl": usl,
+            "unit": str(raw.get("unit", "") or "").strip()[:20],
+        }
+        if kind == "variable":
+            severity = str(raw.get("severity") or "").strip()
+            severity = SEVERITY_ALIASES.get(severity.lower(), SEVERITY_ALIASES.get(severity, severity))
+            if not severity:
+                severity = _default_severity(class_set)
+            if severity not in Severity.values or (class_set and severity not in class_set):
+                raise DomainError(
+                    _("计量特性“%(n)s”的缺陷类别须是本计划设置了 AQL 的类别。") % {"n": name},
+                    fields={"characteristics": _("缺陷类别无效或未设置 AQL。")},
+                )
+            item["severity"] = severity
+        out.append(item)
     return out
 
 
@@ -239,62 +280,214 @@ def create_plan(
     if errors:
         raise DomainError(_("质量计划信息有误。"), fields=errors)
     cleaned = _clean_classes(classes)
+    people = _clean_inspectors(inspectors)
     plan = QualityPlan.objects.create(
         contract=contract,
         name=name.strip(),
         level=whatif.check_level(level),
         lot_kind=lot_kind,
         lot_description=(lot_description or "").strip(),
-        characteristics=_clean_characteristics(characteristics),
+        characteristics=_clean_characteristics(characteristics, cleaned),
         review_levels=_clean_levels(review_levels),
         steady_production=steady_production,
         reduced_approved=reduced_approved,
         verify_after_days=max(0, int(verify_after_days)),
         capa_step_days=max(1, int(capa_step_days)),
     )
-    if inspectors:
-        plan.inspectors.set(list(inspectors))
+    if people:
+        plan.inspectors.set(people)
     for severity, aql in cleaned.items():
         dc = DefectClass.objects.create(plan=plan, severity=severity, aql=aql)
         InspectionStream.objects.create(contract=contract, plan=plan, defect_class=dc)
     changes = audit.created(plan, PLAN_FIELDS)
     changes["classes"] = [None, cleaned]
+    if people:
+        changes["inspectors"] = [None, sorted(u.username for u in people)]
     audit.record(actor, "quality.plan.created", plan, changes=changes)
     return plan
 
 
+def _clean_inspectors(users: Iterable[Any] | None) -> list[Any]:
+    """Plan inspectors must be active buyer users whose role may inspect (quality staff or admins)."""
+    from waibao.accounts import policy
+
+    people = list(users or [])
+    bad = [u for u in people if not (u.is_active and policy.can(u, "quality.inspect"))]
+    if bad:
+        raise DomainError(
+            _("%(u)s 的角色不能执行抽检，不能指定为检验员。") % {"u": "、".join(str(u) for u in bad)},
+            fields={"inspectors": _("只能指定质量人员或管理员。")},
+        )
+    return people
+
+
+def _int_field(values: dict[str, Any], name: str, low: int, errors: dict[str, str]) -> None:
+    if name not in values:
+        return
+    try:
+        values[name] = int(values[name])
+    except (TypeError, ValueError):
+        errors[name] = _("须为整数。")
+        return
+    if values[name] < low:
+        errors[name] = _("不能小于 %(n)s。") % {"n": low}
+
+
+def _credit_reset(stream: InspectionStream, *, actor: Any, reason_code: str, reason: str) -> None:
+    """A class's AQL or the plan's level changed: keep the stage and every past switch; start the
+    counters that credit accepted lots again (they were earned against the old plan), keep the ones
+    that count rejections (those lots really were rejected). One history row says so."""
+    old = (stream.switching_score, stream.tightened_consecutive_accepted)
+    stream.switching_score = 0
+    stream.tightened_consecutive_accepted = 0
+    stream.version += 1
+    stream.save(update_fields=["switching_score", "tightened_consecutive_accepted", "version", "updated_at"])
+    StreamSwitch.objects.create(
+        stream=stream,
+        from_stage=stream.stage,
+        to_stage=stream.stage,
+        discontinued=stream.discontinued,
+        reason_code=reason_code,
+        reason=reason,
+        actor=_user(actor),
+        at=clock.now(),
+    )
+    audit.record(
+        actor,
+        "quality.stream.plan_changed",
+        stream,
+        changes={
+            "switching_score": [old[0], 0],
+            "tightened_consecutive_accepted": [old[1], 0],
+        },
+        message=reason,
+        vendor_id=stream.contract.vendor_id,
+    )
+
+
 @transaction.atomic
 def update_plan(
-    *, plan: QualityPlan, actor: Any, classes: Mapping[str, Any] | None = None, **values: Any
+    *,
+    plan: QualityPlan,
+    actor: Any,
+    classes: Mapping[str, Any] | None = None,
+    inspectors: Iterable[Any] | None = None,
+    expected_version: int | None = None,
+    **values: Any,
 ) -> QualityPlan:
+    """Edit a plan. `classes` maps severity → AQL; a blank AQL removes a class that was never inspected.
+
+    What happens to the inspection streams (the switching history is never rewritten):
+    - past and still-open inspections keep the AQL, stage and sample plan they were drawn with (each
+      ClassResult stores its own plan), so completing an open inspection uses its original plan;
+    - a class whose AQL changes (or every class, when the inspection level changes) keeps its stage,
+      its suspension and all earlier switch records; its switching score and its run of accepted lots
+      under tightened inspection restart from 0, because they were earned against the old plan; the
+      counts of rejected lots are kept; a history row on the stream records the change and why;
+    - a new class starts a new stream on normal inspection;
+    - a class that has been inspected cannot be removed (its results refer to it): change its AQL.
+    """
+    from waibao.core.errors import ConflictError
+
+    plan = QualityPlan.objects.select_for_update().select_related("contract").get(pk=plan.pk)
+    if expected_version is not None and int(expected_version) != plan.version:
+        raise ConflictError(_("该质量计划已被他人修改，请刷新后重试。"))
+    unknown = sorted(set(values) - set(PLAN_FIELDS))
+    if unknown:
+        raise DomainError(
+            _("不能修改的字段：%(f)s。") % {"f": ", ".join(unknown)},
+            fields={k: _("未知或不可修改的字段。") for k in unknown},
+        )
     before = audit.snapshot(plan, PLAN_FIELDS)
-    data = {k: v for k, v in values.items() if k in PLAN_FIELDS}
+    data = dict(values)
+    errors: dict[str, str] = {}
+    if "name" in data:
+        data["name"] = str(data["name"] or "").strip()
+        if not data["name"]:
+            errors["name"] = _("名称不能为空。")
+    if "lot_kind" in data and data["lot_kind"] not in LotKind.values:
+        errors["lot_kind"] = _("批的组成方式无效。")
     if "level" in data:
-        data["level"] = whatif.check_level(data["level"])
-    if "characteristics" in data:
-        data["characteristics"] = _clean_characteristics(data["characteristics"])
+        try:
+            data["level"] = whatif.check_level(data["level"])
+        except DomainError as exc:
+            errors["level"] = exc.fields.get("level", exc.message)
+    _int_field(data, "verify_after_days", 0, errors)
+    _int_field(data, "capa_step_days", 1, errors)
+    if "lot_description" in data:
+        data["lot_description"] = str(data["lot_description"] or "").strip()[:200]
+    for flag in ("steady_production", "reduced_approved", "active"):
+        if flag in data:
+            data[flag] = bool(data[flag])
+    existing = {dc.severity: dc for dc in plan.defect_classes.select_related("stream")}
+    target: dict[str, str] = {s: dc.aql for s, dc in existing.items()}
+    if classes is not None:
+        for severity, aql in classes.items():
+            if severity not in Severity.values:
+                errors["classes"] = _("缺陷类别须为 critical、major 或 minor。")
+                continue
+            if aql in (None, ""):
+                target.pop(severity, None)
+                continue
+            try:
+                target[severity] = whatif.check_aql(aql)
+            except DomainError:
+                errors[f"aql_{severity}"] = _("AQL 须为标准优先值：%(v)s。") % {"v": ", ".join(sampling.AQLS)}
+        if not target and not errors:
+            errors["aql_major"] = _("至少设置一个缺陷类别的 AQL。")
+        for severity in set(existing) - set(target):
+            if ClassResult.objects.filter(stream__defect_class=existing[severity]).exists():
+                errors[f"aql_{severity}"] = _("该类别已有抽检记录，不能删除；可以调整 AQL。")
+    if errors:
+        raise DomainError(_("质量计划信息有误，请检查标出的字段。"), fields=errors)
+    if "characteristics" in data or classes is not None:
+        data["characteristics"] = _clean_characteristics(
+            data.get("characteristics", plan.characteristics), target
+        )
     if "review_levels" in data:
         data["review_levels"] = _clean_levels(data["review_levels"])
-    if "name" in data and not str(data["name"]).strip():
-        raise DomainError(_("名称不能为空。"), fields={"name": _("名称不能为空。")})
+    people = _clean_inspectors(inspectors) if inspectors is not None else None
+    level_changed = "level" in data and data["level"] != plan.level
     for k, v in data.items():
         setattr(plan, k, v)
     plan.version += 1
     plan.save(update_fields=[*data.keys(), "version", "updated_at"])
     changes = audit.diff(before, audit.snapshot(plan, PLAN_FIELDS))
-    if classes is not None:
-        cleaned = _clean_classes(classes)
-        existing = {dc.severity: dc for dc in plan.defect_classes.all()}
-        for severity, aql in cleaned.items():
-            dc = existing.get(severity)
-            if dc is None:
-                dc = DefectClass.objects.create(plan=plan, severity=severity, aql=aql)
-                InspectionStream.objects.create(contract=plan.contract, plan=plan, defect_class=dc)
-                changes[f"aql_{severity}"] = [None, aql]
-            elif dc.aql != aql:
-                changes[f"aql_{severity}"] = [dc.aql, aql]
-                dc.aql = aql
-                dc.save(update_fields=["aql"])
+    if people is not None:
+        old_people = sorted(u.username for u in plan.inspectors.all())
+        new_people = sorted(u.username for u in people)
+        if old_people != new_people:
+            plan.inspectors.set(people)
+            changes["inspectors"] = [old_people, new_people]
+    for severity in set(existing) - set(target):
+        changes[f"aql_{severity}"] = [existing[severity].aql, None]
+        existing[severity].delete()
+    for severity, aql in target.items():
+        dc = existing.get(severity)
+        if dc is None:
+            dc = DefectClass.objects.create(plan=plan, severity=severity, aql=aql)
+            InspectionStream.objects.create(contract=plan.contract, plan=plan, defect_class=dc)
+            changes[f"aql_{severity}"] = [None, aql]
+            continue
+        reasons = []
+        if dc.aql != aql:
+            changes[f"aql_{severity}"] = [dc.aql, aql]
+            reasons.append(_("AQL %(a)s → %(b)s") % {"a": dc.aql, "b": aql})
+            dc.aql = aql
+            dc.save(update_fields=["aql"])
+        if level_changed:
+            reasons.append(_("检验水平 %(a)s → %(b)s") % {"a": before["level"], "b": plan.level})
+        if reasons:
+            stream = (
+                InspectionStream.objects.select_for_update().select_related("contract").get(defect_class=dc)
+            )
+            _credit_reset(
+                stream,
+                actor=actor,
+                reason_code="plan_changed",
+                reason=_("质量计划变更（%(r)s）：保持当前严格度，转移得分与加严连续接收批数重新计算。")
+                % {"r": "；".join(str(r) for r in reasons)},
+            )
     if changes:
         audit.record(actor, "quality.plan.updated", plan, changes=changes)
     return plan
@@ -441,6 +634,33 @@ def plans_for(plan: QualityPlan, lot_size: int) -> list[tuple[InspectionStream, 
     return out
 
 
+def may_inspect(plan: QualityPlan, user: Any) -> bool:
+    """When a plan names inspectors, only they (and admins) may inspect its lots; otherwise anyone whose
+    role may inspect. System actors (commands, the demo) are not people and are not checked."""
+    from waibao.accounts import policy
+
+    if not getattr(user, "pk", None):
+        return True
+    if policy.role_of(user) == "admin":
+        return True
+    ids = {u.pk for u in plan.inspectors.all()}
+    return not ids or user.pk in ids
+
+
+def require_inspector(plan: QualityPlan, user: Any) -> None:
+    """403 with a message naming the assigned inspectors (the API answers `forbidden`)."""
+    if may_inspect(plan, user):
+        return
+    names = "、".join(str(u) for u in plan.inspectors.all())
+    raise DomainError(
+        _("质量计划“%(p)s”指定了检验员（%(n)s），只有他们或管理员可以记录检验结果和判定。")
+        % {"p": plan.name, "n": names},
+        fields={"inspector": _("您不是该计划指定的检验员。")},
+        code="forbidden",
+        status=403,
+    )
+
+
 @transaction.atomic
 def start_inspection(
     *,
@@ -470,6 +690,7 @@ def start_inspection(
         errors["plan"] = _("该质量计划已停用。")
     if errors:
         raise DomainError(_("抽检信息有误。"), fields=errors)
+    require_inspector(plan, actor)
     refs = _lot_records(plan, period_start, period_end)
     if refs is None and items:
         refs = [str(x).strip() for x in items if str(x).strip()]
@@ -566,7 +787,8 @@ def record_findings(
     *, inspection: Inspection, actor: Any, findings: Iterable[tuple[int, str, str]]
 ) -> Inspection:
     """Replace the findings: (item position, severity, note) for every nonconforming item × class."""
-    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    inspection = Inspection.objects.select_for_update().select_related("plan").get(pk=inspection.pk)
+    require_inspector(inspection.plan, actor)
     if inspection.status != InspectionStatus.SAMPLED:
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
     items = {it.position: it for it in inspection.items.all()}
@@ -605,16 +827,143 @@ def record_findings(
     return inspection
 
 
+def nonconforming_items(inspection: Inspection) -> set[tuple[int, str]]:
+    """(item id, defect class) of every nonconforming sample item: a finding, or a measured value outside
+    its characteristic's limits. An item counts once per class however many defects it has."""
+    from waibao.quality.models import Measurement
+
+    found = set(Finding.objects.filter(item__inspection=inspection).values_list("item_id", "severity"))
+    found |= set(
+        Measurement.objects.filter(item__inspection=inspection, conforming=False).values_list(
+            "item_id", "severity"
+        )
+    )
+    return found
+
+
+def variable_characteristics(plan: QualityPlan) -> list[dict[str, Any]]:
+    return [
+        {
+            **c,
+            "severity": c.get("severity")
+            or _default_severity(plan.defect_classes.values_list("severity", flat=True)),
+        }
+        for c in (plan.characteristics or [])
+        if c.get("kind") == "variable"
+    ]
+
+
+def in_spec(value: float, lsl: float | None, usl: float | None) -> bool:
+    return (lsl is None or value >= lsl) and (usl is None or value <= usl)
+
+
+@transaction.atomic
+def record_measurements(
+    *, inspection: Inspection, actor: Any, measurements: Iterable[tuple[int, str, Any]]
+) -> Inspection:
+    """Set measured values: (item position, characteristic name, value); a blank value removes one.
+
+    A value outside the characteristic's limits makes the item nonconforming for the characteristic's
+    defect class when the lot is decided. The limits are copied onto the measurement.
+    """
+    import math
+
+    from waibao.quality.models import Measurement
+
+    inspection = Inspection.objects.select_for_update().select_related("plan").get(pk=inspection.pk)
+    require_inspector(inspection.plan, actor)
+    if inspection.status != InspectionStatus.SAMPLED:
+        raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
+    chars = {c["name"]: c for c in variable_characteristics(inspection.plan)}
+    items = {it.position: it for it in inspection.items.all()}
+    sizes = {r.severity: r.sample_size for r in inspection.class_results.all()}
+    upserts: dict[tuple[int, str], float] = {}
+    removals: set[tuple[int, str]] = set()
+    errors: dict[str, str] = {}
+    for position, name, raw in measurements:
+        key = f"{position}:{name}"
+        char = chars.get(str(name))
+        item = items.get(int(position)) if str(position).lstrip("-").isdigit() else None
+        if char is None:
+            errors[key] = _("“%(n)s”不是本计划的计量特性。") % {"n": name}
+            continue
+        if item is None:
+            errors[key] = _("样本序号 %(p)s 不在本次抽样中。") % {"p": position}
+            continue
+        if char["severity"] not in sizes:
+            errors[key] = _("本次抽检没有缺陷类别 %(s)s。") % {"s": char["severity"]}
+            continue
+        if item.position > sizes[char["severity"]]:
+            errors[key] = _("样本 %(p)s 不在%(c)s的样本范围内（前 %(n)s 个）。") % {
+                "p": position,
+                "c": Severity(char["severity"]).label,
+                "n": sizes[char["severity"]],
+            }
+            continue
+        if raw in (None, ""):
+            removals.add((item.pk, char["name"]))
+            continue
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            errors[key] = _("样本 %(p)s 的“%(n)s”须为数字。") % {"p": position, "n": name}
+            continue
+        upserts[(item.pk, char["name"])] = value
+    if errors:
+        raise DomainError(
+            _("测量值有误：%(e)s") % {"e": "；".join(list(errors.values())[:5])},
+            fields={"measurements": "；".join(errors.values())},
+        )
+    changed: list[str] = []
+    if removals:
+        q = None
+        from django.db.models import Q
+
+        for item_id, name in removals:
+            cond = Q(item_id=item_id, characteristic=name)
+            q = cond if q is None else q | cond
+        deleted, _d = Measurement.objects.filter(q).delete()
+        if deleted:
+            changed.append(f"-{deleted}")
+    by_pos = {it.pk: it.position for it in items.values()}
+    for (item_id, name), value in upserts.items():
+        char = chars[name]
+        row, _created = Measurement.objects.update_or_create(
+            item_id=item_id,
+            characteristic=name,
+            defaults={
+                "severity": char["severity"],
+                "value": value,
+                "lsl": char.get("lsl"),
+                "usl": char.get("usl"),
+                "unit": char.get("unit", ""),
+                "conforming": in_spec(value, char.get("lsl"), char.get("usl")),
+            },
+        )
+        changed.append(f"{by_pos[item_id]}:{name}={value:g}{'' if row.conforming else '✗'}")
+    if changed:
+        audit.record(
+            actor,
+            "quality.inspection.measured",
+            inspection,
+            changes={"measurements": [None, sorted(changed)]},
+        )
+    return inspection
+
+
 @transaction.atomic
 def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     """Decide the lot per class, move each stream's stage, and open a nonconformance if not accepted."""
     inspection = (
         Inspection.objects.select_for_update().select_related("contract", "plan").get(pk=inspection.pk)
     )
+    require_inspector(inspection.plan, actor)
     old = _move(inspection, INSPECTION_TRANSITIONS, InspectionStatus.COMPLETED, InspectionStatus)
     counts: dict[str, int] = {}
-    for f in Finding.objects.filter(item__inspection=inspection).select_related("item"):
-        counts[f.severity] = counts.get(f.severity, 0) + 1
+    for _item, severity in nonconforming_items(inspection):
+        counts[severity] = counts.get(severity, 0) + 1
     plan = inspection.plan
     rejected: list[ClassResult] = []
     for result in inspection.class_results.select_related("stream", "stream__contract").order_by("severity"):
@@ -1526,11 +1875,13 @@ def record_satisfaction(
         period=period,
         defaults={"csat": csat_v, "nps": nps_v, "responses": n, "source": (source or "")[:100]},
     )
+    fed = _feed_sla_metrics(result, actor)
     audit.record(
         actor,
         "quality.satisfaction.recorded",
         result,
         changes=audit.diff(before, audit.snapshot(result, ["csat", "nps", "responses"])),
+        message=(_("已写入 SLA 指标：%(m)s") % {"m": "、".join(fed)}) if fed else "",
     )
     return result
 
@@ -1685,18 +2036,137 @@ def open_ncr_for_sla_breach(*, result: Any, actor: Any, severity: str = Severity
         raise DomainError(
             _("只有未达标的 SLA 结果可以登记为不合格。"), fields={"result": _("该结果未违约。")}
         )
-    ref = f"SLA-{result.pk}"
+    # Lock the result row so two clicks (or the command and a click) cannot open two NCRs.
+    type(result).objects.select_for_update().filter(pk=result.pk).first()
+    ref = sla_ref(result)
     existing = Nonconformance.objects.filter(
         contract_id=result.contract_id, source=NcrSource.SLA, source_ref=ref
     ).first()
     if existing is not None:
         return existing
+    value = "—" if result.value is None else f"{result.value:.2f}"
     return open_nonconformance(
         contract=result.contract,
         actor=actor,
         source=NcrSource.SLA,
         severity=severity,
         title=_("SLA 未达标：%(m)s（%(p)s）") % {"m": result.metric.name, "p": result.period},
-        description=_("结果 %(v)s，目标 %(t)s。") % {"v": result.value, "t": result.target},
+        description=_("结果 %(v)s，目标 %(t)s（样本 %(n)s）。%(closed)s")
+        % {
+            "v": value,
+            "t": result.target.normalize(),
+            "n": result.sample_size,
+            "closed": _("该周期已关账。") if result.closed else _("该周期尚未关账，结果可能变化。"),
+        },
         source_ref=ref,
     )
+
+
+def sla_ref(result: Any) -> str:
+    """The NCR `source_ref` that ties a nonconformance to one SLA result (what makes opening idempotent)."""
+    return f"SLA-{result.pk}"
+
+
+def sla_breaches(contracts: Any) -> Any:
+    """Missed SLA results of the given contracts (a queryset), newest period first."""
+    from waibao.delivery.models import SlaResult
+
+    return (
+        SlaResult.objects.filter(contract__in=contracts, status="missed")
+        .select_related("contract", "contract__vendor", "metric")
+        .order_by("-period_start", "contract__code", "metric__position", "metric_id")
+    )
+
+
+def breach_ncrs(results: Iterable[Any]) -> dict[str, Nonconformance]:
+    """The NCR already opened for each of these SLA results, keyed by `sla_ref` (one query)."""
+    refs = [sla_ref(r) for r in results]
+    return {
+        n.source_ref: n
+        for n in Nonconformance.objects.filter(source=NcrSource.SLA, source_ref__in=refs).only(
+            "code", "status", "source_ref"
+        )
+    }
+
+
+def open_ncrs_for_closed_breaches(*, actor: Any = "system") -> list[Nonconformance]:
+    """Open one NCR per missed SLA result of a closed period that has none yet (safe to run repeatedly).
+
+    Only closed periods: an open period's result can still change (late records, disputes), so the
+    buyer opens those by hand from the SLA breaches page if they want to act early.
+    """
+    from waibao.delivery.models import SlaResult
+
+    rows = list(
+        SlaResult.objects.filter(status="missed", closed=True).select_related(
+            "contract", "contract__vendor", "metric"
+        )
+    )
+    done = breach_ncrs(rows)
+    opened = []
+    for r in rows:
+        if sla_ref(r) in done:
+            continue
+        with transaction.atomic():
+            opened.append(open_ncr_for_sla_breach(result=r, actor=actor))
+    return opened
+
+
+# --- satisfaction feeding the contract's manual SLA metrics ---------------------------------------
+
+CSAT_MARKERS = ("csat", "满意度", "satisfaction")
+NPS_MARKERS = ("nps", "净推荐", "net promoter")
+
+
+def satisfaction_measure(metric: Any) -> str | None:
+    """Which survey figure a contract SLA metric takes: "csat", "nps" or None.
+
+    Only *manual* metrics are fed (their value is entered per period; the others are computed from
+    service records by the delivery app). A manual metric is recognised by its name: "NPS" or "净推荐"
+    → NPS; otherwise "CSAT", "满意度" or "satisfaction" → CSAT (case-insensitive). So "客户满意度
+    (CSAT)" takes CSAT and "净推荐值 NPS" takes NPS.
+    """
+    definition = metric.definition or {}
+    if definition.get("kind") != "manual" or getattr(metric, "retired", False):
+        return None
+    name = f"{metric.name} {definition.get('name', '')}".lower()
+    if any(m in name for m in NPS_MARKERS):
+        return "nps"
+    if any(m in name for m in CSAT_MARKERS):
+        return "csat"
+    return None
+
+
+def _feed_sla_metrics(result: SatisfactionResult, actor: Any) -> list[str]:
+    """Set the period's value of the contract's CSAT/NPS manual metrics through the delivery app.
+
+    Needs `waibao.delivery.services.set_manual_value(*, metric, period, value, actor, note="")`; while
+    delivery does not offer it, nothing is fed (and nothing fails). Monthly metrics only: a satisfaction
+    result is per month, a quarterly metric's value is not one month's figure.
+    """
+    try:
+        from waibao.delivery import services as delivery_services
+    except ImportError:
+        return []
+    setter = getattr(delivery_services, "set_manual_value", None)
+    if setter is None:
+        return []
+    from waibao.contracts.models import SlaMetric
+
+    fed = []
+    for metric in SlaMetric.objects.filter(contract_id=result.contract_id, retired=False):
+        measure = satisfaction_measure(metric)
+        if measure is None or (metric.definition or {}).get("window", "month") != "month":
+            continue
+        value = result.csat if measure == "csat" else result.nps
+        if value is None:
+            continue
+        setter(
+            metric=metric,
+            period=result.period,
+            value=value,
+            actor=actor,
+            note=_("满意度调查 %(p)s（样本 %(n)s）") % {"p": result.period, "n": result.responses},
+        )
+        fed.append(metric.name)
+    return fed

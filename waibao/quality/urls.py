@@ -11,6 +11,7 @@ urlpatterns = [
     path("plans/", views.plan_list, name="plan-list"),
     path("plans/new/", views.plan_create, name="plan-create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/edit/", views.plan_edit, name="plan-edit"),
     path("streams/<int:pk>/<str:action>/", views.stream_action, name="stream-action"),
     path("inspections/", views.inspection_list, name="inspection-list"),
     path("inspections/new/", views.inspection_create, name="inspection-create"),
@@ -33,4 +34,6 @@ urlpatterns = [
     path("complaints/<str:code>/", views.complaint_detail, name="complaint-detail"),
     path("complaints/<str:code>/<str:action>/", views.complaint_action, name="complaint-action"),
     path("satisfaction/", views.satisfaction, name="satisfaction"),
+    path("sla/", views.sla_breaches, name="sla-breaches"),
+    path("sla/<int:result_id>/ncr/", views.sla_breach_ncr, name="sla-breach-ncr"),
 ]

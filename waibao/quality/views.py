@@ -14,8 +14,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,6 +35,7 @@ from waibao.quality.forms import (
     ImportForm,
     InspectionForm,
     NcrForm,
+    PlanEditForm,
     PlanForm,
     SamplingToolForm,
     SimulateForm,
@@ -86,6 +89,17 @@ def _page(request: HttpRequest, qs: Any, size: int = 25) -> Any:
 
 def _writable_contracts(user: Any) -> Any:
     return contract_access.visible_contracts(user).select_related("vendor").order_by("code")
+
+
+def _inspector_choices() -> Any:
+    from waibao.accounts.models import Role, User
+
+    return User.objects.filter(is_active=True, role__in=[Role.QUALITY, Role.ADMIN]).order_by("username")
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """A 403 page that says why (the generic one only says the role may not act)."""
+    return render(request, "quality/forbidden.html", {"message": message}, status=403)
 
 
 # --- dashboard and tools ----------------------------------------------------------------------
@@ -193,7 +207,6 @@ def contract_spc(request: HttpRequest, code: str) -> HttpResponse:
             series.labels,
             series.values,
             result,
-            title=str(series.title),
             kind=series.kind,
             sizes=series.sizes,
         )
@@ -225,7 +238,10 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, "quality.write")
     contracts = _writable_contracts(request.user)
     form = PlanForm(
-        request.POST or None, contracts=contracts, initial={"contract": request.GET.get("contract")}
+        request.POST or None,
+        contracts=contracts,
+        inspectors=_inspector_choices(),
+        initial={"contract": request.GET.get("contract")},
     )
     if request.method == "POST" and form.is_valid():
         contract = contract_access.get_contract(
@@ -244,6 +260,31 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = access.get_plan(request.user, pk, write=True)
+    form = PlanEditForm(
+        request.POST or None, inspectors=_inspector_choices(), initial=PlanEditForm.initial_for(plan)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_plan(plan=plan, actor=request.user, **form.service_kwargs())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("质量计划已保存。"))
+            return redirect("quality:plan-detail", pk=plan.pk)
+    return render(
+        request,
+        "quality/form.html",
+        {
+            "form": form,
+            "title": _("编辑质量计划：%(n)s") % {"n": plan.name},
+            "back": "quality:plan-list",
+        },
+    )
+
+
+@login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = access.get_plan(request.user, pk)
     streams = list(plan.streams.select_related("defect_class").prefetch_related("switches"))
@@ -254,6 +295,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "streams": streams,
             "inspections": queries.inspections(request.user).filter(plan=plan)[:20],
+            "inspectors": list(plan.inspectors.all()),
+            "variables": services.variable_characteristics(plan),
             "history": audit.events_for(plan)[:30] if policy.is_buyer(request.user) else [],
         },
     )
@@ -337,25 +380,59 @@ def inspection_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
+    from waibao.quality.models import Measurement
+
     inspection = access.get_inspection(request.user, code)
     results = list(inspection.class_results.order_by("severity"))
     items = list(inspection.items.all())
+    sizes = {r.severity: r.sample_size for r in results}
     found = {(f.item_id, f.severity): f for f in Finding.objects.filter(item__inspection=inspection)}
-    can_edit = inspection.status == InspectionStatus.SAMPLED and policy.can(request.user, "quality.inspect")
+    measured = {
+        (m.item_id, m.characteristic): m for m in Measurement.objects.filter(item__inspection=inspection)
+    }
+    variables = [c for c in services.variable_characteristics(inspection.plan) if c["severity"] in sizes]
+    # Characteristics measured earlier but since removed from the plan still show their values.
+    names = {c["name"] for c in variables}
+    for m in measured.values():
+        if m.characteristic not in names:
+            names.add(m.characteristic)
+            variables.append(
+                {"name": m.characteristic, "severity": m.severity, "lsl": m.lsl, "usl": m.usl, "unit": m.unit}
+            )
+    role_may = inspection.status == InspectionStatus.SAMPLED and policy.can(request.user, "quality.inspect")
+    assigned = services.may_inspect(inspection.plan, request.user)
+    can_edit = role_may and assigned
     if request.method == "POST":
-        if not can_edit:
+        if not role_may:
             raise PermissionDenied
         inspection = access.get_inspection(request.user, code, write=True)
+        if not assigned:
+            try:
+                services.require_inspector(inspection.plan, request.user)
+            except DomainError as exc:
+                return _forbidden(request, exc.message)
         findings = []
         for item in items:
             for r in results:
                 if item.position <= r.sample_size and request.POST.get(f"f-{item.position}-{r.severity}"):
                     findings.append((item.position, r.severity, request.POST.get(f"n-{item.position}", "")))
-        saved = _act(
-            request,
-            lambda: services.record_findings(inspection=inspection, actor=request.user, findings=findings),
-            _("检验结果已保存。"),
-        )
+        values = [
+            (item.position, c["name"], request.POST.get(f"m-{item.position}-{i}", ""))
+            for item in items
+            for i, c in enumerate(variables)
+            if item.position <= sizes.get(c["severity"], 0) and f"m-{item.position}-{i}" in request.POST
+        ]
+
+        def save() -> Any:
+            with transaction.atomic():
+                services.record_findings(inspection=inspection, actor=request.user, findings=findings)
+                if values:
+                    services.record_measurements(
+                        inspection=inspection, actor=request.user, measurements=values
+                    )
+            return inspection
+
+        saved = _act(request, save, _("检验结果已保存。"))
         if saved is not None and request.POST.get("complete"):
             _act(
                 request,
@@ -365,9 +442,22 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("quality:inspection-detail", code=inspection.code)
     rows = []
     for item in items:
-        cells = [(r, item.position <= r.sample_size, found.get((item.pk, r.severity))) for r in results]
-        note = next((f.note for _r, _in, f in cells if f and f.note), "")
-        rows.append((item, cells, note))
+        cells = []
+        for r in results:
+            f = found.get((item.pk, r.severity))
+            auto = [
+                c["name"]
+                for c in variables
+                if c["severity"] == r.severity
+                and not getattr(measured.get((item.pk, c["name"])), "conforming", True)
+            ]
+            cells.append((r, item.position <= r.sample_size, f, auto))
+        note = next((f.note for _r, _in, f, _a in cells if f and f.note), "")
+        mcells = [
+            (i, c, item.position <= sizes.get(c["severity"], 0), measured.get((item.pk, c["name"])))
+            for i, c in enumerate(variables)
+        ]
+        rows.append((item, cells, note, mcells))
     return render(
         request,
         "quality/inspection_detail.html",
@@ -375,7 +465,10 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             "inspection": inspection,
             "results": results,
             "rows": rows,
+            "variables": variables,
             "can_edit": can_edit,
+            "not_assigned": role_may and not assigned,
+            "inspectors": list(inspection.plan.inspectors.all()),
             "ncrs": inspection.nonconformances.all(),
             "history": audit.events_for(inspection)[:20] if policy.is_buyer(request.user) else [],
         },
@@ -691,7 +784,9 @@ def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_review": d.status == DeliverableStatus.IN_REVIEW
             and policy.can(request.user, "quality.review"),
             "reviewed_this_version": d.decisions.filter(
-                reviewer_id=request.user.pk, decision="approve", version=d.versions.order_by("-number").first()
+                reviewer_id=getattr(request.user, "pk", None),
+                decision="approve",
+                version=d.versions.order_by("-number").first(),
             ).exists(),
             "can_resubmit": d.status == DeliverableStatus.RETURNED
             and (
@@ -878,3 +973,52 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
         "quality/satisfaction.html",
         {"page": _page(request, qs, 50), "form": form, "report": report, "columns": services.IMPORT_COLUMNS},
     )
+
+
+# --- SLA breaches (from the delivery app) as a nonconformance source -------------------------------
+
+
+@login_required
+def sla_breaches(request: HttpRequest) -> HttpResponse:
+    """Missed SLA results of the contracts the user sees, each with its NCR or a button to open one."""
+    contracts = contract_access.visible_contracts(request.user)
+    code = request.GET.get("contract", "").strip()
+    contract = None
+    if code:
+        contract = contract_access.get_contract(request.user, code)
+        contracts = contracts.filter(pk=contract.pk)
+    closed = request.GET.get("closed", "")
+    qs = services.sla_breaches(contracts)
+    if closed in ("1", "0"):
+        qs = qs.filter(closed=closed == "1")
+    page = _page(request, qs)
+    ncrs = services.breach_ncrs(page.object_list)
+    rows = [(r, ncrs.get(services.sla_ref(r))) for r in page.object_list]
+    return render(
+        request,
+        "quality/sla_breaches.html",
+        {
+            "page": page,
+            "rows": rows,
+            "contract": contract,
+            "closed": closed,
+            "can_write": policy.can(request.user, "quality.write"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sla_breach_ncr(request: HttpRequest, result_id: int) -> HttpResponse:
+    from waibao.delivery import access as delivery_access
+
+    result = delivery_access.get_result(request.user, result_id)
+    policy.require(request.user, "quality.write")
+    ncr = _act(
+        request,
+        lambda: services.open_ncr_for_sla_breach(result=result, actor=request.user),
+        _("已登记不合格并通知供应商。"),
+    )
+    if ncr is not None:
+        return redirect("quality:ncr-detail", code=ncr.code)
+    return redirect(f"{reverse('quality:sla-breaches')}?contract={result.contract.code}")

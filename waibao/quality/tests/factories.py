@@ -46,3 +46,52 @@ def make_plan(contract: Any, actor: Any, **kw: Any) -> Any:
     }
     values.update(kw)
     return services.create_plan(contract=contract, actor=actor, **values)
+
+
+def make_sla_result(
+    contract: Any,
+    *,
+    name: str = "P1 响应及时率",
+    period: str = "2026-03",
+    value: float | None = 88.0,
+    target: str = "95",
+    status: str = "missed",
+    closed: bool = False,
+    sample_size: int = 0,
+    kind: str = "share_within",
+    metric: Any = None,
+) -> Any:
+    """An SLA result of the delivery app as its engine would store it (the metric is created if needed)."""
+    from decimal import Decimal
+
+    from waibao.calendars.models import Calendar
+    from waibao.calendars.services import ensure_builtin_calendars
+    from waibao.contracts.models import SlaMetric
+    from waibao.core import clock
+    from waibao.delivery.models import SlaResult
+    from waibao.lib import slamath
+
+    if metric is None:
+        metric = SlaMetric.objects.filter(contract=contract, name=name).first()
+    if metric is None:
+        ensure_builtin_calendars()
+        metric = SlaMetric.objects.create(
+            contract=contract,
+            name=name,
+            record_kind="ticket",
+            definition={"name": name, "kind": kind, "target": target, "direction": "higher"},
+            calendar=Calendar.objects.order_by("pk")[0],
+        )
+    start = slamath.period_bounds(period)[0]
+    return SlaResult.objects.create(
+        contract=contract,
+        metric=metric,
+        period=period,
+        period_start=start,
+        value=value,
+        sample_size=sample_size,
+        target=Decimal(target),
+        status=status,
+        closed=closed,
+        computed_at=clock.now(),
+    )

@@ -34,6 +34,7 @@ def test_plan_form_creates_a_plan_with_its_streams(as_user, quality_user, contra
         "lsl": None,
         "usl": 30.0,
         "unit": "分钟",
+        "severity": "major",  # no class given: major, the plan has it
     }
 
 
