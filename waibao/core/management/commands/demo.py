@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from waibao.core import demo
 from waibao.core.registry import DEMO
@@ -12,7 +13,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ctx: dict[str, Any] = {}
-        with transaction.atomic():
+        # Demo notifications are stored in the notification centre, not mailed to anyone.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             demo.company(ctx)
             for step in DEMO:
                 self.stdout.write(f"demo: {step.name}")
