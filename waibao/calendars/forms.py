@@ -39,6 +39,11 @@ class CalendarForm(BootstrapMixin, forms.Form):
                 label=DAY_LABELS[day], required=False, widget=forms.TextInput(attrs={"class": "form-control"}),
                 help_text=_("例如 09:00-12:00, 13:00-18:00；留空为休息日。") if day == "mon" else "",
             )  # fmt: skip
+        # Working hours first, then the exceptions to them (holidays, make-up workdays).
+        self.order_fields(
+            ["name", "time_zone", "description", *(f"hours_{d}" for d in businesstime.WEEKDAYS),
+             "holidays", "recurring_holidays", "workdays"]
+        )  # fmt: skip
 
     @staticmethod
     def _split(raw: str) -> list[str]:

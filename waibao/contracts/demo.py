@@ -79,6 +79,7 @@ def _specs() -> list[dict[str, Any]]:
             "scope": "400 热线与在线客服（工作日 09:00–18:00），工单受理、回访与投诉处理。",
             "objectives": "客户满意度 ≥ 4.5 分，工单 30 分钟内首次响应。",
             "monthly_fee": "260000", "total_value": "3120000", "start": date(2026, 1, 1), "end": date(2026, 12, 31),
+            "renewal": "auto_renew",
             "calendar": "china-mainland",
             "metrics": [
                 {"name": "工单 30 分钟首次响应率", "kind": "share_within", "record_kind": "ticket",
@@ -115,7 +116,7 @@ def _specs() -> list[dict[str, Any]]:
             "vendor": "V-0004", "title": "供应商门户系统定制开发合同", "category": "software",
             "scope": "需求分析、设计、开发、测试与上线；源代码与文档交付；上线后 3 个月质保。",
             "objectives": "按里程碑交付，缺陷密度达标，用户验收通过。",
-            "monthly_fee": "0", "total_value": "1500000", "start": date(2026, 2, 1), "end": date(2026, 10, 31),
+            "monthly_fee": "0", "total_value": "1500000", "start": date(2026, 2, 1), "end": date(2027, 1, 31),
             "calendar": "china-mainland",
             "metrics": [
                 {"name": "严重缺陷数", "kind": "count", "record_kind": "work_item",
@@ -126,8 +127,8 @@ def _specs() -> list[dict[str, Any]]:
             "milestones": [
                 ("需求与设计确认", "acceptance", date(2026, 3, 15), None, "20", "需求规格说明书与设计文档经甲方评审通过"),
                 ("系统测试完成", "acceptance", date(2026, 6, 30), None, "40", "系统测试报告，无 P1/P2 未关闭缺陷"),
-                ("上线验收", "acceptance", date(2026, 8, 31), None, "30", "用户验收测试通过并稳定运行 2 周"),
-                ("质保期满", "date", date(2026, 10, 31), None, "10", "质保期内缺陷全部关闭"),
+                ("上线验收", "acceptance", date(2026, 10, 31), None, "30", "用户验收测试通过并稳定运行 2 周"),
+                ("质保期满", "date", date(2027, 1, 31), None, "10", "质保期内缺陷全部关闭"),
             ],
         },
     ]  # fmt: skip
@@ -156,6 +157,7 @@ def load(ctx: dict[str, Any]) -> None:
             actor=manager, vendor=vendor, title=spec["title"], category=spec["category"], scope=spec["scope"],
             objectives=spec["objectives"], department="采购与外包管理部", start_date=spec["start"],
             end_date=spec["end"], notice_days=60, monthly_fee=Decimal(spec["monthly_fee"]),
+            renewal_type=spec.get("renewal", "fixed_term"),
             total_value=Decimal(spec["total_value"]), bonus_cap_percent=Decimal(5),
         )  # fmt: skip
         services.add_clause(

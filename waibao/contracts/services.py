@@ -888,6 +888,7 @@ def approve_step(
         step.decided_at = clock.now()
         step.comment = (comment or "").strip()
         step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        _resolve_approval_notice(step)
         target = amendment or contract
         audit.record(
             actor,
@@ -937,6 +938,7 @@ def return_step(
         step.decided_at = clock.now()
         step.comment = comment
         step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        _resolve_approval_notice(step)
         ApprovalStep.objects.filter(
             contract=contract, amendment=amendment, round=step.round, status=StepStatus.WAITING
         ).update(status=StepStatus.CANCELLED)
@@ -963,6 +965,12 @@ def return_step(
     _notify_author(contract, amendment, comment)
     contract.refresh_from_db()
     return contract
+
+
+def _resolve_approval_notice(step: ApprovalStep) -> None:
+    from waibao.notifications.services import resolve
+
+    resolve(key=f"approval:{step.pk}")
 
 
 def _notify_author(contract: Contract, amendment: Amendment | None, comment: str) -> None:

@@ -95,6 +95,12 @@ def mark_read(*, notification: Notification, actor: Any) -> Notification:
     return notification
 
 
+def resolve(*, key: str) -> int:
+    """The thing a keyed notification asked for is done (e.g. someone decided the approval step): mark it
+    read for everyone who got it, so nobody is sent to act on it again. Returns how many were marked."""
+    return Notification.objects.filter(key=key, read_at__isnull=True).update(read_at=clock.now())
+
+
 def mark_all_read(*, actor: Any) -> int:
     return Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=clock.now())
 

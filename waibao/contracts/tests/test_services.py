@@ -329,3 +329,14 @@ def test_approve_all_helper_leaves_no_pending_step(manager, vendor_a, approvers)
         approvers,
     )
     assert services.current_step(c) is None
+
+
+def test_approval_notices_are_marked_read_once_the_step_is_decided(manager, vendor_a, approvers):
+    admin2 = type(manager).objects.create(username="admin2", role="admin", email="a2@example.com")
+    c = with_required_clauses(draft_contract(manager, vendor_a), manager)
+    services.submit_for_approval(contract=c, actor=manager)
+    services.approve_step(contract=c, actor=manager)
+    services.approve_step(contract=c, actor=approvers["finance"])
+    assert Notification.objects.filter(user=admin2, kind="contracts.approval", read_at=None).count() == 1
+    services.approve_step(contract=c, actor=approvers["admin"])
+    assert not Notification.objects.filter(kind="contracts.approval", read_at=None).exists()
