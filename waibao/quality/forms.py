@@ -103,7 +103,10 @@ class PlanForm(BootstrapMixin, forms.Form):
         label=_("指定检验员"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text=_("留空则所有质量人员都可抽检；指定后只有这些人（和管理员）可以记录结果与判定。"),
+        help_text=_(
+            "留空则所有质量人员都可抽检；指定后只有这些人（和管理员）可以记录结果与判定。"
+            "按住 Ctrl（Mac 为 ⌘）可多选或取消。"
+        ),
     )
     review_levels = forms.CharField(
         label=_("审核链"), initial="初审, 二审, 终审", required=False, help_text=_("逗号分隔，依次审核。")
@@ -124,7 +127,10 @@ class PlanForm(BootstrapMixin, forms.Form):
     @staticmethod
     def characteristics_text(items: Any) -> str:
         """The plan's characteristics back in the form's one-per-line notation."""
-        labels = {"critical": "致命", "major": "严重", "minor": "轻微"}
+        from django.utils.translation import get_language
+
+        chinese = (get_language() or "zh").startswith("zh")
+        labels = {"critical": "致命", "major": "严重", "minor": "轻微"} if chinese else {}
         lines = []
         for c in items or []:
             if c.get("kind") == "variable":
@@ -187,10 +193,6 @@ class PlanEditForm(PlanForm):
         del self.fields["contract"]
         for severity in ("critical", "major", "minor"):
             self.fields[f"aql_{severity}"].initial = ""
-        self.fields["aql_critical"].help_text = _(
-            "改 AQL 不改写历史：已抽样的批按原方案判定；检验流保持当前严格度，转移得分重新计算。"
-            "已有抽检记录的类别不能清空。"
-        )
 
     @classmethod
     def initial_for(cls, plan: Any) -> dict[str, Any]:

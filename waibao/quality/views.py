@@ -97,6 +97,20 @@ def _inspector_choices() -> Any:
     return User.objects.filter(is_active=True, role__in=[Role.QUALITY, Role.ADMIN]).order_by("username")
 
 
+def spec_text(c: dict[str, Any]) -> str:
+    """A characteristic's limits as people write them: "≤ 30 分钟", "≥ 5", "-1 ~ 1 mm"."""
+    lsl, usl, unit = c.get("lsl"), c.get("usl"), c.get("unit") or ""
+    if lsl is not None and usl is not None:
+        text = f"{lsl:g} ~ {usl:g}"
+    elif usl is not None:
+        text = f"≤ {usl:g}"
+    elif lsl is not None:
+        text = f"≥ {lsl:g}"
+    else:
+        text = ""
+    return f"{text} {unit}".strip()
+
+
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     """A 403 page that says why (the generic one only says the role may not act)."""
     return render(request, "quality/forbidden.html", {"message": message}, status=403)
@@ -280,6 +294,12 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "title": _("编辑质量计划：%(n)s") % {"n": plan.name},
             "back": "quality:plan-list",
+            "cancel": reverse("quality:plan-detail", args=[plan.pk]),
+            "intro": _(
+                "改 AQL 或检验水平不改写历史：已抽样的批按抽样时的方案判定；各检验流保持当前严格度和"
+                "转移记录，转移得分与加严连续接收批数重新计算（变更会记入转移记录）。已有抽检记录的类别"
+                "不能清空，只能调整 AQL。"
+            ),
         },
     )
 
@@ -296,7 +316,14 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "streams": streams,
             "inspections": queries.inspections(request.user).filter(plan=plan)[:20],
             "inspectors": list(plan.inspectors.all()),
-            "variables": services.variable_characteristics(plan),
+            "characteristics": [
+                {
+                    **c,
+                    "spec": spec_text(c),
+                    "severity_label": Severity(c["severity"]).label if c.get("severity") else "",
+                }
+                for c in plan.characteristics or []
+            ],
             "history": audit.events_for(plan)[:30] if policy.is_buyer(request.user) else [],
         },
     )
@@ -399,6 +426,8 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             variables.append(
                 {"name": m.characteristic, "severity": m.severity, "lsl": m.lsl, "usl": m.usl, "unit": m.unit}
             )
+    for c in variables:
+        c["spec"] = spec_text(c)
     role_may = inspection.status == InspectionStatus.SAMPLED and policy.can(request.user, "quality.inspect")
     assigned = services.may_inspect(inspection.plan, request.user)
     can_edit = role_may and assigned
