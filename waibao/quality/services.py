@@ -389,7 +389,7 @@ def update_plan(
     """
     from waibao.core.errors import ConflictError
 
-    plan = QualityPlan.objects.select_for_update().select_related("contract").get(pk=plan.pk)
+    plan = QualityPlan.objects.select_for_update(of=("self",)).select_related("contract").get(pk=plan.pk)
     if expected_version is not None and int(expected_version) != plan.version:
         raise ConflictError(_("该质量计划已被他人修改，请刷新后重试。"))
     unknown = sorted(set(values) - set(PLAN_FIELDS))
@@ -479,7 +479,7 @@ def update_plan(
             reasons.append(_("检验水平 %(a)s → %(b)s") % {"a": before["level"], "b": plan.level})
         if reasons:
             stream = (
-                InspectionStream.objects.select_for_update().select_related("contract").get(defect_class=dc)
+                InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(defect_class=dc)
             )
             _credit_reset(
                 stream,
@@ -562,7 +562,7 @@ def _apply_state(
 @transaction.atomic
 def resume_stream(*, stream: InspectionStream, actor: Any, why: str) -> InspectionStream:
     """9.4: after the supplier's corrective action is accepted, inspection resumes on tightened."""
-    stream = InspectionStream.objects.select_for_update().select_related("contract").get(pk=stream.pk)
+    stream = InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
     if not (why or "").strip():
         raise DomainError(_("请说明恢复检验的依据（如纠正措施已验证）。"), fields={"why": _("必须填写。")})
     try:
@@ -576,7 +576,7 @@ def resume_stream(*, stream: InspectionStream, actor: Any, why: str) -> Inspecti
 @transaction.atomic
 def reinstate_normal(*, stream: InspectionStream, actor: Any, why: str) -> InspectionStream:
     """9.3.4 c): from reduced back to normal when other conditions warrant it."""
-    stream = InspectionStream.objects.select_for_update().select_related("contract").get(pk=stream.pk)
+    stream = InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
     try:
         state, reason = sampling.reinstate_normal(stream_state(stream), why or "")
     except sampling.SamplingError:
@@ -787,7 +787,7 @@ def record_findings(
     *, inspection: Inspection, actor: Any, findings: Iterable[tuple[int, str, str]]
 ) -> Inspection:
     """Replace the findings: (item position, severity, note) for every nonconforming item × class."""
-    inspection = Inspection.objects.select_for_update().select_related("plan").get(pk=inspection.pk)
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
     require_inspector(inspection.plan, actor)
     if inspection.status != InspectionStatus.SAMPLED:
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
@@ -870,7 +870,7 @@ def record_measurements(
 
     from waibao.quality.models import Measurement
 
-    inspection = Inspection.objects.select_for_update().select_related("plan").get(pk=inspection.pk)
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
     require_inspector(inspection.plan, actor)
     if inspection.status != InspectionStatus.SAMPLED:
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
@@ -957,7 +957,7 @@ def record_measurements(
 def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     """Decide the lot per class, move each stream's stage, and open a nonconformance if not accepted."""
     inspection = (
-        Inspection.objects.select_for_update().select_related("contract", "plan").get(pk=inspection.pk)
+        Inspection.objects.select_for_update(of=("self",)).select_related("contract", "plan").get(pk=inspection.pk)
     )
     require_inspector(inspection.plan, actor)
     old = _move(inspection, INSPECTION_TRANSITIONS, InspectionStatus.COMPLETED, InspectionStatus)
@@ -968,7 +968,7 @@ def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     rejected: list[ClassResult] = []
     for result in inspection.class_results.select_related("stream", "stream__contract").order_by("severity"):
         stream = (
-            InspectionStream.objects.select_for_update().select_related("contract").get(pk=result.stream_id)
+            InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=result.stream_id)
         )
         result.nonconforming = counts.get(result.severity, 0)
         result.accepted = result.nonconforming <= result.accept
@@ -1168,7 +1168,7 @@ def review_deliverable(
 ) -> Deliverable:
     """Approve at the current level (moving to the next, or approving the deliverable) or return it."""
     deliverable = (
-        Deliverable.objects.select_for_update().select_related("contract", "milestone").get(pk=deliverable.pk)
+        Deliverable.objects.select_for_update(of=("self",)).select_related("contract", "milestone").get(pk=deliverable.pk)
     )
     if deliverable.status != DeliverableStatus.IN_REVIEW:
         raise DomainError(_("该交付物不在审核中。"), fields={"decision": _("不在审核中。")})
@@ -1397,7 +1397,7 @@ def _step_due(step: str, start: date, days: int) -> date:
 def start_corrective_action(
     *, ncr: Nonconformance, actor: Any, step_days: int | None = None
 ) -> CorrectiveAction:
-    ncr = Nonconformance.objects.select_for_update().select_related("contract").get(pk=ncr.pk)
+    ncr = Nonconformance.objects.select_for_update(of=("self",)).select_related("contract").get(pk=ncr.pk)
     if CorrectiveAction.objects.filter(ncr=ncr).exists():
         raise DomainError(_("该不合格已有纠正措施。"), fields={"ncr": _("已有纠正措施。")})
     old = _move(ncr, NCR_TRANSITIONS, NcrStatus.CAPA, NcrStatus)
@@ -1456,7 +1456,7 @@ def _clean_d4(whys: Any, categories: Any) -> dict[str, Any]:
 def fill_capa_step(
     *, capa: CorrectiveAction, actor: Any, step: str, content: str, whys: Any = None, categories: Any = None
 ) -> CapaStep:
-    capa = CorrectiveAction.objects.select_for_update().select_related("ncr").get(pk=capa.pk)
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr").get(pk=capa.pk)
     if capa.status != CapaStatus.OPEN:
         raise DomainError(
             _("纠正措施已提交或已关闭，不能修改步骤。"), fields={"step": _("当前状态不能修改。")}
@@ -1488,7 +1488,7 @@ def fill_capa_step(
 
 @transaction.atomic
 def submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
-    capa = CorrectiveAction.objects.select_for_update().select_related("ncr", "ncr__contract").get(pk=capa.pk)
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr", "ncr__contract").get(pk=capa.pk)
     missing = [
         str(Step(s.step).label) for s in capa.steps.filter(step__in=VENDOR_STEPS, done_at__isnull=True)
     ]
@@ -1517,7 +1517,7 @@ def submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
 
 @transaction.atomic
 def return_capa(*, capa: CorrectiveAction, actor: Any, reason: str) -> CorrectiveAction:
-    capa = CorrectiveAction.objects.select_for_update().select_related("ncr").get(pk=capa.pk)
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr").get(pk=capa.pk)
     if not (reason or "").strip():
         raise DomainError(_("退回须写明原因。"), fields={"reason": _("必须填写原因。")})
     if capa.status != CapaStatus.SUBMITTED:
@@ -1548,7 +1548,7 @@ def accept_capa_plan(
     *, capa: CorrectiveAction, actor: Any, verify_after: date | None = None
 ) -> CorrectiveAction:
     """The buyer accepts the actions; effectiveness is verified after a set time (the next lots or period)."""
-    capa = CorrectiveAction.objects.select_for_update().select_related("ncr", "ncr__contract").get(pk=capa.pk)
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr", "ncr__contract").get(pk=capa.pk)
     plan = QualityPlan.objects.filter(contract=capa.ncr.contract, active=True).order_by("id").first()
     wait = plan.verify_after_days if plan else 30
     when = verify_after or clock.today() + timedelta(days=wait)
@@ -1572,7 +1572,7 @@ def accept_capa_plan(
 @transaction.atomic
 def verify_capa(*, capa: CorrectiveAction, actor: Any, effective: bool, note: str) -> CorrectiveAction:
     """D8: effective → close the CAPA and its NCR; not effective → reopen for a new root cause and action."""
-    capa = CorrectiveAction.objects.select_for_update().select_related("ncr").get(pk=capa.pk)
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr").get(pk=capa.pk)
     if capa.status != CapaStatus.VERIFYING:
         raise DomainError(_("该 8D 不在效果验证阶段。"), fields={"effective": _("当前状态不能验证。")})
     if not (note or "").strip():
@@ -1775,7 +1775,7 @@ def triage_complaint(
 @transaction.atomic
 def convert_complaint(*, complaint: Complaint, actor: Any, severity: str | None = None) -> Nonconformance:
     """The vendor caused it: open a nonconformance (source: customer complaint) linked to the complaint."""
-    complaint = Complaint.objects.select_for_update().select_related("contract").get(pk=complaint.pk)
+    complaint = Complaint.objects.select_for_update(of=("self",)).select_related("contract").get(pk=complaint.pk)
     if complaint.status != ComplaintStatus.TRIAGED or complaint.contract is None:
         raise DomainError(_("投诉须先分派到责任合同，才能转为不合格。"), fields={"status": _("请先分派。")})
     if not complaint.vendor_caused:
