@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
     from waibao.core import registry
 
-    registry.nav_item("buyer", _("合同"), "contracts:list", 20, match="/contracts/")
+    registry.nav_item("buyer", pgettext_lazy("menu", "合同"), "contracts:list", 20, match="/contracts/")
     registry.nav_item("vendor", _("我的合同"), "contracts:list", 20, match="/contracts/")
     registry.panel("home", "contracts/_home_panel.html", 20, home_panel)
     registry.panel("vendor", "contracts/_vendor_panel.html", 20, vendor_panel)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VendorsConfig(AppConfig):
@@ -15,7 +16,7 @@ class VendorsConfig(AppConfig):
         from waibao.core import registry
 
         registry.nav_item("buyer", _("工作台"), "core:home", 0)
-        registry.nav_item("buyer", _("供应商"), "vendors:list", 10, match="/vendors/")
+        registry.nav_item("buyer", pgettext_lazy("menu", "供应商"), "vendors:list", 10, match="/vendors/")
         registry.nav_item("vendor", _("工作台"), "core:home", 0)
         registry.panel("home", "vendors/_home_panel.html", 10, home_panel)
         registry.demo_step(10, "vendors", _demo)
@@ -38,6 +39,7 @@ def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:
         "expired": sum(1 for c in certs if c.valid_until and c.valid_until < today),
         "expiring": sum(1 for c in certs if c.valid_until and c.valid_until >= today),
         "warn_days": queries.warn_days(),
+        "today": today,
     }
 
 
