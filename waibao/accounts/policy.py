@@ -34,6 +34,8 @@ RULES: dict[str, frozenset[str]] = {
     "delivery.dispute": frozenset({V}),
     "delivery.resolve": frozenset({A, M, Q}),
     "delivery.close_period": frozenset({A, M, F}),
+    "delivery.manual": frozenset({A, M, Q}),
+    "delivery.manual_propose": frozenset({V}),
     "quality.write": frozenset({A, M, Q}),
     "quality.inspect": frozenset({A, Q}),
     "quality.review": frozenset({A, M, Q}),

@@ -10,7 +10,7 @@ from django.http import Http404
 from waibao.accounts import policy
 from waibao.contracts.access import get_contract, visible_contracts
 from waibao.contracts.models import Contract
-from waibao.delivery.models import ImportJob, RecordDispute, ServiceRecord, SlaResult
+from waibao.delivery.models import ImportJob, ManualValue, RecordDispute, ServiceRecord, SlaResult
 
 __all__ = ["get_contract", "visible_contracts"]
 
@@ -60,6 +60,12 @@ def get_dispute(
     user: Any, pk: Any, *, write: bool = False, action: str = "delivery.resolve"
 ) -> RecordDispute:
     return _get(RecordDispute, user, pk, write, action, None)
+
+
+def get_manual_value(
+    user: Any, pk: Any, *, write: bool = False, action: str = "delivery.manual"
+) -> ManualValue:
+    return _get(ManualValue, user, pk, write, action, None)
 
 
 def get_result(user: Any, pk: Any) -> SlaResult:

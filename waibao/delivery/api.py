@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
@@ -12,7 +13,7 @@ from waibao.accounts import policy
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
 from waibao.delivery import access, queries, services
-from waibao.delivery.models import ImportJob, JobStatus
+from waibao.delivery.models import ImportJob, JobStatus, ManualValue
 from waibao.delivery.schemas import (
     BatchIn,
     CloseOut,
@@ -20,6 +21,10 @@ from waibao.delivery.schemas import (
     DisputeIn,
     DisputeOut,
     JobOut,
+    ManualDecisionIn,
+    ManualSetOut,
+    ManualValueIn,
+    ManualValueOut,
     RecordOut,
     SlaResultOut,
 )
@@ -137,3 +142,54 @@ def accept_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -
 def reject_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -> Any:
     dispute = access.get_dispute(request.user, dispute_id, write=True)
     return services.reject_dispute(dispute=dispute, actor=request.user, response=payload.response)
+
+
+@router.get("/contracts/{code}/manual-values", response={200: Page[ManualValueOut], **ERRORS})
+def list_manual_values(
+    request: HttpRequest, code: str, period: str = "", status: str = "", page: int = 1, page_size: int = 50
+) -> Any:
+    contract = access.get_contract(request.user, code)
+    qs = (
+        ManualValue.objects.filter(contract=contract)
+        .select_related("metric")
+        .order_by("-period", "metric_id")
+    )
+    if period:
+        qs = qs.filter(period=period)
+    if status:
+        qs = qs.filter(status=status)
+    return paginate(request, qs, page=page, page_size=page_size)
+
+
+@router.post("/contracts/{code}/manual-values", response={200: ManualSetOut, **ERRORS_409})
+def enter_manual_value(request: HttpRequest, code: str, payload: ManualValueIn) -> Any:
+    """Buyers (admin, manager, quality) set the value, confirmed at once, and get the recomputed result;
+    vendor users propose one, which counts once a buyer confirms it."""
+    contract = access.get_contract(request.user, code)
+    metric = contract.sla_metrics.filter(pk=payload.metric_id).first()
+    if metric is None:
+        raise DomainError(_("该合同没有这个指标。"), fields={"metric_id": _("该合同没有这个指标。")})
+    value, note = payload.value, payload.note
+    if policy.can(request.user, "delivery.manual"):
+        result = services.set_manual_value(
+            metric=metric, period=payload.period, value=value, actor=request.user, note=note
+        )
+        manual = ManualValue.objects.select_related("metric").get(metric=metric, period=result.period)
+        return {"manual": manual, "result": result}
+    policy.require(request.user, "delivery.manual_propose")
+    proposed = services.propose_manual_value(
+        metric=metric, period=payload.period, value=value, actor=request.user, note=note
+    )
+    return {"manual": proposed, "result": None}
+
+
+@router.post("/manual-values/{manual_id}/confirm", response={200: ManualValueOut, **ERRORS_409})
+def confirm_manual_value(request: HttpRequest, manual_id: int, payload: ManualDecisionIn) -> Any:
+    manual = access.get_manual_value(request.user, manual_id, write=True)
+    return services.confirm_manual_value(manual=manual, actor=request.user, response=payload.response)
+
+
+@router.post("/manual-values/{manual_id}/reject", response={200: ManualValueOut, **ERRORS_409})
+def reject_manual_value(request: HttpRequest, manual_id: int, payload: ManualDecisionIn) -> Any:
+    manual = access.get_manual_value(request.user, manual_id, write=True)
+    return services.reject_manual_value(manual=manual, actor=request.user, response=payload.response)

@@ -418,7 +418,12 @@ def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) ->
         window = "quarter" if "Q" in period else "month"
         terms, runners = cache.for_period_start(start)
         runners = [r for r in runners if r.definition.window == window]
-        if terms is None or not runners:
+        manual = [
+            m
+            for m in (terms.metrics if terms else [])
+            if m.definition.kind == "manual" and m.definition.window == window
+        ]
+        if terms is None or not (runners or manual):
             continue
         rows = list(
             DailyAggregate.objects.filter(
@@ -439,12 +444,18 @@ def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) ->
             per_metric[metric_id].append(slamath.Aggregate.from_dict(data))
         is_open = start <= today < end
         elapsed = slamath.elapsed_fraction(period, today) if today >= start else 0.0
-        results, consequences = [], []
+        results: list[tuple[Any, slamath.Result, slamath.Aggregate | None]] = []
+        consequences = []
         for r in runners:
             agg = slamath.Aggregate.merge_all(per_metric.get(r.metric_id, []))
             res = slamath.evaluate(r.definition, agg)
             results.append((r, res, agg))
             consequences.append(slamath.credit_for(res, r.definition, terms.monthly_fee))
+        entered = _confirmed_manual_values([m.metric_id for m in manual], period)
+        for m in manual:
+            res = slamath.evaluate(m.definition, manual_value=entered.get(m.metric_id))
+            results.append((m, res, None))
+            consequences.append(slamath.credit_for(res, m.definition, terms.monthly_fee))
         capped = slamath.apply_cap(
             consequences,
             terms.monthly_fee,
@@ -452,12 +463,31 @@ def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) ->
             terms.bonus_cap_percent,
             months=slamath.window_months(window),
         )
-        for (r, res, agg), cons in zip(results, capped, strict=True):
-            proj = slamath.project(r.definition, agg, elapsed) if is_open else None
+        for (r, res, period_agg), cons in zip(results, capped, strict=True):
+            proj = (
+                slamath.project(r.definition, period_agg, elapsed)
+                if is_open and period_agg is not None
+                else None
+            )
             out.append(
                 Evaluated(r.metric_id, r.name, period, start, res, cons, proj, terms.version, terms.currency)
             )
     return out
+
+
+def _confirmed_manual_values(metric_ids: list[int], period: str) -> dict[int, Decimal]:
+    """The confirmed value of each manual metric for the period (metrics without one are left out)."""
+    from waibao.delivery.models import ManualValue
+
+    if not metric_ids:
+        return {}
+    return {
+        metric_id: value
+        for metric_id, value in ManualValue.objects.filter(
+            metric_id__in=metric_ids, period=period, confirmed_value__isnull=False
+        ).values_list("metric_id", "confirmed_value")
+        if value is not None
+    }
 
 
 def _rebuild_with(contract: Contract, days: set[date], runners: list[Runner]) -> None:
@@ -492,7 +522,7 @@ def explain_rule(definition: slamath.MetricDef) -> str:
     d = definition
     where = ""
     if d.filter:
-        where = " · " + ", ".join(f"{c.field} {c.op} {c.value}" for c in d.filter)
+        where = " · " + ", ".join(f"{c.field} {c.op} {_shown(c.value)}" for c in d.filter)
     if d.kind == "share_within":
         return (
             _("%(s)s → %(e)s 的工作时间 ≤ %(m)s 分钟算达成（暂停时间不计）")
@@ -514,6 +544,16 @@ def explain_rule(definition: slamath.MetricDef) -> str:
     if d.kind == "count":
         return _("记录数") + where
     return _("手工录入")
+
+
+def _shown(value: Any) -> str:
+    from waibao.delivery.formatting import plain
+
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, Decimal | float):
+        return plain(value)
+    return str(value)
 
 
 def missed(runner: Runner, values: Mapping[str, Any]) -> tuple[bool, int | None]:

@@ -59,3 +59,14 @@ class DecideForm(BootstrapMixin, forms.Form):
         label=_("处理"), choices=[("accept", _("接受并更正记录")), ("reject", _("驳回"))]
     )
     response = forms.CharField(label=_("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ManualValueForm(BootstrapMixin, forms.Form):
+    period = forms.CharField(label=_("周期"), max_length=8)
+    value = forms.DecimalField(label=_("指标值"), max_digits=14, decimal_places=4)
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class ManualDecideForm(BootstrapMixin, forms.Form):
+    decision = forms.ChoiceField(label=_("处理"), choices=[("confirm", _("确认")), ("reject", _("驳回"))])
+    response = forms.CharField(label=_("处理意见"), required=False, max_length=500)

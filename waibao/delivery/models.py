@@ -404,3 +404,65 @@ class RecordDispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.get_status_display()}"
+
+
+class ManualStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已驳回")
+
+
+MANUAL_TRANSITIONS: dict[str, set[str]] = {
+    ManualStatus.PROPOSED: {ManualStatus.CONFIRMED, ManualStatus.REJECTED, ManualStatus.PROPOSED},
+    ManualStatus.CONFIRMED: {ManualStatus.CONFIRMED, ManualStatus.PROPOSED},
+    ManualStatus.REJECTED: {ManualStatus.CONFIRMED, ManualStatus.PROPOSED},
+}
+
+
+class ManualValue(models.Model):
+    """The value of a manual KPI for one period (人工指标值): entered by the buyer, or proposed by the
+    vendor and confirmed. One row per (metric, period); ``confirmed_value`` is what the SLA result uses,
+    so a pending or rejected proposal never replaces a value already confirmed."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="manual_values"
+    )
+    metric = models.ForeignKey(
+        SlaMetric, verbose_name=_("SLA 指标"), on_delete=models.CASCADE, related_name="manual_values"
+    )
+    period = models.CharField(_("周期"), max_length=8)
+    value = models.DecimalField(_("填报值"), max_digits=14, decimal_places=4)
+    status = models.CharField(_("状态"), max_length=10, choices=ManualStatus.choices)
+    confirmed_value = models.DecimalField(_("确认值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("填报时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    response = models.TextField(_("处理意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("人工指标值")
+        verbose_name_plural = _("人工指标值")
+        ordering = ["metric_id", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "period"], name="manual_metric_period_unique")
+        ]
+        indexes = [models.Index(fields=["contract", "status"], name="manual_contract_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} {self.period}"

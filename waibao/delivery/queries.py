@@ -14,7 +14,7 @@ from waibao.contracts.models import IN_FORCE, Contract, SlaMetric
 from waibao.core import clock
 from waibao.delivery import engine
 from waibao.delivery.access import visible_contracts, visible_records
-from waibao.delivery.models import DisputeStatus, RecordDispute, ServiceRecord, SlaResult
+from waibao.delivery.models import DisputeStatus, ManualValue, RecordDispute, ServiceRecord, SlaResult
 from waibao.lib import slamath
 
 RAG_ORDER = {"red": 0, "amber": 1, "grey": 2, "green": 3}
@@ -120,6 +120,9 @@ class MetricPanel:
     history: list[SlaResult]
     chart: dict[str, Any]
     rule: str
+    manual: bool = False
+    manual_values: list[ManualValue] = field(default_factory=list)
+    manual_periods: list[str] = field(default_factory=list)
 
     @property
     def chart_id(self) -> str:
@@ -133,6 +136,10 @@ def contract_dashboard(contract: Contract) -> dict[str, Any]:
     by_metric: dict[int, list[SlaResult]] = defaultdict(list)
     for r in all_results:
         by_metric[r.metric_id].append(r)
+    manual: dict[int, list[ManualValue]] = defaultdict(list)
+    if any((m.definition or {}).get("kind") == "manual" for m in metrics):
+        for mv in ManualValue.objects.filter(contract=contract).select_related("entered_by", "decided_by"):
+            manual[mv.metric_id].append(mv)
     panels = []
     for m in metrics:
         window = metric_window(m)
@@ -143,9 +150,12 @@ def contract_dashboard(contract: Contract) -> dict[str, Any]:
             rule = engine.explain_rule(slamath.MetricDef.from_dict(m.definition))
         except slamath.InvalidMetric:
             rule = ""
-        panels.append(
-            MetricPanel(m, metric_unit(m), window, current, rag(current), hist, _chart(m, hist), rule)
-        )
+        panel = MetricPanel(m, metric_unit(m), window, current, rag(current), hist, _chart(m, hist), rule)
+        if (m.definition or {}).get("kind") == "manual":
+            panel.manual = True
+            panel.manual_values = manual.get(m.pk, [])[:6]
+            panel.manual_periods = manual_periods(contract, window, today)
+        panels.append(panel)
     year = str(today.year)
     credit = sum((r.credit for r in all_results if r.period.startswith(year)), Decimal("0"))
     bonus = sum((r.bonus for r in all_results if r.period.startswith(year)), Decimal("0"))
@@ -176,6 +186,13 @@ def contract_dashboard(contract: Contract) -> dict[str, Any]:
         "closable": closable,
         "year": year,
     }
+
+
+def manual_periods(contract: Contract, window: str, today: date, count: int = 6) -> list[str]:
+    """The latest periods a manual value can be entered for (newest first, within the contract)."""
+    end = min(today, contract.end_date) if contract.end_date else today
+    keys = slamath.periods_between(contract.start_date, end, window)
+    return list(reversed(keys))[:count]
 
 
 def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:

@@ -144,3 +144,39 @@ class DisputeOut(Schema):
 class CloseOut(Schema):
     period: str
     closed: int
+
+
+class ManualValueIn(Schema):
+    """A manual metric's value for a period: a buyer's is confirmed at once, a vendor user's is proposed."""
+
+    metric_id: int
+    period: str
+    value: Decimal
+    note: str = ""
+
+
+class ManualValueOut(Schema):
+    id: int
+    metric_id: int
+    metric: str
+    period: str
+    value: Decimal
+    status: str
+    confirmed_value: Decimal | None
+    note: str
+    entered_at: datetime
+    decided_at: datetime | None
+    response: str
+
+    @staticmethod
+    def resolve_metric(obj: Any) -> str:
+        return str(obj.metric.name)
+
+
+class ManualSetOut(Schema):
+    manual: ManualValueOut
+    result: SlaResultOut | None = None
+
+
+class ManualDecisionIn(Schema):
+    response: str = ""

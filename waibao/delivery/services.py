@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
@@ -21,10 +21,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from waibao.contracts.models import Contract
+from waibao.contracts.models import Contract, SlaMetric
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError
 from waibao.delivery import engine, ingest, rows
+from waibao.delivery.formatting import plain
 from waibao.delivery.models import (
     DISPUTE_TRANSITIONS,
     JOB_TRANSITIONS,
@@ -34,6 +35,8 @@ from waibao.delivery.models import (
     ImportPolicy,
     JobSource,
     JobStatus,
+    ManualStatus,
+    ManualValue,
     RecordDispute,
     ResultStatus,
     ServiceRecord,
@@ -588,7 +591,7 @@ def send_sla_warnings(*, contract: Contract | None = None) -> int:
             title=_("%(c)s · %(m)s %(p)s %(w)s")
             % {"c": r.contract.code, "m": r.metric.name, "p": r.period, "w": label},
             body=_("当前值 %(v)s，目标 %(t)s，预测期末 %(f)s。")
-            % {"v": _fmt(r.value), "t": r.target.normalize(), "f": _fmt(r.projected_value)},
+            % {"v": _fmt(r.value), "t": plain(r.target), "f": _fmt(r.projected_value)},
             url=reverse("delivery:contract", args=[r.contract.code]),
             key=f"delivery:sla:{r.metric_id}:{r.period}:{r.warning}",
         )
@@ -596,7 +599,203 @@ def send_sla_warnings(*, contract: Contract | None = None) -> int:
 
 
 def _fmt(v: float | None) -> str:
-    return "—" if v is None else f"{v:.2f}"
+    return "—" if v is None else plain(v, 2)
+
+
+# --- manual KPI values ----------------------------------------------------------------------------
+#
+# A manual metric (kind "manual") has one value per period, entered by the buyer (confirmed at once) or
+# proposed by the vendor and then confirmed or rejected by the buyer. Only the confirmed value counts.
+# A change to a period that is already closed does not rewrite its result: like a late record, it adds
+# an SlaAdjustment (settled with the next invoice), so surveys that arrive after the close still count.
+
+MANUAL_LIMIT = Decimal("1E10")
+
+
+def _manual_value_of(value: Any) -> Decimal:
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        number = Decimal("NaN")
+    if not number.is_finite() or abs(number) >= MANUAL_LIMIT:
+        raise DomainError(_("指标值必须是数字。"), fields={"value": _("必须是数字。")})
+    return number.quantize(Decimal("0.0001"))
+
+
+def _check_manual(metric: SlaMetric, period: str) -> Contract:
+    """The metric must be a current manual metric and the period one of its windows, started, in the contract."""
+    definition = metric.definition or {}
+    if definition.get("kind") != "manual" or metric.retired:
+        raise DomainError(
+            _("“%(m)s”不是人工填报的指标，其结果由服务记录计算。") % {"m": metric.name},
+            fields={"metric": _("不是人工指标。")},
+        )
+    window = str(definition.get("window") or "month")
+    period = (period or "").strip()
+    try:
+        start, end = slamath.period_bounds(period)
+        valid = slamath.period_key(start, window) == period
+    except ValueError:
+        valid = False
+    if not valid:
+        example = "2026-10" if window == "month" else "2026-Q4"
+        msg = _("周期格式应为 %(e)s（该指标按%(w)s考核）。") % {
+            "e": example,
+            "w": _("月") if window == "month" else _("季度"),
+        }
+        raise DomainError(msg, fields={"period": msg})
+    contract = metric.contract
+    if start > clock.today():
+        msg = _("周期 %(p)s 尚未开始。") % {"p": period}
+        raise DomainError(msg, fields={"period": msg})
+    if end <= contract.start_date or (contract.end_date is not None and start > contract.end_date):
+        msg = _("周期 %(p)s 不在合同期内。") % {"p": period}
+        raise DomainError(msg, fields={"period": msg})
+    return contract
+
+
+def _manual_result(contract: Contract, metric: SlaMetric, period: str, actor: Any, reason: str) -> SlaResult:
+    results = recompute_results(contract=contract, periods={period}, actor=actor, reason=reason)
+    found = next((r for r in results if r.metric_id == metric.pk), None)
+    if found is None:  # not in the terms of the version in force (e.g. added by a later version)
+        msg = _("合同在 %(p)s 生效的版本中没有该指标。") % {"p": period}
+        raise DomainError(msg, fields={"period": msg})
+    return found
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+MANUAL_FIELDS = ["value", "status", "confirmed_value", "note"]
+
+
+def set_manual_value(
+    *, metric: SlaMetric, period: str, value: Decimal, actor: Any, note: str = ""
+) -> SlaResult:
+    """The buyer enters (or corrects) a manual metric's value for a period: confirmed at once.
+
+    Upserts the (metric, period) value and recomputes that period's results. If the period is closed,
+    the closed result is kept and an :class:`SlaAdjustment` records the change (as for late records).
+    Raises DomainError if the metric is not manual, or the period is malformed, not started yet or
+    outside the contract. Returns the period's :class:`SlaResult` for the metric.
+    """
+    number = _manual_value_of(value)
+    contract = _check_manual(metric, period)
+    period = period.strip()
+    now = clock.now()
+    with transaction.atomic():
+        row = ManualValue.objects.select_for_update().filter(metric=metric, period=period).first()
+        before = audit.snapshot(row, MANUAL_FIELDS) if row else None
+        if row is None:
+            row = ManualValue(contract=contract, metric=metric, period=period, entered_at=now)
+        row.value, row.confirmed_value, row.status = number, number, ManualStatus.CONFIRMED
+        row.note = (note or "").strip()
+        row.entered_by, row.entered_at = _user_or_none(actor), now
+        row.decided_by, row.decided_at, row.response = _user_or_none(actor), now, ""
+        row.save()
+        audit.record(
+            actor,
+            "delivery.manual.set",
+            row,
+            vendor_id=contract.vendor_id,
+            changes=audit.created(row, MANUAL_FIELDS)
+            if before is None
+            else audit.diff(before, audit.snapshot(row, MANUAL_FIELDS)),
+            message=row.note,
+        )
+        return _manual_result(
+            contract, metric, period, actor, _("人工指标 %(m)s %(p)s") % {"m": metric.name, "p": period}
+        )
+
+
+def propose_manual_value(
+    *, metric: SlaMetric, period: str, value: Decimal, actor: Any, note: str = ""
+) -> ManualValue:
+    """A vendor user proposes a manual metric's value; it counts only once the buyer confirms it."""
+    number = _manual_value_of(value)
+    contract = _check_manual(metric, period)
+    period = period.strip()
+    now = clock.now()
+    with transaction.atomic():
+        row = ManualValue.objects.select_for_update().filter(metric=metric, period=period).first()
+        before = audit.snapshot(row, MANUAL_FIELDS) if row else None
+        if row is None:
+            row = ManualValue(contract=contract, metric=metric, period=period, entered_at=now)
+        row.value, row.status, row.note = number, ManualStatus.PROPOSED, (note or "").strip()
+        row.entered_by, row.entered_at = _user_or_none(actor), now
+        row.decided_by, row.decided_at, row.response = None, None, ""
+        row.save()
+        audit.record(
+            actor,
+            "delivery.manual.proposed",
+            row,
+            vendor_id=contract.vendor_id,
+            changes=audit.created(row, MANUAL_FIELDS)
+            if before is None
+            else audit.diff(before, audit.snapshot(row, MANUAL_FIELDS)),
+            message=row.note,
+        )
+    return row
+
+
+def _pending(manual: ManualValue) -> ManualValue:
+    row = ManualValue.objects.select_for_update().select_related("metric", "contract").get(pk=manual.pk)
+    if row.status != ManualStatus.PROPOSED:
+        raise DomainError(_("该指标值不是待确认状态。"), code="invalid_state", status=409)
+    return row
+
+
+def confirm_manual_value(*, manual: ManualValue, actor: Any, response: str = "") -> ManualValue:
+    """The buyer confirms a proposed value: it becomes the period's value and results are recomputed
+    (an adjustment if the period is closed)."""
+    with transaction.atomic():
+        row = _pending(manual)
+        before = audit.snapshot(row, MANUAL_FIELDS)
+        row.status, row.confirmed_value = ManualStatus.CONFIRMED, row.value
+        row.decided_by, row.decided_at, row.response = (
+            _user_or_none(actor),
+            clock.now(),
+            (response or "").strip(),
+        )
+        row.save(update_fields=["status", "confirmed_value", "decided_by", "decided_at", "response"])
+        audit.record(
+            actor,
+            "delivery.manual.confirmed",
+            row,
+            vendor_id=row.contract.vendor_id,
+            changes=audit.diff(before, audit.snapshot(row, MANUAL_FIELDS)),
+            message=row.response,
+        )
+        _manual_result(
+            row.contract,
+            row.metric,
+            row.period,
+            actor,
+            _("人工指标 %(m)s %(p)s") % {"m": row.metric.name, "p": row.period},
+        )
+    return row
+
+
+def reject_manual_value(*, manual: ManualValue, actor: Any, response: str) -> ManualValue:
+    """The buyer rejects a proposed value (with a reason); a value confirmed before stays in force."""
+    response = (response or "").strip()
+    if not response:
+        raise DomainError(_("驳回时请说明理由。"), fields={"response": _("必填。")})
+    with transaction.atomic():
+        row = _pending(manual)
+        row.status = ManualStatus.REJECTED
+        row.decided_by, row.decided_at, row.response = _user_or_none(actor), clock.now(), response
+        row.save(update_fields=["status", "decided_by", "decided_at", "response"])
+        audit.record(
+            actor,
+            "delivery.manual.rejected",
+            row,
+            vendor_id=row.contract.vendor_id,
+            changes={"status": [ManualStatus.PROPOSED, ManualStatus.REJECTED]},
+            message=response,
+        )
+    return row
 
 
 # --- disputes -------------------------------------------------------------------------------------

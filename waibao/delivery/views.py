@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,7 +21,14 @@ from waibao.core import audit
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
 from waibao.delivery import access, queries, rows, services
-from waibao.delivery.forms import DecideForm, DisputeForm, ImportForm, RecordForm
+from waibao.delivery.forms import (
+    DecideForm,
+    DisputeForm,
+    ImportForm,
+    ManualDecideForm,
+    ManualValueForm,
+    RecordForm,
+)
 from waibao.delivery.models import (
     DisputeStatus,
     ImportJob,
@@ -118,6 +126,8 @@ def contract_page(request: HttpRequest, code: str) -> HttpResponse:
         "can_import": policy.can(request.user, "delivery.import"),
         "can_write": policy.can(request.user, "delivery.write"),
         "can_close": policy.can(request.user, "delivery.close_period"),
+        "can_manual": policy.can(request.user, "delivery.manual"),
+        "can_propose": policy.can(request.user, "delivery.manual_propose"),
         "jobs": _recent_jobs(request, contract),
     }
     return render(request, "delivery/contract.html", ctx)
@@ -279,6 +289,90 @@ def missed(request: HttpRequest, code: str, metric_id: int, period: str) -> Http
             "result": result,
         },
     )
+
+
+# --- manual KPI values ---------------------------------------------------------------------------
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[f].label if f in form.fields else ''}：{' '.join(e)}" for f, e in form.errors.items()
+    )
+
+
+@login_required
+@require_POST
+def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpResponse:
+    """Buyers enter a manual metric's value (confirmed at once); vendor users propose one."""
+    contract = access.get_contract(request.user, code)
+    metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
+    if metric is None:
+        raise Http404
+    buyer = policy.can(request.user, "delivery.manual")
+    if not buyer:
+        policy.require(request.user, "delivery.manual_propose")
+    form = ManualValueForm(request.POST)
+    back = redirect(f"{reverse('delivery:contract', args=[contract.code])}#metric-{metric.pk}")
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return back
+    data = form.cleaned_data
+    try:
+        if buyer:
+            result = services.set_manual_value(
+                metric=metric,
+                period=data["period"],
+                value=data["value"],
+                actor=request.user,
+                note=data["note"],
+            )
+        else:
+            services.propose_manual_value(
+                metric=metric,
+                period=data["period"],
+                value=data["value"],
+                actor=request.user,
+                note=data["note"],
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    if buyer:
+        messages.success(
+            request,
+            _("%(m)s %(p)s 的值已确认：%(s)s。")
+            % {"m": metric.name, "p": result.period, "s": result.get_status_display()},
+        )
+    else:
+        messages.success(
+            request, _("已提交 %(m)s %(p)s 的值，待采购方确认。") % {"m": metric.name, "p": data["period"]}
+        )
+    return back
+
+
+@login_required
+@require_POST
+def manual_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    manual = access.get_manual_value(request.user, pk, write=True)
+    form = ManualDecideForm(request.POST)
+    back = redirect(f"{reverse('delivery:contract', args=[manual.contract.code])}#metric-{manual.metric_id}")
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return back
+    try:
+        if form.cleaned_data["decision"] == "confirm":
+            services.confirm_manual_value(
+                manual=manual, actor=request.user, response=form.cleaned_data["response"]
+            )
+            messages.success(request, _("已确认，SLA 结果已更新。"))
+        else:
+            services.reject_manual_value(
+                manual=manual, actor=request.user, response=form.cleaned_data["response"]
+            )
+            messages.success(request, _("已驳回。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return back
 
 
 # --- imports -------------------------------------------------------------------------------------
