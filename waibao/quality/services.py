@@ -2140,18 +2140,12 @@ def satisfaction_measure(metric: Any) -> str | None:
 def _feed_sla_metrics(result: SatisfactionResult, actor: Any) -> list[str]:
     """Set the period's value of the contract's CSAT/NPS manual metrics through the delivery app.
 
-    Needs `waibao.delivery.services.set_manual_value(*, metric, period, value, actor, note="")`; while
-    delivery does not offer it, nothing is fed (and nothing fails). Monthly metrics only: a satisfaction
-    result is per month, a quarterly metric's value is not one month's figure.
+    Monthly metrics only: a satisfaction result is per month, a quarterly metric's value is not one
+    month's figure. A value the delivery rules refuse (period outside the contract, say) refuses the
+    whole recording, so nothing is half-written.
     """
-    try:
-        from waibao.delivery import services as delivery_services
-    except ImportError:
-        return []
-    setter = getattr(delivery_services, "set_manual_value", None)
-    if setter is None:
-        return []
     from waibao.contracts.models import SlaMetric
+    from waibao.delivery.services import set_manual_value as setter
 
     fed = []
     for metric in SlaMetric.objects.filter(contract_id=result.contract_id, retired=False):

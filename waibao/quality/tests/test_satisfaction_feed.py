@@ -1,7 +1,7 @@
 """Satisfaction results feed the contract's manual CSAT/NPS SLA metrics through delivery's service.
 
-Delivery does not offer `set_manual_value` yet; these tests stand one in (monkeypatch) to pin down the
-call quality makes, and check that nothing breaks while it is missing.
+The first tests stand a recorder in for delivery's `set_manual_value` to pin down the call quality makes;
+the last one goes through the real delivery service to the SLA result.
 """
 
 from decimal import Decimal
@@ -67,10 +67,10 @@ def test_import_feeds_each_row(contract_a, quality_user, calls):
     assert report.ok and [c["period"] for c in calls] == ["2026-01", "2026-02"]
 
 
-def test_without_delivery_support_recording_still_works(contract_a, quality_user):
-    from waibao.delivery import services as delivery_services
+def test_satisfaction_reaches_the_sla_result_through_delivery(contract_a, quality_user):
+    from waibao.delivery.models import SlaResult
 
-    assert not hasattr(delivery_services, "set_manual_value")
-    _metric(contract_a, "客户满意度 CSAT")
-    result = services.record_satisfaction(contract=contract_a, actor=quality_user, period="2026-03", csat=90)
-    assert result.csat == 90
+    metric = _metric(contract_a, "客户满意度 CSAT")
+    services.record_satisfaction(contract=contract_a, actor=quality_user, period="2026-03", csat="90", responses=120)
+    result = SlaResult.objects.get(metric=metric, period="2026-03")
+    assert result.value == pytest.approx(90)
