@@ -7,7 +7,7 @@ SECRET_KEY_FILE ?= var/secret_key
 export SECRET_KEY_FILE
 PYTEST_WORKERS ?= 2
 
-.PHONY: install install-dev run test lint typecheck migrations-check pytest browser clean screenshots bench
+.PHONY: install install-dev run test lint typecheck migrations-check pytest browser clean screenshots bench openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,3 +75,7 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+## openapi: refresh the committed OpenAPI snapshot after a deliberate API change
+openapi: install-dev
+	WAIBAO_UPDATE_OPENAPI=1 $(BIN)/pytest -q waibao/core/tests/test_openapi.py
