@@ -1,7 +1,7 @@
 """Demo service records (`waibao demo`): real NYC Council constituent-service cases for the customer-service
 contract, generated tickets / deliveries / work items for the others; then results for every period.
 
-The NYC data (``/work/shared/data/nyc_council_constituent_services.csv.gz``, NYC Open Data via the MIT
+The NYC data (a sample shipped in ``waibao/delivery/data/``, from ``nyc_council_constituent_services.csv.gz``, NYC Open Data via the MIT
 licensed R package *nycomplaints*) has dates only: cases opened in 2023 are moved to the same month-day
 of 2026 and given deterministic times of day (a hash of the case key), so business-hour SLAs have
 something to measure. Everything goes through the same import path as a user's file.
@@ -27,7 +27,8 @@ from waibao.core.errors import DomainError
 from waibao.delivery import services
 from waibao.delivery.models import ServiceRecord
 
-NYC = Path(os.environ.get("WAIBAO_NYC_DATA", "/work/shared/data/nyc_council_constituent_services.csv.gz"))
+# A sample of the real data ships with the package (see data/README.md); WAIBAO_NYC_DATA may point at the full file.
+NYC = Path(os.environ.get("WAIBAO_NYC_DATA") or Path(__file__).parent / "data" / "nyc_council_sample_2023.csv.gz")
 TZ = ZoneInfo("Asia/Shanghai")
 HEADERS = ["external_id", "kind", "opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at",
            "priority", "category", "status", "csat", "defect", "paused", "custom.borough"]  # fmt: skip
