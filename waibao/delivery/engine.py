@@ -76,12 +76,53 @@ class Runner:
         d = self.definition
         if d.record_kind is not None and rec.get("kind") != d.record_kind:
             return None
+        if d.filter and not slamath.matches(d, rec):
+            return None  # before the business time: most records fail a filter such as priority = P1
         secs = None
         if self.timed:
             start, end = rec.get(d.start_field or ""), rec.get(d.end_field or "")
             if start is not None and end is not None:
                 secs = businesstime.business_seconds(self.calendar, start, end, pauses)
         return slamath.observe(d, rec, secs)
+
+    def observe_fast(self, rec: Mapping[str, Any], pauses: list[tuple[datetime, datetime]]) -> Obs | None:
+        """The same as :meth:`observe` as a plain tuple ``(hit, missing, value, seconds)``, without
+        Observation or Fraction objects on the hot paths (timed kinds, count, integer averages)."""
+        d = self.definition
+        if d.record_kind is not None and rec.get("kind") != d.record_kind:
+            return None
+        if d.filter and not slamath.matches(d, rec):
+            return None
+        kind = d.kind
+        if self.timed:
+            start, end = rec.get(d.start_field or ""), rec.get(d.end_field or "")
+            if start is None or end is None or _blank(start) or _blank(end):
+                return MISSING
+            seconds = max(0, int(businesstime.business_seconds(self.calendar, start, end, pauses)))
+            return (
+                kind == "share_within" and seconds <= (d.threshold_minutes or 0) * 60,
+                False,
+                None,
+                seconds,
+            )
+        if kind == "count":
+            return NOTHING
+        if kind == "average":
+            value = rec.get(d.field or slamath.DEFAULT_AVERAGE_FIELD)
+            if type(value) is int:
+                return (False, False, value, None)
+        obs = slamath.observe(d, rec, None)
+        return None if obs is None else (obs.hit, obs.missing, obs.value, obs.seconds)
+
+
+#: (hit, missing, value, seconds) of one record for one metric.
+Obs = tuple[bool, bool, int | Fraction | None, int | None]
+MISSING: Obs = (False, True, None, None)
+NOTHING: Obs = (False, False, None, None)
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
 
 
 def _def_hash(terms_metric: Any) -> str:
@@ -179,9 +220,12 @@ def pauses_of(raw: Any) -> list[tuple[datetime, datetime]]:
     return out
 
 
-def flat(values: Mapping[str, Any]) -> dict[str, Any]:
+def flat(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """Record values with custom fields flattened in (what slamath.matches/observe read)."""
-    rec = dict(values.get("custom") or {})
+    custom = values.get("custom")
+    if not custom:
+        return values  # type: ignore[return-value]  # read-only use
+    rec = dict(custom)
     rec.update({k: v for k, v in values.items() if k != "custom"})
     return rec
 
@@ -242,6 +286,25 @@ class Acc:
             else:
                 self.frac += sign * obs.value
 
+    def add_fast(self, obs: Obs, sign: int) -> None:
+        hit, missing, value, seconds = obs
+        self.count += sign
+        if hit:
+            self.hits += sign
+        if missing:
+            self.missing += sign
+        if seconds is not None:
+            self.total += sign * seconds
+            key = slamath.bucket_of(seconds)
+            self.hist[key] = self.hist.get(key, 0) + sign
+        elif value is not None:
+            if type(value) is int:
+                self.total += sign * value
+            elif value.denominator == 1:
+                self.total += sign * value.numerator
+            else:
+                self.frac += sign * value
+
     def aggregate(self) -> slamath.Aggregate:
         return slamath.Aggregate(
             count=self.count,
@@ -266,7 +329,7 @@ class Deltas:
         pauses = pauses_of(values.get("pauses"))
         by_key = self.by_key
         for r in runners:
-            obs = r.observe(rec, pauses)
+            obs = r.observe_fast(rec, pauses)
             if obs is None:
                 continue
             key = (r.metric_id, day)
@@ -274,7 +337,7 @@ class Deltas:
             if acc is None:
                 acc = by_key[key] = Acc()
                 self.hashes[key] = r.def_hash
-            acc.add(obs, sign)
+            acc.add_fast(obs, sign)
 
     @property
     def days(self) -> set[date]:

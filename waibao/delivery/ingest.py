@@ -3,7 +3,8 @@
 Phase 1 (many short transactions): rows are validated (``rows.clean_row``), compared with the stored
 records (new / updated / unchanged), checked for duplicates inside the file (via the staging table's
 unique key, so memory does not grow with the file), and written to :class:`StagedRecord` together with
-the job's progress. The aggregate differences are summed in memory (metrics × days, not rows).
+the job's progress (one executemany per chunk on SQLite, COPY on PostgreSQL). The aggregate
+differences are summed in memory (metrics × days, not rows).
 Rejected rows go to the error file. Cancel is checked between chunks.
 
 Phase 2 (one transaction): records are upserted from the staging table with one INSERT … SELECT …
@@ -15,16 +16,18 @@ or result changed; left-over staging rows are never read as data and are swept b
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.core.files import File
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from waibao.contracts.models import Contract, RecordKind
@@ -32,7 +35,7 @@ from waibao.core import audit, clock
 from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
 
-CHUNK = 5000
+CHUNK = 10000
 PREVIEW = 200
 STAGE_COLS = (
     "job_id",
@@ -141,113 +144,139 @@ class ErrorSink:
             os.unlink(self.path)
 
 
-def _adapter() -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Values → database parameters. SQLite stores naive UTC text; other backends take aware datetimes."""
-    import json
-
+def _stage_params(job_id: int) -> Callable[[int, str, str, str, dict[str, Any] | None], tuple[Any, ...]]:
+    """A row → the staging INSERT's parameters. SQLite stores naive UTC text (what Django's SQLite
+    backend writes); PostgreSQL takes aware datetimes and dates as they are."""
+    dumps = json.dumps
     sqlite = connection.vendor == "sqlite"
-    ops = connection.ops
 
-    def adapt(values: dict[str, Any]) -> dict[str, Any]:
-        out = dict(values)
-        for name in rows.TIMESTAMPS:
-            v = out[name]
-            if v is not None:
-                # parse_instant() already gives UTC; the same text Django's SQLite backend would write.
-                out[name] = v.replace(tzinfo=None).isoformat(" ") if sqlite else v
-        day = out.get("day")
-        if day is not None:
-            out["day"] = day.isoformat() if sqlite else ops.adapt_datefield_value(day)
-        p, c = out.get("pauses"), out.get("custom")
-        out["pauses"] = json.dumps(p) if p else "[]"
-        out["custom"] = json.dumps(c, ensure_ascii=False) if c else "{}"
-        return out
-
-    return adapt
-
-
-def _stage(job: ImportJob, batch: list[tuple[int, str, str, str, dict[str, Any] | None]]) -> None:
-    """Insert staged rows: (row, external_id, action, old_fingerprint, values or None)."""
-    table = StagedRecord._meta.db_table
-    # Table and column names come from our own model, never from input.
-    sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
-    params = []
-    _adapt = _adapter()
-    for rownum, ext, action, old_fp, values in batch:
-        if values is None:
-            params.append(
-                (
-                    job.pk,
-                    rownum,
-                    ext,
-                    action,
-                    old_fp,
-                    "",
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "",
-                    "",
-                    "",
-                    None,
-                    None,
-                    "[]",
-                    "{}",
-                    None,
-                    "",
-                )
+    def params(rownum: int, ext: str, action: str, old_fp: str, v: dict[str, Any] | None) -> tuple[Any, ...]:
+        if v is None:
+            return (
+                job_id,
+                rownum,
+                ext,
+                action,
+                old_fp,
+                "",
+                None,
+                None,
+                None,
+                None,
+                None,
+                "",
+                "",
+                "",
+                None,
+                None,
+                "[]",
+                "{}",
+                None,
+                "",
             )
-        else:
-            v = _adapt(values)
-            params.append(
-                (
-                    job.pk,
-                    rownum,
-                    ext,
-                    action,
-                    old_fp,
-                    v["kind"],
+        if sqlite:
+            # parse_instant() gives UTC; the same text Django's SQLite backend would write.
+            stamps = [
+                None if t is None else t.replace(tzinfo=None).isoformat(" ")
+                for t in (
                     v["opened_at"],
                     v["first_response_at"],
                     v["resolved_at"],
                     v["promised_at"],
                     v["delivered_at"],
-                    v["priority"],
-                    v["category"],
-                    v["status"],
-                    v["csat"],
-                    v["defect"],
-                    v["pauses"],
-                    v["custom"],
-                    v["day"],
-                    v["fingerprint"],
                 )
-            )
+            ]
+            day = v["day"].isoformat()
+        else:
+            stamps = [
+                v["opened_at"],
+                v["first_response_at"],
+                v["resolved_at"],
+                v["promised_at"],
+                v["delivered_at"],
+            ]
+            day = v["day"]
+        p, c = v["pauses"], v["custom"]
+        return (
+            job_id, rownum, ext, action, old_fp, v["kind"], *stamps, v["priority"], v["category"], v["status"],
+            v["csat"], v["defect"], dumps(p) if p else "[]", dumps(c, ensure_ascii=False) if c else "{}", day,
+            v["fingerprint"],
+        )  # fmt: skip
+
+    return params
+
+
+def _stage(job: ImportJob, batch: list[tuple[Any, ...]]) -> None:
+    """Insert staged rows (parameter tuples from :func:`_stage_params`) in one executemany, or one
+    COPY on PostgreSQL."""
+    if not batch:
+        return
+    table = StagedRecord._meta.db_table
+    if connection.vendor == "postgresql":
+        _copy_rows(table, STAGE_COLS, batch)
+        return
+    # Table and column names come from our own model, never from input.
+    sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
     with connection.cursor() as cur:
-        cur.executemany(sql, params)
+        cur.executemany(sql, batch)
+
+
+def _copy_rows(table: str, cols: tuple[str, ...], batch: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY the rows in (psycopg 3 adapts each value as for a normal query)."""
+    connection.ensure_connection()
+    with connection.cursor() as cur:
+        raw = cur.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:  # our own names
+            for row in batch:
+                copy.write_row(row)
+
+
+LOOKUP = 5000
 
 
 def _existing(contract: Contract, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored records of these external ids (only the columns the comparison and deltas need), read
+    with raw SQL in large batches but converted exactly as the ORM would."""
+    table = ServiceRecord._meta.db_table
+    readers = []
+    for name in EXISTING_COLS:
+        f = cast("Field[Any, Any]", ServiceRecord._meta.get_field(name))
+        col = f.get_col(table)
+        readers.append(
+            (f.attname, col, connection.ops.get_db_converters(col) + f.get_db_converters(connection))  # type: ignore[attr-defined]
+        )
     found: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(ids), 900):
-        for r in (
-            ServiceRecord.objects.filter(contract=contract, external_id__in=ids[i : i + 900])
-            .order_by()
-            .values(*EXISTING_COLS)
-        ):
-            found[r["external_id"]] = r
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), LOOKUP):
+            part = ids[i : i + LOOKUP]
+            cur.execute(
+                f"SELECT {', '.join(c.target.column for _n, c, _v in readers)} FROM {table} "  # noqa: S608
+                f"WHERE contract_id = %s AND external_id IN ({', '.join(['%s'] * len(part))})",
+                [contract.pk, *part],
+            )
+            for row in cur.fetchall():
+                values = {}
+                for (name, col, convs), raw in zip(readers, row, strict=True):
+                    for conv in convs:
+                        raw = conv(raw, col, connection)
+                    values[name] = raw
+                found[values["external_id"]] = values
     return found
 
 
 def _staged_before(job: ImportJob, ids: list[str]) -> dict[str, int]:
+    """External ids of this chunk already staged by earlier chunks of the job (duplicates in the file)."""
+    table = StagedRecord._meta.db_table
     found: dict[str, int] = {}
-    for i in range(0, len(ids), 900):
-        for ext, rownum in StagedRecord.objects.filter(job=job, external_id__in=ids[i : i + 900]).values_list(
-            "external_id", "row"
-        ):
-            found[ext] = rownum
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), LOOKUP):
+            part = ids[i : i + LOOKUP]
+            cur.execute(
+                f"SELECT external_id, row FROM {table} WHERE job_id = %s "  # noqa: S608 - our own names
+                f"AND external_id IN ({', '.join(['%s'] * len(part))})",
+                [job.pk, *part],
+            )
+            found.update(cur.fetchall())
     return found
 
 
@@ -291,6 +320,7 @@ def run(
     def column_of(fname: str) -> str:
         return reverse.get(fname, reverse.get("paused" if fname == "pauses" else fname, fname))
 
+    stage_row = _stage_params(job.pk)
     started = _time.monotonic()
     now = clock.now()
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
@@ -313,7 +343,7 @@ def run(
             before = _staged_before(job, ids)
             existing = _existing(contract, ids)
             in_chunk: dict[str, int] = {}
-            batch: list[tuple[int, str, str, str, dict[str, Any] | None]] = []
+            batch: list[tuple[Any, ...]] = []
             for rownum, raw, values, errors in cleaned:
                 ext = values["external_id"]
                 if ext:
@@ -326,7 +356,7 @@ def run(
                 if errors:
                     sink.add(rownum, raw, errors, column_of)
                     if ext and ext in in_chunk and in_chunk[ext] == rownum:
-                        batch.append((rownum, ext, "r", "", None))
+                        batch.append(stage_row(rownum, ext, "r", "", None))
                     continue
                 day = rows.record_day(values, tz)
                 values["day"] = day
@@ -335,15 +365,15 @@ def run(
                 if old is None:
                     new += 1
                     deltas.add(cache.runners_for_day(day), values, day, +1)
-                    batch.append((rownum, ext, "n", "", values))
+                    batch.append(stage_row(rownum, ext, "n", "", values))
                 elif old["fingerprint"] == values["fingerprint"]:
                     same += 1
-                    batch.append((rownum, ext, "s", old["fingerprint"], None))
+                    batch.append(stage_row(rownum, ext, "s", old["fingerprint"], None))
                 else:
                     updated += 1
                     deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
                     deltas.add(cache.runners_for_day(day), values, day, +1)
-                    batch.append((rownum, ext, "u", old["fingerprint"], values))
+                    batch.append(stage_row(rownum, ext, "u", old["fingerprint"], values))
             done += len(chunk)
             elapsed = max(_time.monotonic() - started, 1e-6)
             with transaction.atomic():

@@ -85,6 +85,7 @@ SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
     "defect": ("defect", "缺陷", "是否缺陷", "有缺陷"),
     "paused": ("paused", "pauses", "暂停", "暂停区间", "挂起区间", "等待客户"),
 }
+_CSAT_TEXT: Final = {str(n): n for n in range(1, 6)}
 _TRUE: Final = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√"})
 _FALSE: Final = frozenset({"0", "false", "f", "no", "n", "否", "无", "×"})
 
@@ -170,18 +171,27 @@ def _blank(v: Any) -> bool:
 
 def parse_instant(value: Any, tz: tzinfo) -> datetime:
     """An aware datetime from ISO text (``T`` or space, ``/`` or ``-``), a datetime or a date."""
-    if isinstance(value, datetime):
+    if type(value) is str:
+        try:  # fast path: the common ISO forms (with T or a space, with or without an offset or Z)
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            dt = _slow_instant(value)
+    elif isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime.combine(value, time())
     else:
-        text = str(value).strip().replace("/", "-")
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        dt = datetime.fromisoformat(text)
+        dt = _slow_instant(str(value))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt.astimezone(UTC)
+
+
+def _slow_instant(value: str) -> datetime:
+    text = value.strip().replace("/", "-")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)
 
 
 def _custom_value(v: Any) -> Any:
@@ -232,9 +242,14 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
     v: dict[str, Any] = {}
     for name, limit in TEXTS.items():
         value = raw.get(name)
-        text = "" if _blank(value) else str(value).strip()
-        if isinstance(value, float) and value.is_integer():
-            text = str(int(value))
+        if type(value) is str:
+            text = value.strip()
+        elif value is None:
+            text = ""
+        else:
+            text = str(value).strip()
+            if isinstance(value, float) and value.is_integer():
+                text = str(int(value))
         if len(text) > limit:
             errors.append((name, _("超过 %(n)s 个字符。") % {"n": limit}))
         v[name] = text
@@ -247,7 +262,7 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
     v["priority"] = v["priority"].upper()
     for name in TIMESTAMPS:
         value = raw.get(name)
-        if _blank(value):
+        if value is None or value == "" or _blank(value):
             v[name] = None
             continue
         try:
@@ -274,7 +289,9 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
         errors.append(("resolved_at", _("不能早于 first_response_at。")))
     csat = raw.get("csat")
     v["csat"] = None
-    if not _blank(csat):
+    if type(csat) is str and csat in _CSAT_TEXT:
+        v["csat"] = _CSAT_TEXT[csat]  # fast path for "1".."5"
+    elif not _blank(csat):
         try:
             number = Decimal(str(csat).strip())
         except InvalidOperation:

@@ -153,7 +153,7 @@ def test_a_worker_that_died_is_swept_and_its_staging_rows_removed(contract, mana
         created_at=clock.now(),
         heartbeat_at=clock.now() - timedelta(hours=1),
     )
-    ingest._stage(job, [(1, "T1", "n", "", None)])
+    ingest._stage(job, [ingest._stage_params(job.pk)(1, "T1", "n", "", None)])
     assert services.sweep_stale_jobs() == 1
     job.refresh_from_db()
     assert job.status == "failed" and not StagedRecord.objects.exists() and not ServiceRecord.objects.exists()
@@ -321,3 +321,40 @@ def test_new_contract_version_rebuilds_aggregates_with_its_definition(contract, 
     oct_ = results(contract, "2026-10")["P1 响应及时率"]
     assert oct_.value == 100.0 and oct_.contract_version == 2
     assert results(contract, "2026-09")["P1 响应及时率"].contract_version == 1
+
+
+def test_the_fast_observation_path_aggregates_exactly_like_slamath(contract, tickets):
+    """engine.Deltas (tuples, no Fractions) gives the same daily aggregates as slamath.observe/aggregate."""
+    from datetime import date
+
+    from waibao.delivery import engine, ingest, rows
+    from waibao.lib import slamath
+
+    ctx = ingest.row_context(contract)
+    extra = [
+        {
+            "external_id": "X1",
+            "kind": "ticket",
+            "priority": "P1",
+            "opened_at": "2026-10-08 09:00",
+        },  # no response
+        {
+            "external_id": "X2",
+            "kind": "ticket",
+            "priority": "P2",
+            "opened_at": "2026-10-08 09:00",
+            "csat": "2",
+        },
+    ]
+    runners = engine.TermsCache(contract).runners_for_day(date(2026, 10, 8))
+    deltas = engine.Deltas()
+    by_hand: dict[tuple[int, date], slamath.Aggregate] = {}
+    for raw in [*tickets, *extra]:
+        values, errors = rows.clean_row(raw, ctx)
+        assert not errors
+        day = rows.record_day(values, ctx.tz)
+        deltas.add(runners, values, day, +1)
+        for metric_id, obs in engine.observations(runners, values):
+            by_hand.setdefault((metric_id, day), slamath.Aggregate()).add(obs)
+    fast = {k: engine.tidy(a).to_dict() for k, a in deltas.aggregates()}
+    assert fast == {k: engine.tidy(a).to_dict() for k, a in by_hand.items()}
