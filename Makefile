@@ -7,7 +7,7 @@ SECRET_KEY_FILE ?= var/secret_key
 export SECRET_KEY_FILE
 PYTEST_WORKERS ?= 2
 
-.PHONY: install install-dev run test lint typecheck migrations-check pytest browser clean screenshots bench openapi
+.PHONY: install install-dev run test lint typecheck migrations-check pytest browser clean screenshots bench openapi messages compilemessages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,11 @@ clean:
 ## openapi: refresh the committed OpenAPI snapshot after a deliberate API change
 openapi: install-dev
 	WAIBAO_UPDATE_OPENAPI=1 $(BIN)/pytest -q waibao/core/tests/test_openapi.py
+
+## messages: refresh the English catalogue after adding strings (needs GNU gettext), then compile it
+messages: install-dev
+	WAIBAO_DEBUG=1 $(WAIBAO) makemessages -l en --ignore ".venv/*" --ignore "bench/*" --ignore "var/*" --ignore "docs/*" --no-obsolete
+	@echo "Now translate the empty msgstr entries in waibao/locale/en/LC_MESSAGES/django.po, then run: make compilemessages"
+
+compilemessages: install-dev
+	WAIBAO_DEBUG=1 $(WAIBAO) compilemessages -l en --ignore ".venv/*"

@@ -36,7 +36,7 @@ def we(values: list[float], **kwargs: float) -> dict[str, list[int]]:
 
 def only(found: dict[str, list[int]], rule: str, indices: list[int]) -> None:
     """Assert that ``rule`` fired exactly at ``indices`` and no other rule fired."""
-    expected = {key: [] for key in found}
+    expected: dict[str, list[int]] = {key: [] for key in found}
     expected[rule] = indices
     assert found == expected
 
