@@ -48,12 +48,15 @@ def main() -> None:
             context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
             page = context.new_page()
             page.goto(BASE + "/accounts/login/")
-            if lang != "zh-hans":
-                page.click("#language-switch button")
             if user and user != "None":
                 page.fill("input[name=username]", user)
                 page.fill("input[name=password]", PASSWORD)
                 page.click("#main form button[type=submit]")
+                page.wait_for_load_state("networkidle")
+            # The language is remembered per user: switch only when the page is not in the one wanted.
+            current = page.locator("html").get_attribute("lang")
+            if (current == "en") != (lang == "en"):
+                page.click("#language-switch button")
                 page.wait_for_load_state("networkidle")
             page.goto(BASE + path)
             page.wait_for_load_state("networkidle")

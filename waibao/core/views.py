@@ -40,6 +40,8 @@ def audit_events_for(request: HttpRequest):  # type: ignore[no-untyped-def]
         events = events.filter(verb__icontains=q["verb"])
     if q.get("object_type"):
         events = events.filter(object_type=q["object_type"])
+    if q.get("vendor", "").isdigit():
+        events = events.filter(vendor_id=int(q["vendor"]))
     if q.get("object"):
         events = events.filter(object_repr__icontains=q["object"])
     if q.get("since"):

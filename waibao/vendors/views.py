@@ -211,7 +211,7 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "certificates": certs,
         "documents": vendor.documents.select_related("uploaded_by"),
         "status_changes": vendor.status_changes.select_related("actor"),
-        "history": AuditEvent.objects.filter(vendor_id=vendor.pk).select_related("actor")[:50]
+        "history": AuditEvent.objects.filter(vendor_id=vendor.pk, object_type__startswith="vendors.").select_related("actor")[:30]
         if policy.is_buyer(request.user)
         else [],
         "status_form": StatusForm(initial={"to": (vendor.allowed_moves() or [""])[0]}),
