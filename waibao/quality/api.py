@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -13,6 +13,7 @@ from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.quality import access, queries, services, whatif
 from waibao.quality.schemas import (
     AcceptPlanIn,
@@ -446,9 +447,7 @@ def review_deliverable(request: HttpRequest, code: str, payload: ReviewIn) -> An
 )
 def download_version(request: HttpRequest, version_id: int) -> Any:
     v = access.get_version(request.user, version_id)
-    return FileResponse(
-        v.file.open("rb"), as_attachment=True, filename=v.file_name, content_type="application/octet-stream"
-    )
+    return attachment(v.file, v.file_name)
 
 
 # --- complaints and satisfaction ---------------------------------------------------------------

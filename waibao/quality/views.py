@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core import audit
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.core.forms import apply_domain_error
 from waibao.lib.spreadsheets import SpreadsheetError, read_table
 from waibao.quality import access, charts, queries, services, whatif
@@ -640,9 +641,7 @@ def ncr_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     ev = access.get_evidence(request.user, pk)
-    return FileResponse(
-        ev.file.open("rb"), as_attachment=True, filename=ev.file_name, content_type="application/octet-stream"
-    )
+    return attachment(ev.file, ev.file_name)
 
 
 # --- 8D ---------------------------------------------------------------------------------------
@@ -869,9 +868,7 @@ def deliverable_action(request: HttpRequest, code: str, action: str) -> HttpResp
 @login_required
 def version_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     v = access.get_version(request.user, pk)
-    return FileResponse(
-        v.file.open("rb"), as_attachment=True, filename=v.file_name, content_type="application/octet-stream"
-    )
+    return attachment(v.file, v.file_name)
 
 
 # --- complaints and satisfaction --------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.files import attachment
 from waibao.vendors import access, queries, services
 from waibao.vendors.schemas import (
     CertificateOut,
@@ -186,14 +187,7 @@ def delete_certificate(request: HttpRequest, certificate_id: int) -> Any:
 )
 def download_certificate(request: HttpRequest, certificate_id: int) -> Any:
     cert = access.get_certificate(request.user, certificate_id)
-    if not cert.file:
-        raise Http404
-    return FileResponse(
-        cert.file.open("rb"),
-        as_attachment=True,
-        filename=cert.file_name,
-        content_type="application/octet-stream",
-    )
+    return attachment(cert.file, cert.file_name)
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -224,12 +218,7 @@ def upload_document(
 )
 def download_document(request: HttpRequest, document_id: int) -> Any:
     doc = access.get_document(request.user, document_id)
-    return FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.file_name,
-        content_type="application/octet-stream",
-    )
+    return attachment(doc.file, doc.file_name)
 
 
 @router.delete("/documents/{document_id}", response={204: None, **ERRORS})

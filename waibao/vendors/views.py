@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.core.forms import apply_domain_error
 from waibao.core.models import AuditEvent
 from waibao.core.registry import render_panels
@@ -256,8 +257,6 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int | None = None) -
     access.require_archive_write(request.user, vendor)
     contact = access.get_contact(request.user, contact_pk, write=True) if contact_pk else None
     if contact is not None and contact.vendor_id != vendor.pk:
-        from django.http import Http404
-
         raise Http404
     initial = {f: getattr(contact, f) for f in services.CONTACT_FIELDS} if contact else {}
     form = ContactForm(request.POST or None, initial=initial)
@@ -298,8 +297,6 @@ def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) 
     access.require_archive_write(request.user, vendor)
     cert = access.get_certificate(request.user, cert_pk, write=True) if cert_pk else None
     if cert is not None and cert.vendor_id != vendor.pk:
-        from django.http import Http404
-
         raise Http404
     initial = (
         {
@@ -340,19 +337,10 @@ def certificate_delete(request: HttpRequest, cert_pk: int) -> HttpResponse:
     return redirect("vendors:detail", pk=vendor_pk)
 
 
-def _attachment(field: Any, name: str) -> FileResponse:
-    handle = field.open("rb")
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/octet-stream")
-
-
 @login_required
 def certificate_download(request: HttpRequest, cert_pk: int) -> HttpResponseBase:
     cert = access.get_certificate(request.user, cert_pk)
-    if not cert.file:
-        from django.http import Http404
-
-        raise Http404
-    return _attachment(cert.file, cert.file_name or "certificate")
+    return attachment(cert.file, cert.file_name or "certificate")
 
 
 @login_required
@@ -431,7 +419,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def document_download(request: HttpRequest, doc_pk: int) -> HttpResponseBase:
     doc = access.get_document(request.user, doc_pk)
-    return _attachment(doc.file, doc.file_name)
+    return attachment(doc.file, doc.file_name)
 
 
 @login_required
