@@ -202,6 +202,118 @@ KIND_LABELS = dict(MetricForm.base_fields["kind"].choices)  # type: ignore[attr-
 assert set(KIND_LABELS) == set(slamath.KINDS)
 
 
+class TierRowForm(BootstrapMixin, forms.Form):
+    """One tier of a metric, as a row: result from/to, consequence, amount (no JSON to write)."""
+
+    lower = forms.CharField(label=_("结果下限"), max_length=20, required=False)
+    upper = forms.CharField(label=_("结果上限"), max_length=20, required=False)
+    consequence = forms.ChoiceField(label=_("奖惩"), choices=list(CONSEQUENCE_LABELS.items()), required=False)
+    amount = forms.CharField(label=_("数额"), max_length=20, required=False)
+
+    FIELD_FOR = {"from": "lower", "to": "upper", "consequence": "consequence", "amount": "amount"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.widget.attrs["aria-label"] = f.label
+
+    def is_blank(self) -> bool:
+        d = self.cleaned_data
+        return not (d.get("lower") or d.get("upper") or d.get("amount"))
+
+    def tier(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        out: dict[str, Any] = {
+            "from": d["lower"],
+            "to": d["upper"],
+            "consequence": d.get("consequence") or "none",
+        }
+        if d.get("amount"):
+            out["amount"] = d["amount"]
+        return out
+
+
+TierFormSet = forms.formset_factory(TierRowForm, extra=2)
+
+
+class MetricEditor:
+    """The SLA metric form with its tiers as rows, under one prefix: what the amendment page shows for
+    each metric edited or added. ``definition()`` gives the same dict the JSON path sends to the service,
+    ``add_domain_error()`` puts the service's field errors (``target``, ``tiers.2.to`` …) next to the field."""
+
+    def __init__(self, data: Any = None, *, prefix: str, initial: dict[str, Any] | None = None) -> None:
+        initial = dict(initial or {})
+        tiers = initial.pop("tiers", None) or []
+        self.prefix = prefix
+        self.form = MetricForm(data, prefix=prefix, initial=initial)
+        del self.form.fields["tiers"]
+        self.tiers = TierFormSet(
+            data,
+            prefix=f"{prefix}-tiers",
+            initial=[
+                {"lower": t.get("from"), "upper": t.get("to"), "consequence": t.get("consequence") or "none",
+                 "amount": t.get("amount") or ""}
+                for t in tiers
+            ],
+        )  # fmt: skip
+        self._tier_forms: list[TierRowForm] = []
+
+    @classmethod
+    def from_definition(cls, definition: dict[str, Any], calendar: Any, *, prefix: str) -> MetricEditor:
+        init = MetricForm.initial_from(definition, calendar)
+        init["tiers"] = definition.get("tiers") or []
+        return cls(prefix=prefix, initial=init)
+
+    def values(self) -> dict[str, Any]:
+        """What the user has typed so far (unvalidated), to redisplay the editor without errors."""
+        init = {name: self.form[name].value() for name in self.form.fields}
+        rows = []
+        for f in self.tiers.forms:
+            row = {name: f[name].value() for name in f.fields}
+            if row.get("lower") or row.get("upper") or row.get("amount"):
+                rows.append({"from": row["lower"], "to": row["upper"], "consequence": row["consequence"],
+                             "amount": row["amount"]})  # fmt: skip
+        init["tiers"] = rows
+        return init
+
+    def is_valid(self) -> bool:
+        return self.form.is_valid() & self.tiers.is_valid()
+
+    def definition(self) -> dict[str, Any]:
+        d = self.form.definition()
+        self._tier_forms = [f for f in self.tiers.forms if not f.is_blank()]
+        if self._tier_forms:
+            d["tiers"] = [f.tier() for f in self._tier_forms]
+        return d
+
+    @property
+    def calendar(self) -> Any:
+        return self.form.cleaned_data.get("calendar")
+
+    def add_domain_error(self, key: str, message: str) -> None:
+        parts = key.split(".")
+        if (
+            parts[0] == "tiers"
+            and len(parts) >= 2
+            and parts[1].isdigit()
+            and int(parts[1]) < len(self._tier_forms)
+        ):
+            row = self._tier_forms[int(parts[1])]
+            field = TierRowForm.FIELD_FOR.get(parts[2]) if len(parts) > 2 else None
+            row.add_error(field, message)
+        elif parts[0] == "calendar_id":
+            self.form.add_error("calendar", message)
+        elif parts[0] in self.form.fields and len(parts) == 1:
+            self.form.add_error(parts[0], message)
+        elif parts[0] in self.form.fields:
+            self.form.add_error(parts[0], f"{'.'.join(parts[1:])}: {message}")
+        else:
+            self.form.add_error(None, f"{key}: {message}")
+
+    def has_errors(self) -> bool:
+        return bool(self.form.errors) or any(f.errors for f in self.tiers.forms)
+
+
 class PreviewForm(BootstrapMixin, forms.Form):
     value = forms.CharField(label=_("假设本期结果"), max_length=20)
 

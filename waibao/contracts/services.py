@@ -1307,6 +1307,42 @@ def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:
     return rows
 
 
+def proposed_snapshot(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` (a version snapshot) with an amendment's stored ``changes`` laid over it."""
+    snap = dict(base)
+    for k, v in changes.items():
+        if k in AMENDABLE_FIELDS:
+            snap[k] = v
+    if "clauses" in changes:
+        snap["clauses"] = [dict(c) for c in changes["clauses"]]
+    if "sla_metrics" in changes:
+        names = dict(Calendar.objects.filter(pk__in={m["calendar_id"] for m in changes["sla_metrics"]})
+                     .values_list("pk", "name"))  # fmt: skip
+        snap["sla_metrics"] = [
+            {"id": m.get("id"), "name": m["definition"]["name"],
+             "record_kind": m["definition"].get("record_kind") or "", "calendar_id": m["calendar_id"],
+             "calendar": names.get(m["calendar_id"]), "definition": m["definition"]}
+            for m in changes["sla_metrics"]
+        ]  # fmt: skip
+    return snap
+
+
+def amendment_diff(amendment: Amendment) -> list[DiffRow]:
+    """What an amendment changes, in the version-diff rows: against the version it produced once
+    approved, otherwise against the contract's current version (or live terms before any version)."""
+    contract = amendment.contract
+    if amendment.resulting_version:
+        versions = {v.number: v.snapshot for v in contract.versions.filter(
+            number__in=[amendment.resulting_version - 1, amendment.resulting_version])}  # fmt: skip
+        if len(versions) == 2:
+            return diff_snapshots(
+                versions[amendment.resulting_version - 1], versions[amendment.resulting_version]
+            )
+    current = contract.versions.filter(number=contract.current_version).first()
+    base = current.snapshot if current is not None else contract_snapshot(contract)
+    return diff_snapshots(base, proposed_snapshot(base, amendment.changes))
+
+
 # --- milestones -----------------------------------------------------------------------------------
 
 MILESTONE_FIELDS = ["name", "trigger", "due_date", "amount", "percent", "acceptance_criteria"]

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<str:code>/price/<int:pk>/edit/", views.price_clause_edit, name="price-edit"),
     path("<str:code>/price/<int:pk>/values/", views.index_value_add, name="index-value"),
     path("<str:code>/amendments/new/", views.amendment_new, name="amendment-new"),
+    path("<str:code>/amendments/<int:pk>/", views.amendment_detail, name="amendment"),
     path("<str:code>/amendments/<int:pk>/submit/", views.amendment_submit, name="amendment-submit"),
     path("<str:code>/versions/diff/", views.version_diff, name="diff"),
     path("<str:code>/documents/new/", views.document_upload, name="document-new"),

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
-from waibao.calendars.models import Calendar
 from waibao.contracts import access, forms, queries, services
 from waibao.contracts.models import (
     IN_FORCE,
@@ -558,10 +557,104 @@ def _clause_rows(clauses: list[Any]) -> list[dict[str, Any]]:
     return [{"clause_type": c.clause_type, "title": c.title, "text": c.text} for c in clauses]
 
 
+MAX_NEW_METRICS = 10
+
+
+class _MetricPlan:
+    """The amendment page's SLA section: each current metric kept, edited or removed, plus new ones.
+
+    Buttons on the page ("edit in this amendment", "remove", "undo", "add a metric") are ordinary submit
+    buttons named ``op``; pressing one redisplays the page with what was typed so far and no errors, so
+    the flow works without JavaScript. Saving builds the full metric list the service expects — exactly
+    what the JSON field would have sent."""
+
+    def __init__(self, request: HttpRequest, contract: Any) -> None:
+        self.metrics = list(
+            contract.sla_metrics.filter(retired=False).select_related("calendar").order_by("position", "id")
+        )
+        post = request.POST if request.method == "POST" else None
+        self.actions: dict[int, str] = {}
+        self.editors: dict[int, forms.MetricEditor] = {}
+        for m in self.metrics:
+            action = post.get(f"m{m.pk}-action", "keep") if post else "keep"
+            self.actions[m.pk] = action if action in ("keep", "edit", "remove") else "keep"
+            if self.actions[m.pk] == "edit":
+                self.editors[m.pk] = forms.MetricEditor(post, prefix=f"m{m.pk}")
+        raw = post.get("new_metrics", "0") if post else "0"
+        count = min(int(raw), MAX_NEW_METRICS) if raw.isdigit() else 0
+        self.new: list[forms.MetricEditor] = [
+            forms.MetricEditor(post, prefix=f"new{i}") for i in range(count)
+        ]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new) or any(a != "keep" for a in self.actions.values())
+
+    def apply_op(self, op: str) -> None:
+        """Redisplay after a button: unbound editors holding what was typed, the change applied."""
+        by_pk = {m.pk: m for m in self.metrics}
+        editors = {
+            pk: forms.MetricEditor(prefix=f"m{pk}", initial=e.values()) for pk, e in self.editors.items()
+        }
+        new = [e.values() for e in self.new]
+        verb, _sep, arg = op.partition(":")
+        if verb in ("edit", "remove", "keep") and arg.isdigit() and int(arg) in by_pk:
+            pk = int(arg)
+            self.actions[pk] = verb
+            if verb == "edit" and pk not in editors:
+                m = by_pk[pk]
+                editors[pk] = forms.MetricEditor.from_definition(m.definition, m.calendar, prefix=f"m{pk}")
+            elif verb != "edit":
+                editors.pop(pk, None)
+        elif verb == "add" and len(new) < MAX_NEW_METRICS:
+            from waibao.calendars.services import china_calendar
+
+            new.append({"calendar": china_calendar(), "kind": "share_within", "record_kind": "ticket",
+                        "window": "month"})  # fmt: skip
+        elif verb == "drop" and arg.isdigit() and int(arg) < len(new):
+            new.pop(int(arg))
+        self.editors = editors
+        self.new = [forms.MetricEditor(prefix=f"new{i}", initial=v) for i, v in enumerate(new)]
+
+    def editors_valid(self) -> bool:
+        results = [e.is_valid() for e in [*self.editors.values(), *self.new]]  # every one, for all errors
+        return all(results)
+
+    def build(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The new full metric list, and for each entry where its errors go (an editor or the metric)."""
+        rows: list[dict[str, Any]] = []
+        targets: list[Any] = []
+        for m in self.metrics:
+            action = self.actions[m.pk]
+            if action == "remove":
+                continue
+            if action == "edit":
+                e = self.editors[m.pk]
+                rows.append({"id": m.pk, "calendar_id": e.calendar.pk, "definition": e.definition()})
+                targets.append(e)
+            else:
+                rows.append({"id": m.pk, "calendar_id": m.calendar_id, "definition": m.definition})
+                targets.append(m)
+        for e in self.new:
+            rows.append({"id": None, "calendar_id": e.calendar.pk, "definition": e.definition()})
+            targets.append(e)
+        return rows, targets
+
+    def has_json_errors(self) -> bool:
+        return any(e.has_errors() for e in [*self.editors.values(), *self.new])
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [
+            {"metric": m, "action": self.actions[m.pk], "editor": self.editors.get(m.pk)}
+            for m in self.metrics
+        ]
+
+
 @login_required
 def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
-    """Propose an amendment: new terms, new clause texts (edit, remove, add — one row per clause, no JS
-    needed) and, for API-minded users, the SLA metric list as JSON."""
+    """Propose an amendment: new terms, new clause texts (edit, remove, add — one row per clause) and SLA
+    metric changes (edit / remove each current metric, add new ones, with the same metric form as drafts).
+    No JavaScript needed. The JSON metric list stays available as an advanced option (API parity)."""
     contract = access.get_contract(request.user, code, write=True)
     clauses = list(contract.clauses.all())
     current = _clause_rows(clauses)
@@ -571,8 +664,19 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
         prefix="clauses",
         initial=[{"id": c.pk, **row} for c, row in zip(clauses, current, strict=True)],
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    plan = _MetricPlan(request, contract)
+    submit_now = request.method != "POST" or bool(request.POST.get("submit_now"))
+    op = request.POST.get("op", "") if request.method == "POST" else ""
+    if op:
+        plan.apply_op(op)
+        form = forms.AmendmentForm(initial={name: form[name].value() for name in form.fields})
+    elif request.method == "POST" and (form.is_valid() & formset.is_valid() & plan.editors_valid()):
         changes = form.changes()
+        if plan.changed and "sla_metrics" in changes:
+            form.add_error("sla_metrics", _("SLA 指标已在上方逐项修改；请清空 JSON，或撤销上方的指标修改。"))
+        targets: list[Any] = []
+        if plan.changed and form.is_valid():
+            changes["sla_metrics"], targets = plan.build()
         rows: list[dict[str, Any]] = []
         row_form: list[Any] = []  # rows[i] came from row_form[i], so errors land on the right row
         for f in formset.forms:
@@ -582,7 +686,7 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
             row_form.append(f)
         if rows != current:
             changes["clauses"] = rows
-        if form.is_valid():
+        if form.is_valid() and not plan.has_json_errors():
             d = form.cleaned_data
             try:
                 a = services.propose_amendment(
@@ -592,17 +696,7 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
                 if request.POST.get("submit_now"):
                     services.submit_amendment(amendment=a, actor=request.user)
             except DomainError as exc:
-                for key, message in exc.fields.items():
-                    parts = key.split(".")
-                    if parts[0] == "clauses" and len(parts) == 3 and parts[1].isdigit():
-                        target = row_form[int(parts[1])]
-                        target.add_error(parts[2] if parts[2] in target.fields else None, message)
-                    elif key.startswith("sla_metrics."):
-                        form.add_error("sla_metrics", f"{key.removeprefix('sla_metrics.')}: {message}")
-                    else:
-                        form.add_error(key if key in form.fields else None, message)
-                if exc.message not in exc.fields.values():
-                    form.add_error(None, exc.message)
+                _amendment_errors(exc, form, row_form, targets)
             else:
                 messages.success(
                     request,
@@ -610,18 +704,68 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
                     if request.POST.get("submit_now")
                     else _("变更 #%(n)s 已保存为草稿。") % {"n": a.number},
                 )
-                return _detail(contract, "amendments")
+                return redirect("contracts:amendment", contract.code, a.pk)
     return render(
         request,
         "contracts/amendment_form.html",
         {
             "contract": contract,
             "form": form,
+            "main_fields": [form[name] for name in form.fields if name != "sla_metrics"],
             "formset": formset,
             "title": _("提出合同变更"),
-            "calendars": Calendar.objects.order_by("name"),
-            "metrics": contract.sla_metrics.filter(retired=False).select_related("calendar"),
+            "metric_entries": plan.entries(),
+            "new_metrics": plan.new,
+            "can_add_metric": len(plan.new) < MAX_NEW_METRICS,
+            "submit_now": submit_now,
+            "advanced_open": bool(form["sla_metrics"].value()) or bool(form.errors.get("sla_metrics"))
+            if form.is_bound
+            else False,
+            "kind_labels": forms.KIND_LABELS,
             "library": ClauseTemplate.objects.filter(is_active=True),
+        },
+    )
+
+
+def _amendment_errors(exc: DomainError, form: Any, row_form: list[Any], targets: list[Any]) -> None:
+    """Put the service's field errors where the user typed: clause rows, metric editors, the main form."""
+    json_mode = not targets
+    for key, message in exc.fields.items():
+        parts = key.split(".")
+        if parts[0] == "clauses" and len(parts) == 3 and parts[1].isdigit():
+            target = row_form[int(parts[1])]
+            target.add_error(parts[2] if parts[2] in target.fields else None, message)
+        elif parts[0] == "sla_metrics" and json_mode:
+            form.add_error("sla_metrics", f"{key.removeprefix('sla_metrics.')}: {message}")
+        elif parts[0] == "sla_metrics" and len(parts) >= 3 and parts[1].isdigit():
+            t = targets[int(parts[1])]
+            if isinstance(t, forms.MetricEditor):
+                t.add_domain_error(".".join(parts[2:]), message)
+            else:  # an unchanged metric the service refused (e.g. its calendar went away)
+                form.add_error(None, _("SLA 指标“%(n)s”：%(e)s") % {"n": t.name, "e": message})
+        else:
+            form.add_error(key if key in form.fields else None, message)
+    if exc.message not in exc.fields.values():
+        form.add_error(None, exc.message)
+
+
+@login_required
+def amendment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """One amendment: what it proposes, shown as a diff against the terms it would replace."""
+    contract = access.get_contract(request.user, code)
+    a = access.get_amendment(request.user, pk, contract=contract)
+    rows = services.amendment_diff(a)
+    step = services.current_step(contract, a) if a.status == AmendmentStatus.IN_APPROVAL else None
+    return render(
+        request,
+        "contracts/amendment_detail.html",
+        {
+            "contract": contract,
+            "amendment": a,
+            "rows": rows,
+            "step": step,
+            "can_decide": services.can_decide(request.user, step),
+            "can_write": policy.can(request.user, "contracts.write"),
         },
     )
 
@@ -666,7 +810,15 @@ def version_diff(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "contracts/diff.html",
-        {"contract": contract, "versions": versions, "va": va, "vb": vb, "rows": rows},
+        {
+            "contract": contract,
+            "versions": versions,
+            "va": va,
+            "vb": vb,
+            "rows": rows,
+            "va_number": str(va.number),
+            "vb_number": str(vb.number),
+        },
     )
 
 
