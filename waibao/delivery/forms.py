@@ -62,11 +62,42 @@ class DecideForm(BootstrapMixin, forms.Form):
 
 
 class ManualValueForm(BootstrapMixin, forms.Form):
-    period = forms.CharField(label=_("周期"), max_length=8)
-    value = forms.DecimalField(label=_("指标值"), max_digits=14, decimal_places=4)
-    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+    """One manual metric's value for a period. Several sit on the contract page, one per manual metric,
+    so each gets its own ids (``auto_id``); ``periods`` are the choices offered (newest first)."""
+
+    period = forms.CharField(
+        label=_("周期"), max_length=8, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    value = forms.DecimalField(
+        label=_("指标值"),
+        max_digits=14,
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "any"}),
+    )
+    note = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args: Any, periods: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keys = list(periods or [])
+        typed = (self.data.get(self.add_prefix("period")) or "").strip() if self.is_bound else ""
+        if typed and typed not in keys:  # keep what was sent, even if it is not offered any more
+            keys.insert(0, typed)
+        period = self.fields["period"]
+        period.widget.choices = [(k, k) for k in keys]  # type: ignore[attr-defined]
 
 
 class ManualDecideForm(BootstrapMixin, forms.Form):
     decision = forms.ChoiceField(label=_("处理"), choices=[("confirm", _("确认")), ("reject", _("驳回"))])
-    response = forms.CharField(label=_("处理意见"), required=False, max_length=500)
+    response = forms.CharField(
+        label=_("处理意见"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"class": "form-control form-control-sm", "placeholder": _("意见（驳回必填）")}
+        ),
+    )

@@ -123,6 +123,10 @@ class MetricPanel:
     manual: bool = False
     manual_values: list[ManualValue] = field(default_factory=list)
     manual_periods: list[str] = field(default_factory=list)
+    # Set by the page view: the entry form (bound, with errors, after a refused post) and, per shown
+    # value, its confirm/reject form.
+    entry_form: Any = None
+    manual_rows: list[tuple[ManualValue, Any]] = field(default_factory=list)
 
     @property
     def chart_id(self) -> str:

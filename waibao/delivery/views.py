@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
 from waibao.contracts.models import RecordKind, SlaMetric
-from waibao.core import audit
+from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
 from waibao.delivery import access, queries, rows, services
@@ -37,6 +37,7 @@ from waibao.delivery.models import (
     ServiceRecord,
     SlaResult,
 )
+from waibao.lib import slamath
 from waibao.lib.spreadsheets import XLSX_MIME, write_xlsx
 
 
@@ -119,10 +120,48 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contract_page(request: HttpRequest, code: str) -> HttpResponse:
-    contract = access.get_contract(request.user, code)
+    return _render_contract(request, access.get_contract(request.user, code))
+
+
+def _entry_form(metric_pk: int, periods: list[str], data: Any = None) -> ManualValueForm:
+    """Offers ``periods`` (newest first); preselects the newest one that has already ended, as a
+    survey or report for a period comes after it."""
+    today = clock.today()
+    ended = [k for k in periods if slamath.period_bounds(k)[1] <= today]
+    initial = {"period": ended[0] if ended else (periods[0] if periods else "")}
+    return ManualValueForm(data, periods=periods, initial=initial, auto_id=f"manual-{metric_pk}-%s")
+
+
+def _decide_form(manual_pk: int, data: Any = None) -> ManualDecideForm:
+    return ManualDecideForm(data, auto_id=f"decide-{manual_pk}-%s")
+
+
+def _render_contract(
+    request: HttpRequest,
+    contract: Any,
+    *,
+    entry: tuple[int, ManualValueForm] | None = None,
+    decide: tuple[int, ManualDecideForm] | None = None,
+    notice: tuple[int, str] | None = None,
+) -> HttpResponse:
+    """The contract delivery page. After a refused manual value (or decision) the bound form comes
+    back in place, with its errors next to its fields and what the user typed; ``notice`` is a success
+    line shown in one metric's card (HTMX requests, which swap only that card)."""
+    dashboard = queries.contract_dashboard(contract)
+    for p in dashboard["panels"]:
+        if not p.manual:
+            continue
+        p.entry_form = (
+            entry[1] if entry and entry[0] == p.metric.pk else _entry_form(p.metric.pk, p.manual_periods)
+        )
+        p.manual_rows = [
+            (mv, decide[1] if decide and decide[0] == mv.pk else _decide_form(mv.pk))
+            for mv in p.manual_values
+        ]
     ctx = {
         "contract": contract,
-        **queries.contract_dashboard(contract),
+        **dashboard,
+        "notice": notice,
         "can_import": policy.can(request.user, "delivery.import"),
         "can_write": policy.can(request.user, "delivery.write"),
         "can_close": policy.can(request.user, "delivery.close_period"),
@@ -294,16 +333,34 @@ def missed(request: HttpRequest, code: str, metric_id: int, period: str) -> Http
 # --- manual KPI values ---------------------------------------------------------------------------
 
 
-def _form_errors(form: Any) -> str:
-    return " ".join(
-        f"{form.fields[f].label if f in form.fields else ''}：{' '.join(e)}" for f, e in form.errors.items()
-    )
+def _place_error(form: Any, exc: DomainError) -> None:
+    """A service's refusal on the form: each named field's message next to that field (the whole
+    message when it names just one field, as it says more); on top only when no field of the form is named."""
+    named = [name for name in exc.fields if name in form.fields]
+    if len(named) == 1:
+        form.add_error(named[0], exc.message)
+        return
+    placed = False
+    for name, message in exc.fields.items():
+        if name in form.fields:
+            form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _back_to(contract: Any, metric_pk: int) -> HttpResponse:
+    return redirect(f"{reverse('delivery:contract', args=[contract.code])}#metric-{metric_pk}")
 
 
 @login_required
 @require_POST
 def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpResponse:
-    """Buyers enter a manual metric's value (confirmed at once); vendor users propose one."""
+    """Buyers enter a manual metric's value (confirmed at once); vendor users propose one.
+
+    Refused input re-renders the page with the errors next to the fields of this metric's form;
+    success redirects back to the metric (or, for HTMX, re-renders the page with a notice in its card).
+    """
     contract = access.get_contract(request.user, code)
     metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
     if metric is None:
@@ -311,68 +368,72 @@ def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpRespons
     buyer = policy.can(request.user, "delivery.manual")
     if not buyer:
         policy.require(request.user, "delivery.manual_propose")
-    form = ManualValueForm(request.POST)
-    back = redirect(f"{reverse('delivery:contract', args=[contract.code])}#metric-{metric.pk}")
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return back
-    data = form.cleaned_data
-    try:
-        if buyer:
-            result = services.set_manual_value(
-                metric=metric,
-                period=data["period"],
-                value=data["value"],
-                actor=request.user,
-                note=data["note"],
-            )
+    window = queries.metric_window(metric)
+    form = _entry_form(metric.pk, queries.manual_periods(contract, window, clock.today()), request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if buyer:
+                result = services.set_manual_value(
+                    metric=metric,
+                    period=data["period"],
+                    value=data["value"],
+                    actor=request.user,
+                    note=data["note"],
+                )
+                done = _("%(m)s %(p)s 的值已确认：%(s)s。") % {
+                    "m": metric.name,
+                    "p": result.period,
+                    "s": result.get_status_display(),
+                }
+            else:
+                services.propose_manual_value(
+                    metric=metric,
+                    period=data["period"],
+                    value=data["value"],
+                    actor=request.user,
+                    note=data["note"],
+                )
+                done = _("已提交 %(m)s %(p)s 的值，待采购方确认。") % {
+                    "m": metric.name,
+                    "p": data["period"].strip(),
+                }
+        except DomainError as exc:
+            _place_error(form, exc)
         else:
-            services.propose_manual_value(
-                metric=metric,
-                period=data["period"],
-                value=data["value"],
-                actor=request.user,
-                note=data["note"],
-            )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return back
-    if buyer:
-        messages.success(
-            request,
-            _("%(m)s %(p)s 的值已确认：%(s)s。")
-            % {"m": metric.name, "p": result.period, "s": result.get_status_display()},
-        )
-    else:
-        messages.success(
-            request, _("已提交 %(m)s %(p)s 的值，待采购方确认。") % {"m": metric.name, "p": data["period"]}
-        )
-    return back
+            if _is_htmx(request):
+                return _render_contract(request, contract, notice=(metric.pk, done))
+            messages.success(request, done)
+            return _back_to(contract, metric.pk)
+    return _render_contract(request, contract, entry=(metric.pk, form))
 
 
 @login_required
 @require_POST
 def manual_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer confirms or rejects a vendor's proposed value; a refusal comes back next to the field."""
     manual = access.get_manual_value(request.user, pk, write=True)
-    form = ManualDecideForm(request.POST)
-    back = redirect(f"{reverse('delivery:contract', args=[manual.contract.code])}#metric-{manual.metric_id}")
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return back
-    try:
-        if form.cleaned_data["decision"] == "confirm":
-            services.confirm_manual_value(
-                manual=manual, actor=request.user, response=form.cleaned_data["response"]
-            )
-            messages.success(request, _("已确认，SLA 结果已更新。"))
+    form = _decide_form(manual.pk, request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                services.confirm_manual_value(
+                    manual=manual, actor=request.user, response=form.cleaned_data["response"]
+                )
+                done = _("已确认，SLA 结果已更新。")
+            else:
+                services.reject_manual_value(
+                    manual=manual, actor=request.user, response=form.cleaned_data["response"]
+                )
+                done = _("已驳回。")
+        except DomainError as exc:
+            _place_error(form, exc)
         else:
-            services.reject_manual_value(
-                manual=manual, actor=request.user, response=form.cleaned_data["response"]
-            )
-            messages.success(request, _("已驳回。"))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return back
+            if _is_htmx(request):
+                return _render_contract(request, manual.contract, notice=(manual.metric_id, done))
+            messages.success(request, done)
+            return _back_to(manual.contract, manual.metric_id)
+    return _render_contract(request, manual.contract, decide=(manual.pk, form))
 
 
 # --- imports -------------------------------------------------------------------------------------

@@ -13,3 +13,19 @@ register = template.Library()
 def plain_number(value: Any, places: Any = None) -> str:
     """``{{ d|plain_number }}`` → "90" for Decimal("90.0000"); ``{{ v|plain_number:2 }}`` rounds to 2 places."""
     return plain(value, int(places) if places not in (None, "") else None)
+
+
+@register.filter
+def widget_with_errors(field: Any) -> str:
+    """``{{ form.x|widget_with_errors }}``: the widget, marked invalid (Bootstrap ``is-invalid``,
+    ``aria-invalid``, described by its error, focused) when the field has errors."""
+    attrs: dict[str, Any] = {}
+    if field.errors:
+        css = field.field.widget.attrs.get("class", "")
+        attrs = {
+            "class": f"{css} is-invalid".strip(),
+            "aria-invalid": "true",
+            "aria-describedby": f"{field.auto_id}-error",
+            "autofocus": True,
+        }
+    return str(field.as_widget(attrs=attrs))

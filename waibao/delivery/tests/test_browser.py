@@ -88,3 +88,59 @@ def test_a_running_job_page_polls_and_can_be_cancelled(vendor_a, manager, browse
     page.wait_for_url(f"**/delivery/imports/{job.pk}/")
     job.refresh_from_db()
     assert job.cancel_requested
+
+
+MANUAL_SURVEY = {
+    "name": "客户满意度（季度调查）",
+    "kind": "manual",
+    "target": "90",
+    "tiers": [
+        {"from": "0", "to": "90", "consequence": "credit_percent", "amount": "3"},
+        {"from": "90", "to": "100", "consequence": "none"},
+    ],
+}
+
+
+def test_a_vendor_proposes_a_manual_value_and_the_buyer_confirms_it_into_the_result(
+    vendor_a, manager, vendor_user_a, browser_login
+):
+    from waibao.delivery.models import ManualValue, SlaResult
+
+    contract = make_contract(vendor_a, owner=manager, metrics=[MANUAL_SURVEY])
+    metric = contract.sla_metrics.get()
+    card = f"#metric-{metric.pk}"
+
+    # The vendor user proposes 87.5 for October; a mistyped value first comes back next to its field.
+    page = browser_login(vendor_user_a)
+    page.goto(f"/delivery/contracts/{contract.code}/")
+    page.select_option(f"#manual-{metric.pk}-period", "2026-10")
+    page.fill(f"#manual-{metric.pk}-value", "")
+    page.fill(f"#manual-{metric.pk}-note", "十月调查报告")
+    page.click(f"#manual-form-{metric.pk} button[type=submit]")
+    page.locator(f"#manual-{metric.pk}-value-error").wait_for()
+    assert page.input_value(f"#manual-{metric.pk}-note") == "十月调查报告"  # what was typed is kept
+    assert page.input_value(f"#manual-{metric.pk}-period") == "2026-10"
+    page.fill(f"#manual-{metric.pk}-value", "87.5")
+    page.click(f"#manual-form-{metric.pk} button[type=submit]")
+    page.locator(f"{card} [role=status]", has_text="待采购方确认").wait_for()
+    row = page.locator(f"{card} tr", has_text="十月调查报告")
+    assert "待确认" in row.inner_text()
+    assert not SlaResult.objects.filter(metric=metric, period="2026-10", value__isnull=False).exists()
+
+    # The buyer sees it pending on the contract page and confirms it.
+    page.context.clear_cookies()
+    page = browser_login(manager)
+    page.goto(f"/delivery/contracts/{contract.code}/")
+    pending = page.locator(f"{card} tr", has_text="十月调查报告")
+    assert "待确认" in pending.inner_text() and "87.5" in pending.inner_text()
+    proposal = ManualValue.objects.get(metric=metric, period="2026-10")
+    page.click(f"#decide-row-{proposal.pk} button[value=confirm]")
+    page.locator(f"{card} [role=status]", has_text="已确认").wait_for()
+
+    # The SLA result for October now shows the value and its status.
+    result_row = page.locator(f"{card} table").first.locator("tr", has_text="2026-10")
+    text = result_row.inner_text()
+    assert "87.50" in text and "未达标" in text
+    assert ManualValue.objects.get(metric=metric, period="2026-10").status == "confirmed"
+    r = SlaResult.objects.get(metric=metric, period="2026-10")
+    assert (r.value, r.status) == (87.5, "missed")

@@ -202,6 +202,90 @@ def test_a_refused_value_on_the_page_says_why(survey, manager, as_user):
     assert "尚未开始" in r.content.decode() and not ManualValue.objects.exists()
 
 
+def _field_block(html, field_id):
+    """The markup from a field's widget to what follows it (the next label or button): widget + errors."""
+    start = html.rindex("<", 0, html.index(f'id="{field_id}"'))
+    return html[start : min(html.find(tag, start) % len(html) for tag in ("<label", "<button", "</form>"))]
+
+
+def test_a_refused_period_comes_back_next_to_that_metrics_field_keeping_the_input(
+    survey, quarterly, manager, as_user
+):
+    r = as_user(manager).post(
+        f"/delivery/contracts/{survey.contract.code}/manual/{survey.pk}/",
+        {"period": "2026-12", "value": "91.5", "note": "十二月调查"},
+    )
+    assert r.status_code == 200  # re-rendered, not redirected
+    html = r.content.decode()
+    period = _field_block(html, f"manual-{survey.pk}-period")
+    assert "尚未开始" in period and "is-invalid" in period
+    assert '<option value="2026-12" selected>' in period
+    assert 'value="91.5"' in html and 'value="十二月调查"' in html
+    assert "尚未开始" not in _field_block(html, f"manual-{quarterly.pk}-period")  # the other metric's form
+    assert 'class="alert alert-danger' not in html.split('id="main"')[1].split("<h1")[0]  # no flash on top
+    assert not ManualValue.objects.exists()
+
+
+def test_a_value_that_is_not_a_number_is_shown_at_the_value_field(survey, vendor_user_a, as_user):
+    r = as_user(vendor_user_a).post(
+        f"/delivery/contracts/{survey.contract.code}/manual/{survey.pk}/",
+        {"period": "2026-10", "value": "九十", "note": "月度调查"},
+    )
+    html = r.content.decode()
+    value = _field_block(html, f"manual-{survey.pk}-value")
+    assert "is-invalid" in value and 'value="九十"' in value and "invalid-feedback" in value
+    assert "is-invalid" not in _field_block(html, f"manual-{survey.pk}-period")
+    assert 'value="月度调查"' in html and not ManualValue.objects.exists()
+
+
+def test_a_note_that_is_too_long_is_shown_at_the_note_field(survey, manager, as_user):
+    r = as_user(manager).post(
+        f"/delivery/contracts/{survey.contract.code}/manual/{survey.pk}/",
+        {"period": "2026-10", "value": "91", "note": "长" * 501},
+    )
+    note = _field_block(r.content.decode(), f"manual-{survey.pk}-note")
+    assert "is-invalid" in note and "500" in note
+    assert not ManualValue.objects.exists()
+
+
+def test_a_saved_value_redirects_back_to_its_metric_with_a_message(survey, manager, as_user):
+    c = as_user(manager)
+    r = c.post(
+        f"/delivery/contracts/{survey.contract.code}/manual/{survey.pk}/",
+        {"period": "2026-10", "value": "91"},
+    )
+    assert r.status_code == 302 and r["Location"].endswith(f"#metric-{survey.pk}")
+    assert "值已确认" in c.get(r["Location"]).content.decode()
+
+
+def test_with_htmx_a_saved_value_answers_with_the_page_and_a_notice_in_the_card(
+    survey, vendor_user_a, as_user
+):
+    r = as_user(vendor_user_a).post(
+        f"/delivery/contracts/{survey.contract.code}/manual/{survey.pk}/",
+        {"period": "2026-10", "value": "91"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200
+    card = r.content.decode().split(f'id="metric-{survey.pk}"')[1]
+    assert "待采购方确认" in card.split('id="manual-form-')[0]
+    assert ManualValue.objects.get().status == "proposed"
+
+
+def test_a_rejection_without_a_reason_is_shown_at_that_proposals_opinion_field(
+    survey, manager, vendor_user_a, as_user
+):
+    mv = services.propose_manual_value(metric=survey, period="2026-10", value=85, actor=vendor_user_a)
+    other = services.propose_manual_value(metric=survey, period="2026-09", value=86, actor=vendor_user_a)
+    r = as_user(manager).post(f"/delivery/manual/{mv.pk}/decide/", {"decision": "reject", "response": " "})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "驳回时请说明理由" in _field_block(html, f"decide-{mv.pk}-response")
+    assert "驳回时请说明理由" not in _field_block(html, f"decide-{other.pk}-response")
+    mv.refresh_from_db()
+    assert mv.status == "proposed"
+
+
 @pytest.mark.parametrize(
     ("who", "status"), [("auditor", 403), ("vendor_a", 403), ("vendor_b", 404), ("manager", 302)]
 )
