@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -50,6 +50,7 @@ from waibao.contracts.schemas import (
 )
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.vendors.access import get_vendor
 
 router = Router(tags=["contracts"])
@@ -398,11 +399,4 @@ def upload_document(
 def download_document(request: HttpRequest, code: str, document_id: int) -> Any:
     contract = access.get_contract(request.user, code)
     doc = access.get_document(request.user, document_id, contract=contract)
-    if not doc.file:
-        raise Http404
-    return FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.file_name,
-        content_type="application/octet-stream",
-    )
+    return attachment(doc.file, doc.file_name)

@@ -26,6 +26,7 @@ from waibao.contracts.models import (
 )
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.core.forms import apply_domain_error
 from waibao.vendors.access import get_vendor, visible_vendors
 from waibao.vendors.models import Category
@@ -848,14 +849,7 @@ def document_upload(request: HttpRequest, code: str) -> HttpResponse:
 def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     contract = access.get_contract(request.user, code)
     doc = access.get_document(request.user, pk, contract=contract)
-    if not doc.file:
-        raise Http404
-    return FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.file_name,
-        content_type="application/octet-stream",
-    )
+    return attachment(doc.file, doc.file_name)
 
 
 @login_required
