@@ -35,7 +35,7 @@ var/secret_key:
 run: install var/secret_key
 	WAIBAO_DEBUG=1 $(WAIBAO) migrate --noinput
 	WAIBAO_DEBUG=1 $(WAIBAO) demo
-	WAIBAO_DEBUG=1 $(WAIBAO) run_local --addr 127.0.0.1:8000
+	WAIBAO_DEBUG=1 WAIBAO_MAIL_DIR=var/mail $(WAIBAO) run_local --addr 127.0.0.1:8000
 
 ## test: lint, type checks, migration check and the whole pytest suite (browser tests included)
 test: install-dev browser lint typecheck migrations-check pytest

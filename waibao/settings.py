@@ -223,9 +223,13 @@ WAIBAO_CERT_EXPIRING_DAYS = env_int("WAIBAO_CERT_EXPIRING_DAYS", 60)
 
 # --- Mail ------------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+# Without an SMTP host, mail is printed to the console, or written to files in WAIBAO_MAIL_DIR if set.
+EMAIL_FILE_PATH = os.environ.get("WAIBAO_MAIL_DIR", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if EMAIL_FILE_PATH
     else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 587)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, label in demo.logins():
             self.stdout.write(f"  {username:<10} {password}   {label}")
+        if settings.EMAIL_FILE_PATH and not settings.EMAIL_HOST:
+            self.stdout.write(f"E-mail is not sent: each message is written to a file in {settings.EMAIL_FILE_PATH}/")
         self.stdout.write("")
         try:
             call_command("runserver", addr, use_reloader=False)
