@@ -40,8 +40,9 @@ def load(ctx: dict[str, Any]) -> None:
             contract=contract,
             actor=actor,
             name=f"{contract.title} 抽检计划",
-            lot_kind="documents",
-            lot_description="每周一批服务单/文档",
+            # The customer-service contract samples its real service records; the others batches of documents.
+            lot_kind="service_records" if n == 1 else "documents",
+            lot_description="每周的服务记录" if n == 1 else "每周一批服务单/文档",
             level="II",
             classes={"critical": "0.065", "major": "1.0", "minor": "4.0"},
             characteristics=[
@@ -59,7 +60,7 @@ def load(ctx: dict[str, Any]) -> None:
                 plan=plan,
                 actor=quality,
                 lot_ref=f"{start:%Y}-W{start.isocalendar()[1]:02d}",
-                lot_size=500 + 37 * week,
+                lot_size=None if n == 1 else 500 + 37 * week,
                 seed=20260 + week + 10 * n,
                 period_start=start,
                 period_end=start + timedelta(days=6),
