@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from waibao.calendars.models import Calendar
-from waibao.core.models import TimeStampedModel
+from waibao.core.models import StatusChangeBase, TimeStampedModel
 from waibao.vendors.models import Category, Vendor
 
 
@@ -166,26 +166,16 @@ class Contract(TimeStampedModel):
         return self.status in IN_FORCE
 
 
-class StatusChange(models.Model):
+class StatusChange(StatusChangeBase):
     contract = models.ForeignKey(
         Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="status_changes"
     )
     from_status = models.CharField(_("原状态"), max_length=20, choices=ContractStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=ContractStatus.choices)
-    reason = models.TextField(_("原因"), blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"))
 
-    class Meta:
+    class Meta(StatusChangeBase.Meta):
         verbose_name = _("合同状态变更")
         verbose_name_plural = _("合同状态变更")
-        ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.contract_id}: {self.from_status} → {self.to_status}"

@@ -20,6 +20,20 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class StatusChangeBase(models.Model):
+    """Who moved a record's status, when and why; each app adds the record and its status fields."""
+
+    reason = models.TextField(_("原因"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        abstract = True
+        ordering = ["-at", "-id"]
+
+
 class Organization(models.Model):
     """The buyer company that runs this Waibao installation (one row)."""
 

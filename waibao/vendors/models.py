@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from waibao.core.models import TimeStampedModel
+from waibao.core.models import StatusChangeBase, TimeStampedModel
 
 
 class VendorStatus(models.TextChoices):
@@ -144,26 +144,16 @@ class VendorContact(TimeStampedModel):
         return self.name
 
 
-class StatusChange(models.Model):
+class StatusChange(StatusChangeBase):
     vendor = models.ForeignKey(
         Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="status_changes"
     )
     from_status = models.CharField(_("原状态"), max_length=20, choices=VendorStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=VendorStatus.choices)
-    reason = models.TextField(_("原因"), blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"))
 
-    class Meta:
+    class Meta(StatusChangeBase.Meta):
         verbose_name = _("状态变更")
         verbose_name_plural = _("状态变更")
-        ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.vendor_id}: {self.from_status} → {self.to_status}"
