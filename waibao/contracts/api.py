@@ -50,7 +50,7 @@ from waibao.contracts.schemas import (
 )
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.vendors.access import get_vendor
 
 router = Router(tags=["contracts"])
@@ -389,9 +389,8 @@ def upload_document(
     is_signed_copy: Form[bool] = True,
 ) -> Any:
     contract = access.get_contract(request.user, code, write=True)
-    upload = services.Upload(name=file.name or "file", stream=file.file, size=file.size or 0)  # type: ignore[arg-type]
     return 201, services.upload_document(
-        contract=contract, actor=request.user, upload=upload, title=title, is_signed_copy=is_signed_copy
+        contract=contract, actor=request.user, upload=from_uploaded(file), title=title, is_signed_copy=is_signed_copy
     )
 
 

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
-from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
@@ -54,6 +53,7 @@ from waibao.contracts.models import (
 from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError
+from waibao.core.files import Upload, store
 from waibao.lib import slamath
 from waibao.vendors.models import Category, Vendor, VendorStatus
 
@@ -1709,31 +1709,13 @@ def notify_price_threshold(iv: IndexValue) -> int:
 # --- documents ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Upload:
-    name: str
-    stream: IO[bytes]
-    size: int
-
-
 def upload_document(
     *, contract: Contract, actor: Any, upload: Upload, title: str = "", is_signed_copy: bool = True
 ) -> ContractDocument:
-    from waibao.vendors import services as vendor_services
-
-    kind = vendor_services.check_upload(vendor_services.Upload(upload.name, upload.stream, upload.size))
-    name = vendor_services._safe_name(upload.name)
     with transaction.atomic():
-        doc = ContractDocument(
-            contract=contract,
-            title=(title or name).strip()[:200],
-            is_signed_copy=is_signed_copy,
-            file_name=name,
-            file_type=kind,
-            size=upload.size,
-            uploaded_by=_user(actor),
-        )
-        doc.file.save(name, File(upload.stream), save=False)
+        doc = ContractDocument(contract=contract, is_signed_copy=is_signed_copy, uploaded_by=_user(actor))
+        store(doc, upload)
+        doc.title = (title or doc.file_name).strip()[:200]
         doc.save()
         audit.record(
             actor,

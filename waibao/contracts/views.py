@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +25,7 @@ from waibao.contracts.models import (
 )
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
 from waibao.vendors.access import get_vendor, visible_vendors
 from waibao.vendors.models import Category
@@ -831,8 +830,7 @@ def document_upload(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True)
     form = forms.DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        f: UploadedFile = form.cleaned_data["file"]
-        upload = services.Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
+        upload = from_uploaded(form.cleaned_data["file"])
         try:
             services.upload_document(
                 contract=contract, actor=request.user, upload=upload, title=form.cleaned_data["title"],

@@ -13,7 +13,7 @@ from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.quality import access, queries, services, whatif
 from waibao.quality.schemas import (
     AcceptPlanIn,
@@ -53,14 +53,6 @@ from waibao.quality.schemas import (
 )
 
 router = Router(tags=["quality"])
-
-
-def _upload(f: UploadedFile | None) -> Any:
-    if f is None:
-        return None
-    from waibao.vendors.services import Upload
-
-    return Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
 
 
 # --- pure tools --------------------------------------------------------------------------------
@@ -315,7 +307,7 @@ def ncr_containment(request: HttpRequest, code: str, payload: ContainmentIn) -> 
 def ncr_evidence(request: HttpRequest, code: str, file: File[UploadedFile]) -> Any:
     ncr = access.get_ncr(request.user, code)
     access.require_step_writer(request.user)
-    services.add_evidence(ncr=ncr, actor=request.user, upload=_upload(file))
+    services.add_evidence(ncr=ncr, actor=request.user, upload=from_uploaded(file))
     return 201, ncr
 
 
@@ -406,7 +398,7 @@ def submit_deliverable(
         contract=c,
         actor=request.user,
         title=title,
-        upload=_upload(file),
+        upload=from_uploaded(file),
         description=description,
         milestone=milestone,
         note=note,
@@ -423,7 +415,7 @@ def get_deliverable(request: HttpRequest, code: str) -> Any:
 def add_version(request: HttpRequest, code: str, file: File[UploadedFile], note: Form[str] = "") -> Any:
     d = access.get_deliverable(request.user, code)
     access.require_step_writer(request.user)
-    services.add_version(deliverable=d, actor=request.user, upload=_upload(file), note=note)
+    services.add_version(deliverable=d, actor=request.user, upload=from_uploaded(file), note=note)
     return 201, access.get_deliverable(request.user, code)
 
 

@@ -20,7 +20,7 @@ PDF = (
 
 
 def _upload(name: str) -> Any:
-    from waibao.vendors.services import Upload
+    from waibao.core.files import Upload
 
     return Upload(name=name, stream=io.BytesIO(PDF), size=len(PDF))
 

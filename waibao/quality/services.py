@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.files.base import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
+from waibao.core.files import store
 from waibao.lib import sampling
 from waibao.quality import whatif
 from waibao.quality.models import (
@@ -1067,12 +1067,7 @@ def cancel_inspection(*, inspection: Inspection, actor: Any, reason: str) -> Ins
 
 
 def _store_upload(obj: Any, upload: Any, field_name: str = "file") -> None:
-    from waibao.vendors.services import _safe_name, check_upload
-
-    obj.file_type = check_upload(upload, field=field_name)
-    obj.file_name = _safe_name(upload.name)
-    obj.size = upload.size
-    obj.file.save(obj.file_name, File(upload.stream), save=False)
+    store(obj, upload, field=field_name)
 
 
 # --- deliverables and review --------------------------------------------------------------------

@@ -25,7 +25,7 @@ from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core import audit
 from waibao.core.errors import DomainError
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
 from waibao.lib.spreadsheets import SpreadsheetError, read_table
 from waibao.quality import access, charts, queries, services, whatif
@@ -55,14 +55,6 @@ from waibao.quality.models import (
     Severity,
     Step,
 )
-
-
-def _upload(f: Any) -> Any:
-    if f is None:
-        return None
-    from waibao.vendors.services import Upload
-
-    return Upload(name=f.name or "file", stream=f.file, size=f.size or 0)
 
 
 def _act(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
@@ -605,7 +597,7 @@ def ncr_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
                 _act(
                     request,
                     lambda: services.add_evidence(
-                        ncr=ncr, actor=request.user, upload=_upload(form.cleaned_data["file"])
+                        ncr=ncr, actor=request.user, upload=from_uploaded(form.cleaned_data["file"])
                     ),
                     _("证据已上传。"),
                 )
@@ -778,7 +770,7 @@ def deliverable_create(request: HttpRequest) -> HttpResponse:
                 contract=contract,
                 actor=request.user,
                 title=d["title"],
-                upload=_upload(d["file"]),
+                upload=from_uploaded(d["file"]),
                 description=d["description"],
                 milestone=milestone,
                 note=d["note"],
@@ -839,7 +831,7 @@ def deliverable_action(request: HttpRequest, code: str, action: str) -> HttpResp
                 lambda: services.add_version(
                     deliverable=d,
                     actor=request.user,
-                    upload=_upload(form.cleaned_data["file"]),
+                    upload=from_uploaded(form.cleaned_data["file"]),
                     note=form.cleaned_data["note"],
                 ),
                 _("新版本已提交，重新进入审核。"),

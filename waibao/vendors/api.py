@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.vendors import access, queries, services
 from waibao.vendors.schemas import (
     CertificateOut,
@@ -40,12 +40,6 @@ class VendorQuery(Schema):
     sort: str = "code"
     page: int = 1
     page_size: int = 50
-
-
-def _upload(f: UploadedFile | None) -> services.Upload | None:
-    if f is None:
-        return None
-    return services.Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
 
 
 @router.get("/", response={200: Page[VendorOut], **ERRORS})
@@ -157,7 +151,7 @@ def add_certificate(
     return 201, services.add_certificate(
         vendor=vendor,
         actor=request.user,
-        upload=_upload(file),
+        upload=from_uploaded(file),
         type=type,
         number=number,
         valid_until=valid_until,
@@ -204,7 +198,7 @@ def upload_document(
 ) -> Any:
     vendor = access.get_vendor(request.user, vendor_id)
     access.require_archive_write(request.user, vendor)
-    upload = _upload(file)
+    upload = from_uploaded(file)
     assert upload is not None
     return 201, services.upload_document(
         vendor=vendor, actor=request.user, upload=upload, type=type, title=title

@@ -6,11 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -18,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError
-from waibao.lib import creditcode, filetypes
+from waibao.core.files import Upload, store
+from waibao.lib import creditcode
 from waibao.vendors.models import (
     CMMI_TYPES,
     REASON_REQUIRED,
@@ -326,44 +325,7 @@ def delete_contact(*, contact: VendorContact, actor: Any) -> None:
             nxt.save(update_fields=["is_primary"])
 
 
-# --- files ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Upload:
-    """An uploaded file as services see it, whatever door it came through."""
-
-    name: str
-    stream: IO[bytes]
-    size: int
-
-
-def check_upload(upload: Upload, *, field: str = "file") -> str:
-    limit = settings.WAIBAO_MAX_UPLOAD_MB * 1024 * 1024
-    if upload.size > limit:
-        raise DomainError(
-            _("文件过大：%(size).1f MB，上限 %(limit)s MB。")
-            % {"size": upload.size / 1048576, "limit": settings.WAIBAO_MAX_UPLOAD_MB},
-            fields={field: _("文件超过 %(limit)s MB。") % {"limit": settings.WAIBAO_MAX_UPLOAD_MB}},
-        )
-    if upload.size == 0:
-        raise DomainError(_("文件为空。"), fields={field: _("文件为空。")})
-    kind = filetypes.sniff(upload.stream)
-    if kind is None:
-        raise DomainError(
-            _("不支持的文件类型（按文件内容判断）。允许：%(types)s。")
-            % {"types": filetypes.allowed_labels()},
-            fields={
-                field: _("文件内容不是允许的类型（%(types)s）。") % {"types": filetypes.allowed_labels()}
-            },
-        )
-    return kind
-
-
-def _safe_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[\x00-\x1f\"<>|:*?]", "_", base).strip() or "file"
-    return base[:200]
+# Uploads are checked and stored by waibao.core.files (Upload, check_upload, store), shared by every app.
 
 
 # --- certificates --------------------------------------------------------------------------------
@@ -403,9 +365,7 @@ def add_certificate(
     data = _clean_certificate(values)
     cert = Certificate(vendor=vendor, **data)
     if upload is not None:
-        cert.file_type = check_upload(upload)
-        cert.file_name = _safe_name(upload.name)
-        cert.file.save(cert.file_name, File(upload.stream), save=False)
+        store(cert, upload)
     cert.save()
     audit.record(actor, "vendors.certificate.created", cert, changes=audit.created(cert, CERT_FIELDS))
     return cert
@@ -421,9 +381,7 @@ def update_certificate(
     for k, v in data.items():
         setattr(certificate, k, v)
     if upload is not None:
-        certificate.file_type = check_upload(upload)
-        certificate.file_name = _safe_name(upload.name)
-        certificate.file.save(certificate.file_name, File(upload.stream), save=False)
+        store(certificate, upload)
     certificate.version += 1
     certificate.save()
     changes = audit.diff(before, audit.snapshot(certificate, CERT_FIELDS))
@@ -455,18 +413,9 @@ def upload_document(
 ) -> VendorDocument:
     if type not in DocumentType.values:
         raise DomainError(_("文档类型无效。"), fields={"type": _("文档类型无效。")})
-    kind = check_upload(upload)
-    name = _safe_name(upload.name)
-    doc = VendorDocument(
-        vendor=vendor,
-        type=type,
-        title=(title or name).strip()[:200],
-        file_name=name,
-        file_type=kind,
-        size=upload.size,
-        uploaded_by=_user(actor),
-    )
-    doc.file.save(name, File(upload.stream), save=False)
+    doc = VendorDocument(vendor=vendor, type=type, uploaded_by=_user(actor))
+    store(doc, upload)
+    doc.title = (title or doc.file_name).strip()[:200]
     doc.save()
     audit.record(
         actor,

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
 from waibao.core.errors import DomainError
-from waibao.core.files import attachment
+from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
 from waibao.core.models import AuditEvent
 from waibao.core.registry import render_panels
@@ -31,12 +30,6 @@ from waibao.vendors.forms import (
     VendorForm,
 )
 from waibao.vendors.models import Category, CertificateState, VendorStatus
-
-
-def as_upload(f: UploadedFile | None) -> services.Upload | None:
-    if f is None:
-        return None
-    return services.Upload(name=f.name or "file", stream=f.file, size=f.size or 0)  # type: ignore[arg-type]
 
 
 @login_required
@@ -309,7 +302,7 @@ def certificate_edit(request: HttpRequest, pk: int, cert_pk: int | None = None) 
     form = CertificateForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        upload = as_upload(data.pop("file"))
+        upload = from_uploaded(data.pop("file"))
         try:
             if cert is None:
                 services.add_certificate(vendor=vendor, actor=request.user, upload=upload, **data)
@@ -394,7 +387,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_archive_write(request.user, vendor)
     form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = as_upload(form.cleaned_data["file"])
+        upload = from_uploaded(form.cleaned_data["file"])
         assert upload is not None
         try:
             services.upload_document(
