@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from waibao.calendars.models import Calendar
-from waibao.core.models import StatusChangeBase, TimeStampedModel
+from waibao.core.models import StatusChangeBase, StoredDocumentBase, TimeStampedModel
 from waibao.vendors.models import Category, Vendor
 
 
@@ -574,28 +574,13 @@ class SlaMetric(TimeStampedModel):
         return self.name
 
 
-class ContractDocument(TimeStampedModel):
+class ContractDocument(StoredDocumentBase):
     contract = models.ForeignKey(
         Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="documents"
     )
-    title = models.CharField(_("标题"), max_length=200)
     is_signed_copy = models.BooleanField(_("签署版"), default=True)
     file = models.FileField(_("文件"), upload_to=upload_path)
-    file_name = models.CharField(_("原文件名"), max_length=255)
-    file_type = models.CharField(_("文件类型"), max_length=10)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
-    class Meta:
+    class Meta(StoredDocumentBase.Meta):
         verbose_name = _("合同文件")
         verbose_name_plural = _("合同文件")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title

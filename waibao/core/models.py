@@ -20,6 +20,28 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class StoredDocumentBase(TimeStampedModel):
+    """A titled uploaded file kept for a record: what `core.files.store` fills in, and who uploaded it.
+
+    Subclasses add the owning record and the `file` field itself (each app keeps its own storage path).
+    """
+
+    title = models.CharField(_("标题"), max_length=200)
+    file_name = models.CharField(_("原文件名"), max_length=255)
+    file_type = models.CharField(_("文件类型"), max_length=10)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class StatusChangeBase(models.Model):
     """Who moved a record's status, when and why; each app adds the record and its status fields."""
 

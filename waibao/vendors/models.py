@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from waibao.core.models import StatusChangeBase, TimeStampedModel
+from waibao.core.models import StatusChangeBase, StoredDocumentBase, TimeStampedModel
 
 
 class VendorStatus(models.TextChoices):
@@ -250,28 +249,13 @@ class DocumentType(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class VendorDocument(TimeStampedModel):
+class VendorDocument(StoredDocumentBase):
     vendor = models.ForeignKey(
         Vendor, verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="documents"
     )
     type = models.CharField(_("类型"), max_length=20, choices=DocumentType.choices)
-    title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), upload_to=upload_path)
-    file_name = models.CharField(_("原文件名"), max_length=255)
-    file_type = models.CharField(_("文件类型"), max_length=10)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
-    class Meta:
+    class Meta(StoredDocumentBase.Meta):
         verbose_name = _("文档")
         verbose_name_plural = _("文档")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title
