@@ -90,9 +90,9 @@ def sla_terms(contract: Contract, on: date) -> SlaTerms:
     A contract without any version yet (a draft) answers with its live terms as version
     ``contract.current_version``.
     """
-    from waibao.contracts.snapshots import contract_snapshot
+    from waibao.contracts.snapshots import sla_snapshot
 
     v = version_in_force(contract, on)
     if v is None:
-        return terms_from_snapshot(contract_snapshot(contract), contract.current_version)
+        return terms_from_snapshot(sla_snapshot(contract), contract.current_version)
     return terms_from_snapshot(v.snapshot, v.number)

@@ -24,15 +24,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def contract_snapshot(contract: Contract) -> dict[str, Any]:
-    """Terms, clauses, SLA metrics (with calendar ids), milestones and price clauses of the live contract."""
+def sla_snapshot(contract: Contract) -> dict[str, Any]:
+    """The part of :func:`contract_snapshot` SLA evaluation reads: the terms and the SLA metrics."""
     snap: dict[str, Any] = {name: _plain(getattr(contract, name)) for name in TERM_FIELDS}
     snap["owner_id"] = contract.owner_id
     snap["custom_fields"] = contract.custom_fields or {}
-    snap["clauses"] = [
-        {"id": c.pk, "clause_type": c.clause_type, "title": c.title, "text": c.text}
-        for c in contract.clauses.all().order_by("position", "id")
-    ]
     snap["sla_metrics"] = [
         {
             "id": m.pk,
@@ -45,6 +41,16 @@ def contract_snapshot(contract: Contract) -> dict[str, Any]:
         for m in contract.sla_metrics.filter(retired=False)
         .select_related("calendar")
         .order_by("position", "id")
+    ]
+    return snap
+
+
+def contract_snapshot(contract: Contract) -> dict[str, Any]:
+    """Terms, clauses, SLA metrics (with calendar ids), milestones and price clauses of the live contract."""
+    snap = sla_snapshot(contract)
+    snap["clauses"] = [
+        {"id": c.pk, "clause_type": c.clause_type, "title": c.title, "text": c.text}
+        for c in contract.clauses.all().order_by("position", "id")
     ]
     snap["milestones"] = [
         {

@@ -394,6 +394,7 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
         to_update.append(row)
     DailyAggregate.objects.bulk_update(to_update, ["data"], batch_size=500)
     DailyAggregate.objects.bulk_create(to_create, batch_size=500)
+    refresh_months(contract, {d for d in days if d not in rebuild})
     return rebuild
 
 
@@ -430,7 +431,102 @@ def rebuild_aggregates(contract: Contract, days: Iterable[date] | None = None) -
             ]
             DailyAggregate.objects.bulk_create(rows, batch_size=500)
             written += len(rows)
+        refresh_months(contract, day_list)
     return written
+
+
+def _month_after(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def refresh_months(contract: Contract, days: Iterable[date] | None) -> None:
+    """Recompute the monthly roll-ups (``MonthlyAggregate``) of the months holding ``days`` (all months
+    when None) from the daily rows. Every metric of the contract gets a row for each such month, an empty
+    one when it has no data, so a month with a roll-up row is known to be complete."""
+    from waibao.contracts.models import SlaMetric
+    from waibao.delivery.models import DailyAggregate, MonthlyAggregate
+
+    daily = DailyAggregate.objects.filter(contract=contract)
+    monthly = MonthlyAggregate.objects.filter(contract=contract)
+    if days is None:
+        months = {d.replace(day=1) for d in daily.values_list("day", flat=True).distinct()}
+        monthly.delete()
+    else:
+        months = {d.replace(day=1) for d in days}
+    if not months:
+        return
+    metric_ids = list(SlaMetric.objects.filter(contract=contract).values_list("id", flat=True))
+    ordered = sorted(months)
+    for i in range(0, len(ordered), 24):
+        part = ordered[i : i + 24]
+        datas: dict[tuple[int, date], list[Any]] = defaultdict(list)
+        hashes: dict[tuple[int, date], set[str]] = defaultdict(set)
+        rows = daily.filter(day__gte=part[0], day__lt=_month_after(part[-1])).values_list(
+            "metric_id", "day", "data", "def_hash"
+        )
+        wanted = set(part)
+        for metric_id, day, data, def_hash in rows.iterator(chunk_size=5000):
+            month = day.replace(day=1)
+            if month in wanted:
+                datas[(metric_id, month)].append(data)
+                hashes[(metric_id, month)].add(def_hash)
+        monthly.filter(month__in=part).delete()
+        out = []
+        for metric_id in metric_ids:
+            for month in part:
+                key = (metric_id, month)
+                found = datas.get(key, [])
+                kinds = hashes.get(key, set())
+                out.append(
+                    MonthlyAggregate(
+                        metric_id=metric_id,
+                        contract=contract,
+                        month=month,
+                        data=slamath.Aggregate.sum_dicts(found).to_dict(),
+                        days=len(found),
+                        def_hash=(next(iter(kinds)) if len(kinds) == 1 else "*") if kinds else "",
+                    )
+                )
+        MonthlyAggregate.objects.bulk_create(out, batch_size=500)
+
+
+def _monthly_rows(contract: Contract, periods: Iterable[str]) -> dict[tuple[int, date], tuple[Any, int, str]]:
+    """Roll-up rows ``(metric, month) → (data, days, def_hash)`` covering the periods, in one query."""
+    from waibao.delivery.models import MonthlyAggregate
+
+    bounds = [slamath.period_bounds(p) for p in periods]
+    if not bounds:
+        return {}
+    rows = MonthlyAggregate.objects.filter(
+        contract=contract, month__gte=min(b[0] for b in bounds), month__lt=max(b[1] for b in bounds)
+    ).values_list("metric_id", "month", "data", "days", "def_hash")
+    return {(m, month): (data, days, h) for m, month, data, days, h in rows}
+
+
+def _from_months(
+    monthly: Mapping[tuple[int, date], tuple[Any, int, str]], runners: list[Runner], start: date, end: date
+) -> dict[int, slamath.Aggregate] | None:
+    """Period aggregates from the monthly roll-ups, or None when a month lacks its roll-up or was computed
+    with another definition (the caller then reads the daily rows)."""
+    months = []
+    current = start
+    while current < end:
+        months.append(current)
+        current = _month_after(current)
+    out: dict[int, slamath.Aggregate] = {}
+    for r in runners:
+        datas = []
+        for month in months:
+            row = monthly.get((r.metric_id, month))
+            if row is None:
+                return None
+            data, days, def_hash = row
+            if days and def_hash != r.def_hash:
+                return None
+            if days:
+                datas.append(data)
+        out[r.metric_id] = slamath.Aggregate.sum_dicts(datas)
+    return out
 
 
 # --- periods and results -------------------------------------------------------------------------
@@ -467,16 +563,16 @@ class Evaluated:
 
 
 def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) -> list[Evaluated]:
-    """Evaluate every metric of the contract for the given period keys, from the daily aggregates.
-
-    Days whose aggregates were computed with another definition are rebuilt first. Caps apply per
-    period across the metrics of that window (month or quarter).
+    """Evaluate every metric of the contract for the given period keys, from the monthly roll-ups (one
+    query for all periods), or from the daily aggregates where a month's roll-up is missing or was
+    computed with another definition (such days are rebuilt first). Caps apply per period across the
+    metrics of that window (month or quarter).
     """
-    from waibao.delivery.models import DailyAggregate
-
     cache = TermsCache(contract)
     out: list[Evaluated] = []
-    for period in sorted(periods):
+    keys = sorted(periods)
+    monthly = _monthly_rows(contract, keys)
+    for period in keys:
         start, end = slamath.period_bounds(period)
         window = "quarter" if "Q" in period else "month"
         terms, runners = cache.for_period_start(start)
@@ -488,29 +584,15 @@ def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) ->
         ]
         if terms is None or not (runners or manual):
             continue
-        rows = list(
-            DailyAggregate.objects.filter(
-                contract=contract, day__gte=start, day__lt=end, metric_id__in=[r.metric_id for r in runners]
-            ).values_list("metric_id", "day", "data", "def_hash")
-        )
-        wanted = {r.metric_id: r.def_hash for r in runners}
-        stale = {day for metric_id, day, _d, h in rows if h != wanted[metric_id]}
-        if stale:
-            _rebuild_with(contract, stale, runners)
-            rows = list(
-                DailyAggregate.objects.filter(
-                    contract=contract, day__gte=start, day__lt=end, metric_id__in=list(wanted)
-                ).values_list("metric_id", "day", "data", "def_hash")
-            )
-        per_metric: dict[int, list[slamath.Aggregate]] = defaultdict(list)
-        for metric_id, _day, data, _h in rows:
-            per_metric[metric_id].append(slamath.Aggregate.from_dict(data))
+        period_aggs = _from_months(monthly, runners, start, end)
+        if period_aggs is None:
+            period_aggs = _from_days(contract, runners, start, end)
         is_open = start <= today < end
         elapsed = slamath.elapsed_fraction(period, today) if today >= start else 0.0
         results: list[tuple[Any, slamath.Result, slamath.Aggregate | None]] = []
         consequences = []
         for r in runners:
-            agg = slamath.Aggregate.merge_all(per_metric.get(r.metric_id, []))
+            agg = period_aggs[r.metric_id]
             res = slamath.evaluate(r.definition, agg)
             results.append((r, res, agg))
             consequences.append(slamath.credit_for(res, r.definition, terms.monthly_fee))
@@ -536,6 +618,32 @@ def evaluate_periods(contract: Contract, periods: Iterable[str], today: date) ->
                 Evaluated(r.metric_id, r.name, period, start, res, cons, proj, terms.version, terms.currency)
             )
     return out
+
+
+def _from_days(
+    contract: Contract, runners: list[Runner], start: date, end: date
+) -> dict[int, slamath.Aggregate]:
+    """Period aggregates from the daily rows; days computed with another definition are rebuilt first."""
+    from waibao.delivery.models import DailyAggregate
+
+    rows = list(
+        DailyAggregate.objects.filter(
+            contract=contract, day__gte=start, day__lt=end, metric_id__in=[r.metric_id for r in runners]
+        ).values_list("metric_id", "day", "data", "def_hash")
+    )
+    wanted = {r.metric_id: r.def_hash for r in runners}
+    stale = {day for metric_id, day, _d, h in rows if h != wanted[metric_id]}
+    if stale:
+        _rebuild_with(contract, stale, runners)
+        rows = list(
+            DailyAggregate.objects.filter(
+                contract=contract, day__gte=start, day__lt=end, metric_id__in=list(wanted)
+            ).values_list("metric_id", "day", "data", "def_hash")
+        )
+    per_metric: dict[int, list[slamath.Aggregate]] = defaultdict(list)
+    for metric_id, _day, data, _h in rows:
+        per_metric[metric_id].append(slamath.Aggregate.from_dict(data))
+    return {r.metric_id: slamath.Aggregate.merge_all(per_metric.get(r.metric_id, [])) for r in runners}
 
 
 def _confirmed_manual_values(metric_ids: list[int], period: str) -> dict[int, Decimal]:
@@ -576,6 +684,7 @@ def _rebuild_with(contract: Contract, days: set[date], runners: list[Runner]) ->
         ],
         batch_size=500,
     )
+    refresh_months(contract, days)
 
 
 def explain_rule(definition: slamath.MetricDef) -> str:

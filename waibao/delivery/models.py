@@ -255,6 +255,35 @@ class DailyAggregate(models.Model):
         return f"{self.metric_id} {self.day}"
 
 
+class MonthlyAggregate(models.Model):
+    """The merge of one metric's daily aggregates over one calendar month, refreshed whenever a day of
+    that month changes (``engine.refresh_months``), so evaluating a month reads one row, a quarter three.
+
+    ``days`` is the number of daily rows merged; ``def_hash`` their common definition hash, or ``*`` when
+    they differ (evaluation then falls back to the daily rows, which rebuilds the stale ones).
+    """
+
+    metric = models.ForeignKey(
+        SlaMetric, verbose_name=_("SLA 指标"), on_delete=models.CASCADE, related_name="monthly_aggregates"
+    )
+    contract = models.ForeignKey(Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"))
+    data = models.JSONField(_("汇总"))
+    days = models.PositiveSmallIntegerField(_("日汇总行数"), default=0)
+    def_hash = models.CharField(_("定义指纹"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("月汇总")
+        verbose_name_plural = _("月汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "month"], name="aggregate_metric_month_unique")
+        ]
+        indexes = [models.Index(fields=["contract", "month"], name="aggregate_contract_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} {self.month:%Y-%m}"
+
+
 class ResultStatus(models.TextChoices):
     MET = "met", _("达标")
     MISSED = "missed", _("未达标")

@@ -896,6 +896,45 @@ class Aggregate:
             raise ValueError("not a serialised aggregate: inconsistent counts")
         return agg
 
+    @classmethod
+    def sum_dicts(cls, datas: Iterable[Mapping[str, Any]]) -> Aggregate:
+        """The merge of many serialised aggregates (:meth:`to_dict` form), without building each one.
+
+        The same result as ``merge_all(from_dict(d) for d in datas)``, several times faster: integer
+        totals stay integers and histogram lists are added straight into one dict.
+        """
+        count = hits = missing = itotal = 0
+        ftotal = Fraction(0)
+        hist: dict[int, int] = {}
+        try:
+            for d in datas:
+                count += int(d["c"])
+                hits += int(d.get("h", 0))
+                missing += int(d.get("m", 0))
+                t = d.get("t")
+                if t is not None:
+                    if "/" in str(t):
+                        ftotal += Fraction(str(t))
+                    else:
+                        itotal += int(t)
+                flat = d.get("b")
+                if flat:
+                    if len(flat) % 2:
+                        raise ValueError("odd histogram list")
+                    get = hist.get
+                    for i in range(0, len(flat), 2):
+                        key = int(flat[i])
+                        hist[key] = get(key, 0) + int(flat[i + 1])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"not a serialised aggregate: {exc}") from exc
+        return cls(
+            count=count,
+            hits=hits,
+            missing=missing,
+            total=ftotal + itotal,
+            hist={k: n for k, n in hist.items() if n},
+        )
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 

@@ -676,8 +676,9 @@ def test_merging_any_partition_in_any_order_equals_aggregating_all(obs: list[Obs
     for i in order:
         merged = merged.merge(parts[i])
     assert merged == whole
-    # also via JSON, as stored per day
+    # also via JSON, as stored per day, and by summing the stored dicts (the monthly roll-ups)
     assert Aggregate.merge_all(Aggregate.from_json(p.to_json()) for p in parts) == whole
+    assert Aggregate.sum_dicts(json.loads(p.to_json()) for p in parts) == whole
     for percent in (50, 90, 95):
         assert merged.quantile(percent) == whole.quantile(percent)
 
@@ -1130,3 +1131,13 @@ def test_elapsed_fraction() -> None:
     assert sm.elapsed_fraction("2026-04", date(2026, 4, 30)) == 1.0
     assert sm.elapsed_fraction("2026-04", date(2026, 6, 1)) == 1.0
     assert sm.elapsed_fraction("2026-Q1", date(2026, 1, 9)) == 9 / 90
+
+
+def test_sum_dicts_rejects_what_from_dict_rejects() -> None:
+    assert Aggregate.sum_dicts([]) == Aggregate()
+    assert Aggregate.sum_dicts([{"c": 2, "t": "7/2"}, {"c": 1, "t": "3", "b": [60, 1]}]) == Aggregate(
+        count=3, total=Fraction(13, 2), hist={60: 1}
+    )
+    for bad in ({}, {"c": "x"}, {"c": 1, "b": [1]}, {"c": 1, "t": "1/0"}):
+        with pytest.raises(ValueError, match="not a serialised aggregate"):
+            Aggregate.sum_dicts([bad])
