@@ -233,17 +233,26 @@ class ColumnMapping(models.Model):
         return str(self.contract_id)
 
 
-class DailyAggregate(models.Model):
-    """``slamath.Aggregate`` of one metric's records on one local day, kept up to date on every change."""
+class AggregateBase(models.Model):
+    """What the daily and monthly aggregates share: the metric, its contract, the serialised
+    ``slamath.Aggregate`` and the hash of the metric definition + calendar it was computed with (a new
+    contract version changes it)."""
 
     metric = models.ForeignKey(
-        SlaMetric, verbose_name=_("SLA 指标"), on_delete=models.CASCADE, related_name="daily_aggregates"
+        SlaMetric, verbose_name=_("SLA 指标"), on_delete=models.CASCADE, related_name="+"
     )
     contract = models.ForeignKey(Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="+")
-    day = models.DateField(_("日期"))
     data = models.JSONField(_("汇总"))
-    # Hash of the metric definition + calendar it was computed with: a new contract version changes it.
-    def_hash = models.CharField(_("定义指纹"), max_length=16)
+    def_hash = models.CharField(_("定义指纹"), max_length=16, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class DailyAggregate(AggregateBase):
+    """``slamath.Aggregate`` of one metric's records on one local day, kept up to date on every change."""
+
+    day = models.DateField(_("日期"))
 
     class Meta:
         verbose_name = _("日汇总")
@@ -255,7 +264,7 @@ class DailyAggregate(models.Model):
         return f"{self.metric_id} {self.day}"
 
 
-class MonthlyAggregate(models.Model):
+class MonthlyAggregate(AggregateBase):
     """The merge of one metric's daily aggregates over one calendar month, refreshed whenever a day of
     that month changes (``engine.refresh_months``), so evaluating a month reads one row, a quarter three.
 
@@ -263,14 +272,8 @@ class MonthlyAggregate(models.Model):
     they differ (evaluation then falls back to the daily rows, which rebuilds the stale ones).
     """
 
-    metric = models.ForeignKey(
-        SlaMetric, verbose_name=_("SLA 指标"), on_delete=models.CASCADE, related_name="monthly_aggregates"
-    )
-    contract = models.ForeignKey(Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="+")
     month = models.DateField(_("月份"))
-    data = models.JSONField(_("汇总"))
     days = models.PositiveSmallIntegerField(_("日汇总行数"), default=0)
-    def_hash = models.CharField(_("定义指纹"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("月汇总")
