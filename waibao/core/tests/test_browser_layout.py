@@ -1,0 +1,26 @@
+"""The top bar fits the window in both languages: long English labels and names wrap, never push the
+page sideways (they did at 1366 px wide before the bar collapsed below the xl breakpoint)."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("width", [1280, 1366])
+def test_the_top_bar_never_makes_the_page_wider_than_the_window(
+    width, admin_user, manager, vendor_user_a, browser_login, page
+):
+    from waibao.core.models import Organization
+
+    Organization.objects.update_or_create(pk=1, defaults={"name": "华东智联零售集团有限公司（测试用的很长的公司名称）"})
+    page.set_viewport_size({"width": width, "height": 700})
+    for user in (admin_user, manager, vendor_user_a):
+        user.first_name, user.last_name, user.language = "磊", "外包经理 王", "en"
+        user.save()
+        browser_login(user)
+        for path in ("/", "/notifications/"):
+            page.goto(path)
+            assert page.locator("html").get_attribute("lang") == "en"
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{user.username} {path}: page is {wide}px wide in a {width}px window"
+        page.context.clear_cookies()
