@@ -273,7 +273,7 @@ def main() -> None:
     # Memory of the import path on two sample sizes, with tracemalloc (Python allocations): flat in N
     # means the larger file peaks no higher than the smaller one.
     traced = {}
-    for size in (20_000, 100_000):
+    for size in (50_000, 150_000):
         sample = tmp / f"sample-{size}.csv"
         write_file(sample, size, f"SAMPLE{size}", seed=999)
         tracemalloc.start()
@@ -294,8 +294,8 @@ def main() -> None:
     )
     print(
         f"import memory: peak RSS {peak_rss:.0f} MB (+{peak_rss - base_rss:.0f} MB over {base_rss:.0f} MB before "
-        f"the import); tracemalloc peak of a 20,000-row import {traced[20_000] / 1e6:.1f} MB, "
-        f"of a 100,000-row import {traced[100_000] / 1e6:.1f} MB"
+        f"the import); tracemalloc peak of a 50,000-row import {traced[50_000] / 1e6:.1f} MB, "
+        f"of a 150,000-row import {traced[150_000] / 1e6:.1f} MB"
     )
 
     again = time.perf_counter()

@@ -247,6 +247,10 @@ TASKS = {
     }
 }
 
+# Large imports validate rows in this many worker processes (forked, no database access); 1 = in the
+# importing process only. Default: the number of CPUs, at most 4.
+WAIBAO_IMPORT_WORKERS = int(os.environ.get("WAIBAO_IMPORT_WORKERS") or min(4, os.cpu_count() or 1))
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -203,6 +203,17 @@ class TermsCache:
             )
         return terms, runners
 
+    def preload(self) -> TermsCache:
+        """Compile the runners of every contract version now, so that :meth:`runners_for_day` answers
+        without the database afterwards (import workers are forked processes that must not use it)."""
+        self._version_on(self.contract.start_date)
+        dates = {self.contract.start_date} | {self.effective_date(e) for _n, e in self._versions or []}
+        for on in sorted(dates):
+            version = self._version_on(on)
+            if version not in self._by_version:
+                self._by_version[version] = self._compile(on)
+        return self
+
     def runners_for_day(self, day: date) -> list[Runner]:
         hit = self._by_day.get(day)
         if hit is None:
@@ -315,6 +326,19 @@ class Acc:
         )
 
 
+def observe_all(runners: list[Runner], values: Mapping[str, Any]) -> list[tuple[int, str, Obs]]:
+    """``(metric id, definition hash, observation)`` of one record for every runner that measures it.
+    Pure (no database), so import workers can run it."""
+    rec = flat(values)
+    pauses = pauses_of(values.get("pauses"))
+    out = []
+    for r in runners:
+        obs = r.observe_fast(rec, pauses)
+        if obs is not None:
+            out.append((r.metric_id, r.def_hash, obs))
+    return out
+
+
 @dataclass
 class Deltas:
     """Aggregate changes by (metric, day), plus the hash each was computed with."""
@@ -323,20 +347,18 @@ class Deltas:
     hashes: dict[tuple[int, date], str] = field(default_factory=dict)
 
     def add(self, runners: list[Runner], values: Mapping[str, Any], day: date, sign: int) -> None:
-        if not runners:
-            return
-        rec = flat(values)
-        pauses = pauses_of(values.get("pauses"))
+        if runners:
+            self.add_observed(observe_all(runners, values), day, sign)
+
+    def add_observed(self, observed: list[tuple[int, str, Obs]], day: date, sign: int) -> None:
+        """Add what :func:`observe_all` returned for one record counting on ``day``."""
         by_key = self.by_key
-        for r in runners:
-            obs = r.observe_fast(rec, pauses)
-            if obs is None:
-                continue
-            key = (r.metric_id, day)
+        for metric_id, def_hash, obs in observed:
+            key = (metric_id, day)
             acc = by_key.get(key)
             if acc is None:
                 acc = by_key[key] = Acc()
-                self.hashes[key] = r.def_hash
+                self.hashes[key] = def_hash
             acc.add_fast(obs, sign)
 
     @property

@@ -15,11 +15,15 @@ or result changed; left-over staging rows are never read as data and are swept b
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import itertools
 import json
+import multiprocessing
 import os
 import tempfile
 import time as _time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -144,70 +148,45 @@ class ErrorSink:
             os.unlink(self.path)
 
 
-def _stage_params(job_id: int) -> Callable[[int, str, str, str, dict[str, Any] | None], tuple[Any, ...]]:
-    """A row → the staging INSERT's parameters. SQLite stores naive UTC text (what Django's SQLite
-    backend writes); PostgreSQL takes aware datetimes and dates as they are."""
-    dumps = json.dumps
-    sqlite = connection.vendor == "sqlite"
+#: Staging data columns of a row that carries no values (rejected, unchanged).
+EMPTY_DATA: tuple[Any, ...] = ("", None, None, None, None, None, "", "", "", None, None, "[]", "{}", None, "")
 
-    def params(rownum: int, ext: str, action: str, old_fp: str, v: dict[str, Any] | None) -> tuple[Any, ...]:
-        if v is None:
-            return (
-                job_id,
-                rownum,
-                ext,
-                action,
-                old_fp,
-                "",
-                None,
-                None,
-                None,
-                None,
-                None,
-                "",
-                "",
-                "",
-                None,
-                None,
-                "[]",
-                "{}",
-                None,
-                "",
-            )
-        if sqlite:
-            # parse_instant() gives UTC; the same text Django's SQLite backend would write.
-            stamps = [
-                None if t is None else t.replace(tzinfo=None).isoformat(" ")
-                for t in (
-                    v["opened_at"],
-                    v["first_response_at"],
-                    v["resolved_at"],
-                    v["promised_at"],
-                    v["delivered_at"],
-                )
-            ]
-            day = v["day"].isoformat()
-        else:
-            stamps = [
+
+def data_params(v: dict[str, Any], sqlite: bool) -> tuple[Any, ...]:
+    """A cleaned row → the staging INSERT's data columns (``DATA_COLS`` after external_id). SQLite stores
+    naive UTC text (what Django's SQLite backend writes); PostgreSQL takes aware datetimes and dates."""
+    stamps: list[Any]
+    if sqlite:
+        # parse_instant() gives UTC; the same text Django's SQLite backend would write.
+        stamps = [
+            None if t is None else t.replace(tzinfo=None).isoformat(" ")
+            for t in (
                 v["opened_at"],
                 v["first_response_at"],
                 v["resolved_at"],
                 v["promised_at"],
                 v["delivered_at"],
-            ]
-            day = v["day"]
-        p, c = v["pauses"], v["custom"]
-        return (
-            job_id, rownum, ext, action, old_fp, v["kind"], *stamps, v["priority"], v["category"], v["status"],
-            v["csat"], v["defect"], dumps(p) if p else "[]", dumps(c, ensure_ascii=False) if c else "{}", day,
-            v["fingerprint"],
-        )  # fmt: skip
-
-    return params
+            )
+        ]
+        day: Any = v["day"].isoformat()
+    else:
+        stamps = [
+            v["opened_at"],
+            v["first_response_at"],
+            v["resolved_at"],
+            v["promised_at"],
+            v["delivered_at"],
+        ]
+        day = v["day"]
+    p, c = v["pauses"], v["custom"]
+    return (
+        v["kind"], *stamps, v["priority"], v["category"], v["status"], v["csat"], v["defect"],
+        json.dumps(p) if p else "[]", json.dumps(c, ensure_ascii=False) if c else "{}", day, v["fingerprint"],
+    )  # fmt: skip
 
 
 def _stage(job: ImportJob, batch: list[tuple[Any, ...]]) -> None:
-    """Insert staged rows (parameter tuples from :func:`_stage_params`) in one executemany, or one
+    """Insert staged rows (parameter tuples: ``STAGE_COLS``) in one executemany, or one
     COPY on PostgreSQL."""
     if not batch:
         return
@@ -293,6 +272,93 @@ def _chunks(
         yield batch
 
 
+#: One prepared row: (external id, errors, day, fingerprint, observations, staging data columns).
+Prepared = tuple[
+    str, list[tuple[str, str]], date | None, str, list[tuple[int, str, engine.Obs]], tuple[Any, ...]
+]
+
+
+@dataclass
+class Preparer:
+    """Everything the per-row work needs, none of it touching the database: column mapping, row context,
+    the contract's compiled terms (preloaded) and the database flavour of the staging values."""
+
+    mapping: Mapping[str, str] | None
+    ctx: rows.RowContext
+    cache: engine.TermsCache
+    sqlite: bool
+
+    def rows(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Prepared]:
+        """Validate, fingerprint and observe each row (the pure part of the import, any process)."""
+        out: list[Prepared] = []
+        tz = self.ctx.tz
+        for _rownum, raw in chunk:
+            fields = rows.apply_mapping(raw, self.mapping) if self.mapping is not None else raw
+            values, errors = rows.clean_row(fields, self.ctx)
+            if errors:
+                out.append((values["external_id"], errors, None, "", [], EMPTY_DATA))
+                continue
+            day = values["day"] = rows.record_day(values, tz)
+            fp = values["fingerprint"] = rows.fingerprint(values)
+            observed = engine.observe_all(self.cache.runners_for_day(day), values)
+            out.append((values["external_id"], errors, day, fp, observed, data_params(values, self.sqlite)))
+        return out
+
+
+_WORKER_PREPARER: Preparer | None = None
+
+
+def _prepare_in_worker(chunk: list[tuple[int, dict[str, Any]]]) -> list[Prepared]:
+    assert _WORKER_PREPARER is not None
+    return _WORKER_PREPARER.rows(chunk)
+
+
+def import_workers() -> int:
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "WAIBAO_IMPORT_WORKERS", 1)))
+
+
+def _prepared(
+    source_rows: Iterable[tuple[int, dict[str, Any]]], preparer: Preparer, workers: int
+) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Prepared]]]:
+    """Chunks of rows with their prepared rows, in file order.
+
+    With more than one worker and more than one chunk, the pure per-row work runs in forked worker
+    processes (at most ``workers + 1`` chunks in flight, so memory stays flat); the caller does what
+    needs the database. The workers inherit the preparer (compiled terms included) and never touch the
+    database; they are stopped when the caller stops iterating, whatever the reason.
+    """
+    global _WORKER_PREPARER
+    chunks = _chunks(source_rows, CHUNK)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            yield chunk, preparer.rows(chunk)
+        return
+    first = next(chunks, None)
+    second = next(chunks, None)
+    if first is None or second is None:  # one chunk: not worth starting processes
+        if first is not None:
+            yield first, preparer.rows(first)
+        return
+    _WORKER_PREPARER = preparer
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        pending: deque[tuple[list[tuple[int, dict[str, Any]]], Any]] = deque()
+        for chunk in itertools.chain([first, second], chunks):
+            pending.append((chunk, pool.apply_async(_prepare_in_worker, (chunk,))))
+            if len(pending) > workers:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER_PREPARER = None
+
+
 def run(
     job: ImportJob,
     source_rows: Iterable[tuple[int, dict[str, Any]]],
@@ -302,6 +368,7 @@ def run(
     actor: Any,
     progress: Callable[[int], None] | None = None,
     fail_at_merge: bool = False,
+    workers: int | None = None,
 ) -> Outcome:
     """Run one import job over ``(row number, {header or field: value})`` rows. See the module doc.
 
@@ -310,9 +377,8 @@ def run(
     errors. Exceptions mark the job failed, clean the staging rows and are re-raised.
     """
     contract = job.contract
-    ctx = row_context(contract)
-    tz = ctx.tz
-    cache = engine.TermsCache(contract)
+    cache = engine.TermsCache(contract).preload()
+    preparer = Preparer(mapping, row_context(contract), cache, connection.vendor == "sqlite")
     deltas = engine.Deltas()
     sink = ErrorSink(headers)
     reverse = {v: k for k, v in (mapping or {}).items()}
@@ -320,7 +386,6 @@ def run(
     def column_of(fname: str) -> str:
         return reverse.get(fname, reverse.get("paused" if fname == "pauses" else fname, fname))
 
-    stage_row = _stage_params(job.pk)
     started = _time.monotonic()
     now = clock.now()
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
@@ -328,70 +393,69 @@ def run(
     job.started_at = now
     done = new = updated = same = 0
     outcome = Outcome(job)
+    job_id = job.pk
     try:
-        for chunk in _chunks(source_rows, CHUNK):
-            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                raise Cancelled
-            cleaned = []
-            ids = []
-            for rownum, raw in chunk:
-                fields = rows.apply_mapping(raw, mapping) if mapping is not None else raw
-                values, errors = rows.clean_row(fields, ctx)
-                cleaned.append((rownum, raw, values, errors))
-                if values["external_id"]:
-                    ids.append(values["external_id"])
-            before = _staged_before(job, ids)
-            existing = _existing(contract, ids)
-            in_chunk: dict[str, int] = {}
-            batch: list[tuple[Any, ...]] = []
-            for rownum, raw, values, errors in cleaned:
-                ext = values["external_id"]
-                if ext:
-                    first = before.get(ext) or in_chunk.get(ext)
-                    if first is not None:
-                        errors.append(("external_id", _("与第 %(r)s 行的记录编号重复。") % {"r": first}))
-                        # the duplicate is not staged: the first occurrence keeps the key
+        prepared_chunks = _prepared(source_rows, preparer, workers or import_workers())
+        with contextlib.closing(prepared_chunks):  # type: ignore[type-var]  # a generator has close()
+            for chunk, prepared in prepared_chunks:
+                if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                    raise Cancelled
+                ids = [p[0] for p in prepared if p[0]]
+                before = _staged_before(job, ids)
+                existing = _existing(contract, ids)
+                in_chunk: dict[str, int] = {}
+                batch: list[tuple[Any, ...]] = []
+                for (rownum, raw), (ext, found, day, fp, observed, data) in zip(chunk, prepared, strict=True):
+                    errors = list(found)
+                    if ext:
+                        first = before.get(ext) or in_chunk.get(ext)
+                        if first is not None:
+                            errors.append(("external_id", _("与第 %(r)s 行的记录编号重复。") % {"r": first}))
+                            # the duplicate is not staged: the first occurrence keeps the key
+                        else:
+                            in_chunk[ext] = rownum
+                    if errors:
+                        sink.add(rownum, raw, errors, column_of)
+                        if ext and ext in in_chunk and in_chunk[ext] == rownum:
+                            batch.append((job_id, rownum, ext, "r", "", *EMPTY_DATA))
+                        continue
+                    assert day is not None
+                    old = existing.get(ext)
+                    if old is None:
+                        new += 1
+                        deltas.add_observed(observed, day, +1)
+                        batch.append((job_id, rownum, ext, "n", "", *data))
+                    elif old["fingerprint"] == fp:
+                        same += 1
+                        batch.append((job_id, rownum, ext, "s", old["fingerprint"], *EMPTY_DATA))
                     else:
-                        in_chunk[ext] = rownum
-                if errors:
-                    sink.add(rownum, raw, errors, column_of)
-                    if ext and ext in in_chunk and in_chunk[ext] == rownum:
-                        batch.append(stage_row(rownum, ext, "r", "", None))
-                    continue
-                day = rows.record_day(values, tz)
-                values["day"] = day
-                values["fingerprint"] = rows.fingerprint(values)
-                old = existing.get(ext)
-                if old is None:
-                    new += 1
-                    deltas.add(cache.runners_for_day(day), values, day, +1)
-                    batch.append(stage_row(rownum, ext, "n", "", values))
-                elif old["fingerprint"] == values["fingerprint"]:
-                    same += 1
-                    batch.append(stage_row(rownum, ext, "s", old["fingerprint"], None))
-                else:
-                    updated += 1
-                    deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
-                    deltas.add(cache.runners_for_day(day), values, day, +1)
-                    batch.append(stage_row(rownum, ext, "u", old["fingerprint"], values))
-            done += len(chunk)
-            elapsed = max(_time.monotonic() - started, 1e-6)
-            with transaction.atomic():
-                _stage(job, batch)
-                ImportJob.objects.filter(pk=job.pk).update(
-                    rows_done=done,
-                    rows_per_second=done / elapsed,
-                    count_new=new,
-                    count_updated=updated,
-                    count_unchanged=same,
-                    count_rejected=sink.rows_rejected,
-                    error_count=sink.count,
-                    heartbeat_at=clock.now(),
+                        updated += 1
+                        deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
+                        deltas.add_observed(observed, day, +1)
+                        batch.append((job_id, rownum, ext, "u", old["fingerprint"], *data))
+                done += len(chunk)
+                elapsed = max(_time.monotonic() - started, 1e-6)
+                with transaction.atomic():
+                    _stage(job, batch)
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        rows_done=done,
+                        rows_per_second=done / elapsed,
+                        count_new=new,
+                        count_updated=updated,
+                        count_unchanged=same,
+                        count_rejected=sink.rows_rejected,
+                        error_count=sink.count,
+                        heartbeat_at=clock.now(),
+                    )
+                job.rows_done, job.count_new, job.count_updated, job.count_unchanged = (
+                    done,
+                    new,
+                    updated,
+                    same,
                 )
-            job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
-            job.count_rejected, job.error_count = sink.rows_rejected, sink.count
-            if progress:
-                progress(len(chunk))
+                job.count_rejected, job.error_count = sink.rows_rejected, sink.count
+                if progress:
+                    progress(len(chunk))
         sink.close()
         job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
         job.count_rejected, job.error_count, job.errors_preview = sink.rows_rejected, sink.count, sink.preview

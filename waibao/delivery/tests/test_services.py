@@ -118,7 +118,8 @@ def test_a_crash_in_the_middle_of_the_merge_leaves_nothing_behind(contract, mana
     assert after == before and not StagedRecord.objects.exists()
 
 
-def test_a_cancelled_import_leaves_nothing_behind(contract, manager, tickets, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_cancelled_import_leaves_nothing_behind(contract, manager, tickets, monkeypatch, workers):
     from waibao.delivery import ingest
     from waibao.delivery.models import JobSource
 
@@ -131,9 +132,10 @@ def test_a_cancelled_import_leaves_nothing_behind(contract, manager, tickets, mo
                 services.cancel_import(job=ImportJob.objects.get(pk=job.pk), actor=manager)
             yield i, t
 
-    ingest.run(job, rows_then_cancel(), headers=[], mapping=None, actor=manager)
+    ingest.run(job, rows_then_cancel(), headers=[], mapping=None, actor=manager, workers=workers)
     job.refresh_from_db()
-    assert job.status == "cancelled" and job.rows_done == 2
+    # in one process the cancel is seen after the first chunk; worker processes read ahead
+    assert job.status == "cancelled" and job.rows_done == (2 if workers == 1 else 0)
     assert (
         not ServiceRecord.objects.exists()
         and not StagedRecord.objects.exists()
@@ -153,7 +155,7 @@ def test_a_worker_that_died_is_swept_and_its_staging_rows_removed(contract, mana
         created_at=clock.now(),
         heartbeat_at=clock.now() - timedelta(hours=1),
     )
-    ingest._stage(job, [ingest._stage_params(job.pk)(1, "T1", "n", "", None)])
+    ingest._stage(job, [(job.pk, 1, "T1", "n", "", *ingest.EMPTY_DATA)])
     assert services.sweep_stale_jobs() == 1
     job.refresh_from_db()
     assert job.status == "failed" and not StagedRecord.objects.exists() and not ServiceRecord.objects.exists()
@@ -449,3 +451,69 @@ def test_the_migration_rolls_up_aggregates_already_stored(contract, manager, tic
     migration = importlib.import_module("waibao.delivery.migrations.0003_monthly_aggregates")
     migration.roll_up(apps, None)
     assert monthly(contract) == before
+
+
+def _state(contract):
+    fields = ("external_id", "kind", "opened_at", "first_response_at", "resolved_at", "csat", "day", "fingerprint")
+    return (
+        sorted(ServiceRecord.objects.filter(contract=contract).values_list(*fields)),
+        aggregates(contract),
+        monthly(contract),
+        sorted(SlaResult.objects.filter(contract=contract).values_list("metric_id", "period", "value", "credit")),
+    )
+
+
+def _mixed_import(contract, manager, tickets, workers):
+    """Rows over several chunks: new, updated, unchanged, a bad row and a duplicate in a later chunk."""
+    from waibao.delivery import ingest
+    from waibao.delivery.models import JobSource
+
+    services.import_batch(contract=contract, actor=manager, records=tickets[:3])
+    rows_in = [dict(t) for t in tickets]
+    rows_in[1]["first_response_at"] = "2026-10-08 12:00"  # updated
+    rows_in.append({**tickets[4], "csat": "9"})  # duplicate external id, and bad
+    rows_in.append({**tickets[5], "external_id": "T7"})
+    job = ImportJob.objects.create(
+        contract=contract, source=JobSource.API, created_at=contract.created_at, policy="valid_rows"
+    )
+    ingest.run(job, ingest.as_stream_rows(rows_in), headers=[], mapping=None, actor=manager, workers=workers)
+    job.refresh_from_db()
+    return job
+
+
+def test_worker_processes_import_exactly_what_one_process_imports(contract, manager, tickets, monkeypatch):
+    from waibao.delivery import ingest
+    from waibao.delivery.models import MonthlyAggregate
+
+    monkeypatch.setattr(ingest, "CHUNK", 2)
+    one = _mixed_import(contract, manager, tickets, workers=1)
+    expected = _state(contract)
+    summary = (one.status, one.count_new, one.count_updated, one.count_unchanged, one.count_rejected)
+    assert summary == ("succeeded", 4, 1, 2, 1)
+    for model in (SlaResult, DailyAggregate, MonthlyAggregate, ServiceRecord):
+        model.objects.filter(contract=contract).delete()
+    two = _mixed_import(contract, manager, tickets, workers=2)
+    assert (two.status, two.count_new, two.count_updated, two.count_unchanged, two.count_rejected) == summary
+    assert two.errors_preview == one.errors_preview
+    assert _state(contract) == expected
+
+
+def test_a_worker_process_that_fails_fails_the_job_and_leaves_nothing(contract, manager, tickets, monkeypatch):
+    from waibao.delivery import ingest, rows
+    from waibao.delivery.models import JobSource
+
+    monkeypatch.setattr(ingest, "CHUNK", 2)
+    real = rows.clean_row
+
+    def breaks_on_t5(raw, ctx):
+        if raw.get("external_id") == "T5":
+            raise ZeroDivisionError("boom")
+        return real(raw, ctx)
+
+    monkeypatch.setattr(rows, "clean_row", breaks_on_t5)  # inherited by the forked workers
+    job = ImportJob.objects.create(contract=contract, source=JobSource.API, created_at=contract.created_at)
+    with pytest.raises(ZeroDivisionError):
+        ingest.run(job, ingest.as_stream_rows(tickets), headers=[], mapping=None, actor=manager, workers=2)
+    job.refresh_from_db()
+    assert job.status == "failed" and "ZeroDivisionError" in job.message
+    assert not ServiceRecord.objects.exists() and not StagedRecord.objects.exists()
