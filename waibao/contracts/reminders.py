@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import F
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.contracts import services
 from waibao.contracts.models import (
@@ -23,6 +23,7 @@ from waibao.contracts.models import (
     RenewalType,
 )
 from waibao.core import clock
+from waibao.core.texts import Later
 from waibao.notifications.services import notify
 
 
@@ -54,10 +55,14 @@ def send_reminders(today: date | None = None, actor: Any = "system") -> Reminder
         run.notifications += notify(
             users=services.contract_watchers(c),
             kind="contracts.renewal",
-            title=_("%(code)s 需要续约决定：%(days)s 天后到期（通知期 %(notice)s 天）")
-            % {"code": c.code, "days": days_left, "notice": c.notice_days},
-            body=_("合同“%(title)s”（%(vendor)s）将于 %(end)s 到期，尚未记录续约决定。")
-            % {"title": c.title, "vendor": c.vendor.name, "end": c.end_date},
+            title=Later(
+                _lazy("%(code)s 需要续约决定：%(days)s 天后到期（通知期 %(notice)s 天）"),
+                {"code": c.code, "days": days_left, "notice": c.notice_days},
+            ),
+            body=Later(
+                _lazy("合同“%(title)s”（%(vendor)s）将于 %(end)s 到期，尚未记录续约决定。"),
+                {"title": c.title, "vendor": c.vendor.name, "end": c.end_date},
+            ),
             url=f"/contracts/{c.code}/",
             key=f"renewal:{c.pk}:{c.end_date}",
         )
@@ -75,14 +80,18 @@ def send_reminders(today: date | None = None, actor: Any = "system") -> Reminder
         run.notifications += notify(
             users=services.contract_watchers(ms.contract, finance=True),
             kind="contracts.milestone",
-            title=_("%(code)s 付款节点到期：%(name)s") % {"code": ms.contract.code, "name": ms.name},
-            body=_("到期日 %(d)s，金额 %(a)s %(cur)s。验收标准：%(c)s")
-            % {
-                "d": ms.due_date,
-                "a": amount,
-                "cur": ms.contract.currency,
-                "c": ms.acceptance_criteria or "—",
-            },
+            title=Later(
+                _lazy("%(code)s 付款节点到期：%(name)s"), {"code": ms.contract.code, "name": ms.name}
+            ),
+            body=Later(
+                _lazy("到期日 %(d)s，金额 %(a)s %(cur)s。验收标准：%(c)s"),
+                {
+                    "d": ms.due_date,
+                    "a": amount,
+                    "cur": ms.contract.currency,
+                    "c": ms.acceptance_criteria or "—",
+                },
+            ),
             url=f"/contracts/{ms.contract.code}/#milestones",
             key=f"milestone-due:{ms.pk}",
         )

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import gettext_noop as N_
 
 from waibao.accounts.models import Role
@@ -54,6 +55,7 @@ from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError
 from waibao.core.files import Upload, store
+from waibao.core.texts import Later
 from waibao.lib import slamath
 from waibao.vendors.models import Category, Vendor, VendorStatus
 
@@ -453,9 +455,13 @@ def renew_term(*, contract: Contract, actor: Any, today: date | None = None) -> 
     notify(
         users=contract_watchers(contract),
         kind="contracts.renewed",
-        title=_("%(code)s 已自动续约至 %(end)s") % {"code": contract.code, "end": contract.end_date},
-        body=_("合同“%(title)s”（%(vendor)s）原定 %(old)s 到期，按自动续约条款顺延一个合同期。")
-        % {"title": contract.title, "vendor": contract.vendor.name, "old": first_end},
+        title=Later(
+            _lazy("%(code)s 已自动续约至 %(end)s"), {"code": contract.code, "end": contract.end_date}
+        ),
+        body=Later(
+            _lazy("合同“%(title)s”（%(vendor)s）原定 %(old)s 到期，按自动续约条款顺延一个合同期。"),
+            {"title": contract.title, "vendor": contract.vendor.name, "old": first_end},
+        ),
         url=f"/contracts/{contract.code}/#versions",
         key=f"auto-renewed:{contract.pk}:{contract.end_date}",
     )
@@ -514,9 +520,11 @@ def _expire(contract: Contract, actor: Any) -> None:
     notify(
         users=contract_watchers(contract),
         kind="contracts.expired",
-        title=_("%(code)s 已到期") % {"code": contract.code},
-        body=_("合同“%(title)s”（%(vendor)s）已于 %(end)s 期满，状态改为到期。")
-        % {"title": contract.title, "vendor": contract.vendor.name, "end": end},
+        title=Later(_lazy("%(code)s 已到期"), {"code": contract.code}),
+        body=Later(
+            _lazy("合同“%(title)s”（%(vendor)s）已于 %(end)s 期满，状态改为到期。"),
+            {"title": contract.title, "vendor": contract.vendor.name, "end": end},
+        ),
         url=f"/contracts/{contract.code}/",
         key=f"expired:{contract.pk}",
     )
@@ -858,13 +866,21 @@ def _notify_approvers(contract: Contract, amendment: Amendment | None) -> None:
     step = current_step(contract, amendment)
     if step is None:
         return
-    what = _("合同变更 #%(n)s") % {"n": amendment.number} if amendment else _("合同")
     url = f"/contracts/{contract.code}/"
     notify(
         users=User.objects.filter(role=step.role, is_active=True),
         kind="contracts.approval",
-        title=_("%(what)s待您审批：%(code)s %(title)s（%(level)s）")
-        % {"what": what, "code": contract.code, "title": contract.title, "level": step.level_name},
+        title=Later(
+            _lazy("%(what)s待您审批：%(code)s %(title)s（%(level)s）"),
+            {
+                "what": Later(_lazy("合同变更 #%(n)s"), {"n": amendment.number})
+                if amendment
+                else _lazy("合同"),
+                "code": contract.code,
+                "title": contract.title,
+                "level": step.level_name,
+            },
+        ),
         url=url,
         key=f"approval:{step.pk}",
     )
@@ -982,7 +998,7 @@ def _notify_author(contract: Contract, amendment: Amendment | None, comment: str
     notify(
         users=[who],
         kind="contracts.returned",
-        title=_("%(code)s 被退回：%(c)s") % {"code": contract.code, "c": comment[:80]},
+        title=Later(_lazy("%(code)s 被退回：%(c)s"), {"code": contract.code, "c": comment[:80]}),
         url=f"/contracts/{contract.code}/",
     )
 
@@ -1692,15 +1708,19 @@ def notify_price_threshold(iv: IndexValue) -> int:
     return notify(
         users=contract_watchers(contract, finance=True),
         kind="contracts.price_index",
-        title=_("%(code)s 价格指数“%(idx)s”变动 %(ch)s%%，超过阈值 %(th)s%%")
-        % {
-            "code": contract.code,
-            "idx": clause.index_name,
-            "ch": iv.change_percent,
-            "th": clause.threshold_percent,
-        },
-        body=_("建议月服务费：%(fee)s %(cur)s（原 %(old)s）。")
-        % {"fee": iv.proposed_fee, "cur": contract.currency, "old": contract.monthly_fee},
+        title=Later(
+            _lazy("%(code)s 价格指数“%(idx)s”变动 %(ch)s%%，超过阈值 %(th)s%%"),
+            {
+                "code": contract.code,
+                "idx": clause.index_name,
+                "ch": iv.change_percent,
+                "th": clause.threshold_percent,
+            },
+        ),
+        body=Later(
+            _lazy("建议月服务费：%(fee)s %(cur)s（原 %(old)s）。"),
+            {"fee": iv.proposed_fee, "cur": contract.currency, "old": contract.monthly_fee},
+        ),
         url=f"/contracts/{contract.code}/#price",
         key=f"price-index:{iv.pk}",
     )

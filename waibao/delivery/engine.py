@@ -241,19 +241,6 @@ def flat(values: Mapping[str, Any]) -> Mapping[str, Any]:
     return rec
 
 
-def observations(
-    runners: Iterable[Runner], values: Mapping[str, Any]
-) -> list[tuple[int, slamath.Observation]]:
-    rec = flat(values)
-    pauses = pauses_of(values.get("pauses"))
-    out = []
-    for r in runners:
-        obs = r.observe(rec, pauses)
-        if obs is not None:
-            out.append((r.metric_id, obs))
-    return out
-
-
 # --- signed aggregates (a record leaving a day subtracts its observation) ------------------------
 
 

@@ -20,10 +20,12 @@ from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.contracts.models import Contract, SlaMetric
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError
+from waibao.core.texts import Later
 from waibao.delivery import engine, ingest, rows
 from waibao.delivery.formatting import plain
 from waibao.delivery.models import (
@@ -584,14 +586,22 @@ def send_sla_warnings(*, contract: Contract | None = None) -> int:
         start, end = slamath.period_bounds(r.period)
         if not start <= today < end + timedelta(days=1):
             continue
-        label = _("已违约") if r.warning == "breached" else _("有违约风险")
         sent += notify(
             users=[r.contract.owner],
             kind="delivery.sla_warning",
-            title=_("%(c)s · %(m)s %(p)s %(w)s")
-            % {"c": r.contract.code, "m": r.metric.name, "p": r.period, "w": label},
-            body=_("当前值 %(v)s，目标 %(t)s，预测期末 %(f)s。")
-            % {"v": _fmt(r.value), "t": plain(r.target), "f": _fmt(r.projected_value)},
+            title=Later(
+                _lazy("%(c)s · %(m)s %(p)s %(w)s"),
+                {
+                    "c": r.contract.code,
+                    "m": r.metric.name,
+                    "p": r.period,
+                    "w": _lazy("已违约") if r.warning == "breached" else _lazy("有违约风险"),
+                },
+            ),
+            body=Later(
+                _lazy("当前值 %(v)s，目标 %(t)s，预测期末 %(f)s。"),
+                {"v": _fmt(r.value), "t": plain(r.target), "f": _fmt(r.projected_value)},
+            ),
             url=reverse("delivery:contract", args=[r.contract.code]),
             key=f"delivery:sla:{r.metric_id}:{r.period}:{r.warning}",
         )

@@ -10,8 +10,11 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.functional import Promise
 
 from waibao.core import clock
+from waibao.core.texts import Later
 from waibao.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -22,12 +25,24 @@ def _absolute(url: str) -> str:
     return f"{base}{url}" if url.startswith("/") and base else url
 
 
+#: A notification text: plain text, or a message rendered once per recipient in that recipient's language
+#: (``core.texts.Later``, a lazy gettext string), so an English user's notifications and e-mails are English.
+Text = str | Promise | Later
+
+
+def in_language_of(user: Any, text: Text) -> str:
+    if type(text) is str:
+        return text
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        return str(text)
+
+
 def notify(
     *,
     users: Iterable[Any],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Text,
+    body: Text = "",
     url: str = "",
     key: str | None = None,
     email: bool = True,
@@ -53,8 +68,8 @@ def notify(
                 n = Notification.objects.create(
                     user=user,
                     kind=kind,
-                    title=str(title)[:300],
-                    body=str(body),
+                    title=in_language_of(user, title)[:300],
+                    body=in_language_of(user, body),
                     url=url,
                     key=key,
                     created_at=now,

@@ -17,10 +17,12 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 from waibao.core.files import store
+from waibao.core.texts import Later
 from waibao.lib import sampling
 from waibao.quality import whatif
 from waibao.quality.models import (
@@ -105,7 +107,13 @@ def _buyer_quality_users() -> list[Any]:
 
 
 def _notify(
-    users: Iterable[Any], *, kind: str, title: str, body: str = "", url: str = "", key: str | None = None
+    users: Iterable[Any],
+    *,
+    kind: str,
+    title: str | Later,
+    body: str | Later = "",
+    url: str = "",
+    key: str | None = None,
 ) -> None:
     """Send through the notifications app; a no-op if that app is not installed."""
     recipients = [u for u in users if u is not None]
@@ -479,7 +487,9 @@ def update_plan(
             reasons.append(_("检验水平 %(a)s → %(b)s") % {"a": before["level"], "b": plan.level})
         if reasons:
             stream = (
-                InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(defect_class=dc)
+                InspectionStream.objects.select_for_update(of=("self",))
+                .select_related("contract")
+                .get(defect_class=dc)
             )
             _credit_reset(
                 stream,
@@ -562,7 +572,9 @@ def _apply_state(
 @transaction.atomic
 def resume_stream(*, stream: InspectionStream, actor: Any, why: str) -> InspectionStream:
     """9.4: after the supplier's corrective action is accepted, inspection resumes on tightened."""
-    stream = InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
+    stream = (
+        InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
+    )
     if not (why or "").strip():
         raise DomainError(_("请说明恢复检验的依据（如纠正措施已验证）。"), fields={"why": _("必须填写。")})
     try:
@@ -576,7 +588,9 @@ def resume_stream(*, stream: InspectionStream, actor: Any, why: str) -> Inspecti
 @transaction.atomic
 def reinstate_normal(*, stream: InspectionStream, actor: Any, why: str) -> InspectionStream:
     """9.3.4 c): from reduced back to normal when other conditions warrant it."""
-    stream = InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
+    stream = (
+        InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=stream.pk)
+    )
     try:
         state, reason = sampling.reinstate_normal(stream_state(stream), why or "")
     except sampling.SamplingError:
@@ -787,7 +801,9 @@ def record_findings(
     *, inspection: Inspection, actor: Any, findings: Iterable[tuple[int, str, str]]
 ) -> Inspection:
     """Replace the findings: (item position, severity, note) for every nonconforming item × class."""
-    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
+    inspection = (
+        Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
+    )
     require_inspector(inspection.plan, actor)
     if inspection.status != InspectionStatus.SAMPLED:
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
@@ -870,7 +886,9 @@ def record_measurements(
 
     from waibao.quality.models import Measurement
 
-    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
+    inspection = (
+        Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
+    )
     require_inspector(inspection.plan, actor)
     if inspection.status != InspectionStatus.SAMPLED:
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
@@ -957,7 +975,9 @@ def record_measurements(
 def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     """Decide the lot per class, move each stream's stage, and open a nonconformance if not accepted."""
     inspection = (
-        Inspection.objects.select_for_update(of=("self",)).select_related("contract", "plan").get(pk=inspection.pk)
+        Inspection.objects.select_for_update(of=("self",))
+        .select_related("contract", "plan")
+        .get(pk=inspection.pk)
     )
     require_inspector(inspection.plan, actor)
     old = _move(inspection, INSPECTION_TRANSITIONS, InspectionStatus.COMPLETED, InspectionStatus)
@@ -968,7 +988,9 @@ def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     rejected: list[ClassResult] = []
     for result in inspection.class_results.select_related("stream", "stream__contract").order_by("severity"):
         stream = (
-            InspectionStream.objects.select_for_update(of=("self",)).select_related("contract").get(pk=result.stream_id)
+            InspectionStream.objects.select_for_update(of=("self",))
+            .select_related("contract")
+            .get(pk=result.stream_id)
         )
         result.nonconforming = counts.get(result.severity, 0)
         result.accepted = result.nonconforming <= result.accept
@@ -1120,7 +1142,7 @@ def submit_deliverable(
     _notify(
         _buyer_quality_users(),
         kind="quality.deliverable.submitted",
-        title=_("交付物待审核：%(c)s %(t)s") % {"c": deliverable.code, "t": deliverable.title},
+        title=Later(_lazy("交付物待审核：%(c)s %(t)s"), {"c": deliverable.code, "t": deliverable.title}),
         url=reverse("quality:deliverable-detail", args=[deliverable.code]),
         key=f"quality.dlv.{deliverable.pk}.v1",
     )
@@ -1163,7 +1185,9 @@ def review_deliverable(
 ) -> Deliverable:
     """Approve at the current level (moving to the next, or approving the deliverable) or return it."""
     deliverable = (
-        Deliverable.objects.select_for_update(of=("self",)).select_related("contract", "milestone").get(pk=deliverable.pk)
+        Deliverable.objects.select_for_update(of=("self",))
+        .select_related("contract", "milestone")
+        .get(pk=deliverable.pk)
     )
     if deliverable.status != DeliverableStatus.IN_REVIEW:
         raise DomainError(_("该交付物不在审核中。"), fields={"decision": _("不在审核中。")})
@@ -1221,7 +1245,7 @@ def review_deliverable(
         _notify(
             vendor_users(deliverable.contract.vendor_id),
             kind="quality.deliverable.returned",
-            title=_("交付物被退回：%(c)s %(t)s") % {"c": deliverable.code, "t": deliverable.title},
+            title=Later(_lazy("交付物被退回：%(c)s %(t)s"), {"c": deliverable.code, "t": deliverable.title}),
             body=comment,
             url=url,
         )
@@ -1240,7 +1264,9 @@ def review_deliverable(
         _notify(
             vendor_users(deliverable.contract.vendor_id),
             kind="quality.deliverable.approved",
-            title=_("交付物已通过终审：%(c)s %(t)s") % {"c": deliverable.code, "t": deliverable.title},
+            title=Later(
+                _lazy("交付物已通过终审：%(c)s %(t)s"), {"c": deliverable.code, "t": deliverable.title}
+            ),
             url=url,
         )
         if deliverable.accept_milestone and deliverable.milestone is not None:
@@ -1309,7 +1335,7 @@ def open_nonconformance(
     _notify(
         recipients,
         kind="quality.ncr.opened",
-        title=_("不合格通知：%(c)s %(t)s") % {"c": ncr.code, "t": ncr.title},
+        title=Later(_lazy("不合格通知：%(c)s %(t)s"), {"c": ncr.code, "t": ncr.title}),
         body=ncr.description,
         url=reverse("quality:ncr-detail", args=[ncr.code]),
         key=f"quality.ncr.{ncr.pk}.opened",
@@ -1424,7 +1450,7 @@ def start_corrective_action(
     _notify(
         vendor_users(ncr.vendor_id),
         kind="quality.capa.opened",
-        title=_("请填写 8D 纠正措施：%(c)s（%(n)s）") % {"c": capa.code, "n": ncr.code},
+        title=Later(_lazy("请填写 8D 纠正措施：%(c)s（%(n)s）"), {"c": capa.code, "n": ncr.code}),
         url=reverse("quality:capa-detail", args=[capa.code]),
         key=f"quality.capa.{capa.pk}.opened",
     )
@@ -1483,7 +1509,11 @@ def fill_capa_step(
 
 @transaction.atomic
 def submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
-    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr", "ncr__contract").get(pk=capa.pk)
+    capa = (
+        CorrectiveAction.objects.select_for_update(of=("self",))
+        .select_related("ncr", "ncr__contract")
+        .get(pk=capa.pk)
+    )
     missing = [
         str(Step(s.step).label) for s in capa.steps.filter(step__in=VENDOR_STEPS, done_at__isnull=True)
     ]
@@ -1504,7 +1534,7 @@ def submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
     _notify(
         [capa.ncr.contract.owner, capa.opened_by],
         kind="quality.capa.submitted",
-        title=_("8D 已提交待确认：%(c)s") % {"c": capa.code},
+        title=Later(_lazy("8D 已提交待确认：%(c)s"), {"c": capa.code}),
         url=reverse("quality:capa-detail", args=[capa.code]),
     )
     return capa
@@ -1531,7 +1561,7 @@ def return_capa(*, capa: CorrectiveAction, actor: Any, reason: str) -> Correctiv
     _notify(
         vendor_users(capa.ncr.vendor_id),
         kind="quality.capa.returned",
-        title=_("8D 被退回：%(c)s") % {"c": capa.code},
+        title=Later(_lazy("8D 被退回：%(c)s"), {"c": capa.code}),
         body=reason,
         url=reverse("quality:capa-detail", args=[capa.code]),
     )
@@ -1543,7 +1573,11 @@ def accept_capa_plan(
     *, capa: CorrectiveAction, actor: Any, verify_after: date | None = None
 ) -> CorrectiveAction:
     """The buyer accepts the actions; effectiveness is verified after a set time (the next lots or period)."""
-    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr", "ncr__contract").get(pk=capa.pk)
+    capa = (
+        CorrectiveAction.objects.select_for_update(of=("self",))
+        .select_related("ncr", "ncr__contract")
+        .get(pk=capa.pk)
+    )
     plan = QualityPlan.objects.filter(contract=capa.ncr.contract, active=True).order_by("id").first()
     wait = plan.verify_after_days if plan else 30
     when = verify_after or clock.today() + timedelta(days=wait)
@@ -1621,7 +1655,7 @@ def verify_capa(*, capa: CorrectiveAction, actor: Any, effective: bool, note: st
         _notify(
             vendor_users(capa.ncr.vendor_id),
             kind="quality.capa.reopened",
-            title=_("8D 验证未通过，已重开：%(c)s") % {"c": capa.code},
+            title=Later(_lazy("8D 验证未通过，已重开：%(c)s"), {"c": capa.code}),
             body=note,
             url=reverse("quality:capa-detail", args=[capa.code]),
             key=f"quality.capa.{capa.pk}.reopen.{capa.reopen_count}",
@@ -1662,8 +1696,10 @@ def escalate_overdue(*, actor: Any = "system", today: date | None = None) -> lis
                 _notify(
                     [owner] if owner else _buyer_quality_users(),
                     kind="quality.capa.overdue",
-                    title=_("8D 步骤逾期：%(c)s %(s)s（期限 %(d)s）")
-                    % {"c": capa.code, "s": row.get_step_display(), "d": row.due_date.isoformat()},
+                    title=Later(
+                        _lazy("8D 步骤逾期：%(c)s %(s)s（期限 %(d)s）"),
+                        {"c": capa.code, "s": row.get_step_display(), "d": row.due_date.isoformat()},
+                    ),
                     url=reverse("quality:capa-detail", args=[capa.code]),
                     key=f"quality.capa.{capa.pk}.{row.step}.{row.due_date.isoformat()}",
                 )
@@ -1759,7 +1795,7 @@ def triage_complaint(
     _notify(
         vendor_users(contract.vendor_id),
         kind="quality.complaint.triaged",
-        title=_("客户投诉已分派给贵方：%(c)s") % {"c": complaint.code},
+        title=Later(_lazy("客户投诉已分派给贵方：%(c)s"), {"c": complaint.code}),
         body=complaint.description,
         url=reverse("quality:complaint-detail", args=[complaint.code]),
         key=f"quality.cmp.{complaint.pk}.triaged",
@@ -1770,7 +1806,9 @@ def triage_complaint(
 @transaction.atomic
 def convert_complaint(*, complaint: Complaint, actor: Any, severity: str | None = None) -> Nonconformance:
     """The vendor caused it: open a nonconformance (source: customer complaint) linked to the complaint."""
-    complaint = Complaint.objects.select_for_update(of=("self",)).select_related("contract").get(pk=complaint.pk)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",)).select_related("contract").get(pk=complaint.pk)
+    )
     if complaint.status != ComplaintStatus.TRIAGED or complaint.contract is None:
         raise DomainError(_("投诉须先分派到责任合同，才能转为不合格。"), fields={"status": _("请先分派。")})
     if not complaint.vendor_caused:
@@ -2012,8 +2050,10 @@ def scan_spc(*, actor: Any = "system") -> list[Any]:
             _notify(
                 [contract.owner] if contract.owner else _buyer_quality_users(),
                 kind="quality.spc.signal",
-                title=_("统计预警：%(c)s %(s)s 在 %(p)s 出现异常（规则 %(r)s）")
-                % {"c": contract.code, "s": series.title, "p": point, "r": ", ".join(fired)},
+                title=Later(
+                    _lazy("统计预警：%(c)s %(s)s 在 %(p)s 出现异常（规则 %(r)s）"),
+                    {"c": contract.code, "s": series.title, "p": point, "r": ", ".join(fired)},
+                ),
                 url=reverse("quality:spc", args=[contract.code]),
                 key=f"quality.spc.{contract.pk}.{series.key}.{point}",
             )

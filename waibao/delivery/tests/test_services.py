@@ -356,8 +356,11 @@ def test_the_fast_observation_path_aggregates_exactly_like_slamath(contract, tic
         assert not errors
         day = rows.record_day(values, ctx.tz)
         deltas.add(runners, values, day, +1)
-        for metric_id, obs in engine.observations(runners, values):
-            by_hand.setdefault((metric_id, day), slamath.Aggregate()).add(obs)
+        rec, pauses = engine.flat(values), engine.pauses_of(values.get("pauses"))
+        for r in runners:  # the reference path: Runner.observe → slamath.observe
+            obs = r.observe(rec, pauses)
+            if obs is not None:
+                by_hand.setdefault((r.metric_id, day), slamath.Aggregate()).add(obs)
     fast = {k: engine.tidy(a).to_dict() for k, a in deltas.aggregates()}
     assert fast == {k: engine.tidy(a).to_dict() for k, a in by_hand.items()}
 

@@ -101,3 +101,32 @@ def test_unread_count_tag_costs_one_query(manager, django_assert_num_queries):
     tpl = Template("{% load notifications %}{% unread_count user as n %}{{ n }}")
     with django_assert_num_queries(1):
         assert tpl.render(Context({"user": manager})) == "4"
+
+
+def test_each_recipient_gets_the_message_and_the_e_mail_in_their_own_language(
+    manager, finance_user, django_capture_on_commit_callbacks
+):
+    from django.utils.translation import gettext_lazy
+
+    from waibao.core.texts import Later
+
+    finance_user.language = "en"
+    finance_user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            users=[manager, finance_user],
+            kind="t",
+            title=Later(gettext_lazy("%(code)s 已到期"), {"code": "CT-2026-0009"}),
+            body=Later(
+                gettext_lazy("%(c)s · %(m)s %(p)s %(w)s"),
+                {"c": "CT-2026-0009", "m": "P1", "p": "2026-10", "w": gettext_lazy("有违约风险")},
+            ),
+        )
+    zh = Notification.objects.get(user=manager)
+    en = Notification.objects.get(user=finance_user)
+    assert (zh.title, zh.body) == ("CT-2026-0009 已到期", "CT-2026-0009 · P1 2026-10 有违约风险")
+    assert (en.title, en.body) == ("CT-2026-0009 has expired", "CT-2026-0009 · P1 2026-10 at risk of breach")
+    assert sorted(m.subject for m in mail.outbox) == [
+        "[Waibao] CT-2026-0009 has expired",
+        "[Waibao] CT-2026-0009 已到期",
+    ]
