@@ -103,9 +103,11 @@ def audit_verb(event: Any) -> str:
 
 @register.filter
 def audit_changes(event: Any) -> list[tuple[str, Any, Any]]:
-    """[(field label, old, new)] using the model's verbose names."""
+    """[(field label, old, new)] using the model's verbose names. Structured values (JSON fields such as a
+    metric definition or a plan's characteristics) are shown as readable text, and when both sides are
+    mappings only the keys that changed are listed, one row each ("label · key")."""
     model = _model_for(event.object_type)
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for name, pair in (event.changes or {}).items():
         label = name
         if model is not None:
@@ -114,5 +116,29 @@ def audit_changes(event: Any) -> list[tuple[str, Any, Any]]:
             except Exception:  # a computed or removed field keeps its raw name
                 label = name
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-        out.append((label, old, new))
+        if isinstance(old, dict) and isinstance(new, dict):
+            keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+            out.extend((f"{label} · {k}", readable(old.get(k)), readable(new.get(k))) for k in keys)
+            continue
+        out.append((label, readable(old), readable(new)))
     return out
+
+
+def readable(value: Any, limit: int = 300) -> Any:
+    """A JSON value as short plain text: ``key: value; …`` for mappings, ``a, b`` for lists."""
+    if not isinstance(value, dict | list):
+        return value
+
+    def text(v: Any) -> str:
+        if isinstance(v, dict):
+            return "; ".join(f"{k}: {text(x)}" for k, x in v.items()) or "—"
+        if isinstance(v, list):
+            return (
+                "[" + ", ".join(text(x) for x in v) + "]"
+                if any(isinstance(x, list | dict) for x in v)
+                else (", ".join(text(x) for x in v) or "—")
+            )
+        return "—" if v is None else str(v)
+
+    shown = text(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -107,3 +107,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
     from django.conf import settings
 
     assert "journal_mode=WAL" in settings.DATABASES["default"]["OPTIONS"]["init_command"]
+
+
+def test_audit_history_shows_structured_values_as_readable_text(personas, as_user, vendor_a):
+    from waibao.core import audit
+
+    audit.record(
+        personas["manager"],
+        "vendors.vendor.updated",
+        vendor_a,
+        changes={
+            "definition": [
+                {"kind": "share_within", "target": "95", "filter": [["priority", "eq", "P1"]]},
+                {"kind": "share_within", "target": "90", "filter": [["priority", "eq", "P1"]]},
+            ],
+            "tags": [["IT", "7x24"], ["IT"]],
+        },
+    )
+    body = as_user(personas["auditor"]).get("/audit/?verb=updated").content.decode()
+    assert "definition · target:</span> <del>95</del> → 90" in body  # only the key that changed
+    assert "share_within" not in body  # unchanged keys are left out
+    assert "<del>IT, 7x24</del> → IT" in body
+    assert "{&#x27;" not in body and "[&#x27;" not in body  # no Python/JSON reprs
