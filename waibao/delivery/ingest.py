@@ -1,6 +1,7 @@
 """The one storage path for service records: validate → stage → merge in one transaction.
 
-Phase 1 (many short transactions): rows are validated (``rows.clean_row``), compared with the stored
+Phase 1 (many short transactions): rows are validated (``rows.clean_row``, through :class:`Preparer`, in
+forked worker processes for files of several chunks — see :func:`_prepared`), compared with the stored
 records (new / updated / unchanged), checked for duplicates inside the file (via the staging table's
 unique key, so memory does not grow with the file), and written to :class:`StagedRecord` together with
 the job's progress (one executemany per chunk on SQLite, COPY on PostgreSQL). The aggregate
@@ -372,7 +373,8 @@ def run(
 ) -> Outcome:
     """Run one import job over ``(row number, {header or field: value})`` rows. See the module doc.
 
-    ``mapping`` None means the rows are already keyed by field name (API, manual entry).
+    ``mapping`` None means the rows are already keyed by field name (API, manual entry). ``workers``
+    overrides ``WAIBAO_IMPORT_WORKERS`` (1 = everything in this process).
     Returns the finished job (status succeeded / rejected / cancelled / failed) and, for small jobs, the
     errors. Exceptions mark the job failed, clean the staging rows and are re-raised.
     """
