@@ -53,7 +53,7 @@ from waibao.contracts.models import (
 )
 from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock
-from waibao.core.errors import ConflictError, DomainError
+from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
 from waibao.core.texts import Later
 from waibao.lib import slamath
@@ -290,14 +290,7 @@ def update_contract(
 
 
 def _move(contract: Contract, actor: Any, to: str, reason: str = "") -> None:
-    if to not in TRANSITIONS[contract.status]:
-        raise DomainError(
-            _("合同不能从“%(a)s”变为“%(b)s”。")
-            % {"a": contract.get_status_display(), "b": ContractStatus(to).label},
-            fields={"status": _("不允许的状态变更。")},
-            code="bad_transition",
-            status=409,
-        )
+    require_transition(TRANSITIONS, contract.status, to, ContractStatus, code="bad_transition", status=409)
     before = contract.status
     contract.status = to
     contract.status_changed_at = clock.now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -32,3 +33,30 @@ class ConflictError(DomainError):
 
     def __init__(self, message: Any) -> None:
         super().__init__(message, code="conflict", status=409)
+
+
+def require_transition(
+    table: Mapping[str, set[str]],
+    current: str,
+    to: str,
+    choices: Any,
+    *,
+    field: str = "status",
+    code: str = "invalid",
+    status: int = 422,
+) -> None:
+    """Refuse a status change the lifecycle ``table`` (state → allowed next states) does not allow, with a
+    message naming both states and the allowed ones. ``choices`` is the TextChoices class of the states."""
+    allowed = table.get(current, set())
+    if to in allowed:
+        return
+    from django.utils.translation import gettext as _
+
+    names = "、".join(str(choices(s).label) for s in sorted(allowed)) or _("无")
+    raise DomainError(
+        _("不能从“%(a)s”变更为“%(b)s”。允许：%(allowed)s。")
+        % {"a": choices(current).label, "b": choices(to).label, "allowed": names},
+        fields={field: _("不允许的状态变更。")},
+        code=code,
+        status=status,
+    )

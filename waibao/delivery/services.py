@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.contracts.models import Contract, SlaMetric
 from waibao.core import audit, clock
-from waibao.core.errors import ConflictError, DomainError
+from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.texts import Later
 from waibao.delivery import engine, ingest, rows
 from waibao.delivery.formatting import plain
@@ -100,8 +100,7 @@ def save_mapping(*, contract: Contract, actor: Any, mapping: Mapping[str, str]) 
 
 
 def _move(job: ImportJob, to: str) -> None:
-    if to not in JOB_TRANSITIONS[job.status]:
-        raise DomainError(_("导入任务当前状态不允许此操作。"), code="invalid_state", status=409)
+    require_transition(JOB_TRANSITIONS, job.status, to, JobStatus, code="invalid_state", status=409)
     job.status = to
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.core import audit, clock
-from waibao.core.errors import DomainError
+from waibao.core.errors import DomainError, require_transition
 from waibao.core.files import store
 from waibao.core.texts import Later
 from waibao.lib import sampling
@@ -85,11 +85,7 @@ def _next_code(model: Any, prefix: str) -> str:
 
 def _move(obj: Any, table: Mapping[str, set[str]], to: str, labels: Any) -> str:
     old = str(obj.status)
-    if to not in table[old]:
-        raise DomainError(
-            _("不能从“%(a)s”变更为“%(b)s”。") % {"a": labels(old).label, "b": labels(to).label},
-            fields={"status": _("不允许的状态变更。")},
-        )
+    require_transition(table, old, to, labels)
     obj.status = to
     return old
 

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from waibao.core import audit, clock
-from waibao.core.errors import ConflictError, DomainError
+from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
 from waibao.lib import creditcode
 from waibao.vendors.models import (
@@ -229,13 +229,7 @@ def change_vendor_status(*, vendor: Vendor, actor: Any, to: str, reason: str = "
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     if to not in VendorStatus.values:
         raise DomainError(_("未知状态 %(s)s。") % {"s": to}, fields={"to": _("未知状态。")})
-    if to not in TRANSITIONS[vendor.status]:
-        allowed = "、".join(str(VendorStatus(s).label) for s in sorted(TRANSITIONS[vendor.status])) or _("无")
-        raise DomainError(
-            _("不能从“%(a)s”变更为“%(b)s”。允许：%(allowed)s。")
-            % {"a": VendorStatus(vendor.status).label, "b": VendorStatus(to).label, "allowed": allowed},
-            fields={"to": _("不允许的状态变更。")},
-        )
+    require_transition(TRANSITIONS, vendor.status, to, VendorStatus, field="to")
     reason = (reason or "").strip()
     if to in REASON_REQUIRED and not reason:
         raise DomainError(

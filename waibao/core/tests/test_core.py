@@ -129,3 +129,17 @@ def test_audit_history_shows_structured_values_as_readable_text(personas, as_use
     assert "share_within" not in body  # unchanged keys are left out
     assert "<del>IT, 7x24</del> → IT" in body
     assert "{&#x27;" not in body and "[&#x27;" not in body  # no Python/JSON reprs
+
+
+def test_require_transition_names_both_states_and_the_allowed_ones():
+    from waibao.core.errors import DomainError, require_transition
+    from waibao.delivery.models import JOB_TRANSITIONS, JobStatus
+
+    require_transition(JOB_TRANSITIONS, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus)  # allowed: no error
+    with pytest.raises(DomainError) as info:
+        require_transition(JOB_TRANSITIONS, JobStatus.SUCCEEDED, JobStatus.RUNNING, JobStatus, status=409)
+    e = info.value
+    assert e.message == "不能从“已完成”变更为“进行中”。允许：无。" and e.status == 409
+    assert e.fields == {"status": "不允许的状态变更。"}
+    with pytest.raises(DomainError, match="允许：已取消、排队中"):
+        require_transition(JOB_TRANSITIONS, JobStatus.MAPPING, JobStatus.SUCCEEDED, JobStatus)
