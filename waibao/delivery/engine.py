@@ -348,6 +348,30 @@ class Deltas:
                 self.hashes[key] = def_hash
             acc.add_fast(obs, sign)
 
+    def add_sums(
+        self,
+        metric_id: int,
+        def_hash: str,
+        day: date,
+        count: int,
+        hits: int,
+        missing: int,
+        total: int,
+        hist: Mapping[int, int],
+    ) -> None:
+        """Add the summed observations of several records of one day (the columnar import path)."""
+        key = (metric_id, day)
+        acc = self.by_key.get(key)
+        if acc is None:
+            acc = self.by_key[key] = Acc()
+            self.hashes[key] = def_hash
+        acc.count += count
+        acc.hits += hits
+        acc.missing += missing
+        acc.total += total
+        for bucket, n in hist.items():
+            acc.hist[bucket] = acc.hist.get(bucket, 0) + n
+
     @property
     def days(self) -> set[date]:
         return {d for _m, d in self.by_key}

@@ -37,10 +37,12 @@ from django.utils.translation import gettext as _
 
 from waibao.contracts.models import Contract, RecordKind
 from waibao.core import audit, clock
-from waibao.delivery import engine, rows
+from waibao.delivery import columnar, engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
 
 CHUNK = 10000
+#: CSV files are prepared column-wise (``delivery.columnar``) when this is on; tests compare both ways.
+COLUMNAR = True
 PREVIEW = 200
 STAGE_COLS = (
     "job_id",
@@ -360,6 +362,52 @@ def _prepared(
         _WORKER_PREPARER = None
 
 
+@dataclass
+class Chunk:
+    """One chunk of input, prepared: ``rows[i]`` is (row number, original values or None), ``slow[i]``
+    the row path's result for the rows prepared one at a time, ``fast`` the columnar path's frame for
+    the others (``columnar.FastChunk.frame``, its ``_i`` column being the position ``i``)."""
+
+    rows: list[tuple[int, Any]]
+    slow: dict[int, Prepared]
+    fast: Any = None  # a polars DataFrame or None
+
+    def original(self, i: int, headers: list[str]) -> dict[str, Any]:
+        raw = self.rows[i][1]
+        return raw if isinstance(raw, dict) else dict(zip(headers, raw, strict=False))
+
+
+def _row_chunks(
+    source_rows: Iterable[tuple[int, dict[str, Any]]], preparer: Preparer, workers: int
+) -> Iterator[Chunk]:
+    prepared_chunks = _prepared(source_rows, preparer, workers)
+    with contextlib.closing(prepared_chunks):  # type: ignore[type-var]  # a generator has close()
+        for chunk, prepared in prepared_chunks:
+            yield Chunk(list(chunk), dict(enumerate(prepared)))
+
+
+def _table_chunks(
+    table: Iterable[tuple[int, list[str]]],
+    plan: columnar.ColumnarPlan,
+    preparer: Preparer,
+    headers: list[str],
+) -> Iterator[Chunk]:
+    """CSV rows as lists of cells, prepared column-wise; the rows the columnar path leaves go row by row."""
+    batch: list[tuple[int, list[str]]] = []
+    for item in itertools.chain(table, [None]):
+        if item is not None:
+            batch.append(item)
+            if len(batch) < CHUNK:
+                continue
+        if not batch:
+            break
+        fast = plan.prepare(plan.frame(batch))
+        slow_rows = [(batch[i][0], dict(zip(headers, batch[i][1], strict=False))) for i in fast.slow]
+        prepared = preparer.rows(slow_rows)
+        yield Chunk(list(batch), dict(zip(fast.slow, prepared, strict=True)), fast.frame)
+        batch = []
+
+
 def run(
     job: ImportJob,
     source_rows: Iterable[tuple[int, dict[str, Any]]],
@@ -370,17 +418,22 @@ def run(
     progress: Callable[[int], None] | None = None,
     fail_at_merge: bool = False,
     workers: int | None = None,
+    table: Iterable[tuple[int, list[str]]] | None = None,
 ) -> Outcome:
     """Run one import job over ``(row number, {header or field: value})`` rows. See the module doc.
 
     ``mapping`` None means the rows are already keyed by field name (API, manual entry). ``workers``
-    overrides ``WAIBAO_IMPORT_WORKERS`` (1 = everything in this process).
+    overrides ``WAIBAO_IMPORT_WORKERS`` (1 = everything in this process). ``table`` is the same rows as
+    ``(row number, [cells in header order])`` (CSV files): with it, chunks are prepared column-wise
+    (``delivery.columnar``) unless ``COLUMNAR`` is off or the contract's metrics need the row path.
     Returns the finished job (status succeeded / rejected / cancelled / failed) and, for small jobs, the
     errors. Exceptions mark the job failed, clean the staging rows and are re-raised.
     """
     contract = job.contract
     cache = engine.TermsCache(contract).preload()
-    preparer = Preparer(mapping, row_context(contract), cache, connection.vendor == "sqlite")
+    sqlite = connection.vendor == "sqlite"
+    preparer = Preparer(mapping, row_context(contract), cache, sqlite)
+    plan = columnar.ColumnarPlan(headers, mapping, preparer.ctx, cache, sqlite) if table is not None else None
     deltas = engine.Deltas()
     sink = ErrorSink(headers)
     reverse = {v: k for k, v in (mapping or {}).items()}
@@ -396,19 +449,42 @@ def run(
     done = new = updated = same = 0
     outcome = Outcome(job)
     job_id = job.pk
+    # With no stored record at the start there is nothing to compare with; a record someone adds meanwhile
+    # is found by the merge's conflict check, which then rebuilds the days concerned.
+    had_records = ServiceRecord.objects.filter(contract=contract).exists()
+    staged_any = False
     try:
-        prepared_chunks = _prepared(source_rows, preparer, workers or import_workers())
-        with contextlib.closing(prepared_chunks):  # type: ignore[type-var]  # a generator has close()
-            for chunk, prepared in prepared_chunks:
+        if plan is not None and table is not None and plan.usable and COLUMNAR:
+            chunks: Iterator[Chunk] = _table_chunks(table, plan, preparer, headers)
+        else:
+            chunks = _row_chunks(source_rows, preparer, workers or import_workers())
+        with contextlib.closing(chunks):  # type: ignore[type-var]  # a generator has close()
+            for chunk in chunks:
                 if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                     raise Cancelled
-                ids = [p[0] for p in prepared if p[0]]
-                before = _staged_before(job, ids)
-                existing = _existing(contract, ids)
+                size = len(chunk.rows)
+                ext_of: list[str] = [""] * size
+                positions: list[int] = []
+                if chunk.fast is not None:
+                    positions = chunk.fast["_i"].to_list()
+                    for i, ext in zip(positions, chunk.fast["external_id"].to_list(), strict=True):
+                        ext_of[i] = ext
+                for i, prepared in chunk.slow.items():
+                    ext_of[i] = prepared[0]
+                ids = [e for e in ext_of if e]
+                before = _staged_before(job, ids) if staged_any else {}
+                existing = _existing(contract, ids) if had_records else {}
+                fast_fp: dict[int, str] = {}
+                if existing and positions:
+                    fast_fp = dict(zip(positions, chunk.fast["fingerprint"].to_list(), strict=True))
                 in_chunk: dict[str, int] = {}
                 batch: list[tuple[Any, ...]] = []
-                for (rownum, raw), (ext, found, day, fp, observed, data) in zip(chunk, prepared, strict=True):
-                    errors = list(found)
+                fast_actions: dict[int, tuple[str, str]] = {}
+                for i in range(size):
+                    rownum = chunk.rows[i][0]
+                    ext = ext_of[i]
+                    p = chunk.slow.get(i)
+                    errors = list(p[1]) if p is not None else []
                     if ext:
                         first = before.get(ext) or in_chunk.get(ext)
                         if first is not None:
@@ -417,12 +493,25 @@ def run(
                         else:
                             in_chunk[ext] = rownum
                     if errors:
-                        sink.add(rownum, raw, errors, column_of)
-                        if ext and ext in in_chunk and in_chunk[ext] == rownum:
+                        sink.add(rownum, chunk.original(i, headers), errors, column_of)
+                        if ext and in_chunk.get(ext) == rownum:
                             batch.append((job_id, rownum, ext, "r", "", *EMPTY_DATA))
                         continue
-                    assert day is not None
                     old = existing.get(ext)
+                    if p is None:  # a fast row: its data and observations are added column-wise below
+                        if old is None:
+                            new += 1
+                            fast_actions[i] = ("n", "")
+                        elif old["fingerprint"] == fast_fp[i]:
+                            same += 1
+                            batch.append((job_id, rownum, ext, "s", old["fingerprint"], *EMPTY_DATA))
+                        else:
+                            updated += 1
+                            deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
+                            fast_actions[i] = ("u", old["fingerprint"])
+                        continue
+                    _ext, _found, day, fp, observed, data = p
+                    assert day is not None
                     if old is None:
                         new += 1
                         deltas.add_observed(observed, day, +1)
@@ -435,10 +524,17 @@ def run(
                         deltas.add(cache.runners_for_day(old["day"]), old, old["day"], -1)
                         deltas.add_observed(observed, day, +1)
                         batch.append((job_id, rownum, ext, "u", old["fingerprint"], *data))
-                done += len(chunk)
+                counted = None
+                if fast_actions:
+                    assert plan is not None
+                    counted = _fast_staged(chunk, fast_actions, job_id)
+                    plan.observations(counted, deltas)
+                done += size
                 elapsed = max(_time.monotonic() - started, 1e-6)
                 with transaction.atomic():
                     _stage(job, batch)
+                    if counted is not None:
+                        _stage_frame(counted)
                     ImportJob.objects.filter(pk=job.pk).update(
                         rows_done=done,
                         rows_per_second=done / elapsed,
@@ -449,6 +545,7 @@ def run(
                         error_count=sink.count,
                         heartbeat_at=clock.now(),
                     )
+                staged_any = staged_any or bool(batch) or counted is not None
                 job.rows_done, job.count_new, job.count_updated, job.count_unchanged = (
                     done,
                     new,
@@ -457,7 +554,7 @@ def run(
                 )
                 job.count_rejected, job.error_count = sink.rows_rejected, sink.count
                 if progress:
-                    progress(len(chunk))
+                    progress(size)
         sink.close()
         job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
         job.count_rejected, job.error_count, job.errors_preview = sink.rows_rejected, sink.count, sink.preview
@@ -496,6 +593,43 @@ def run(
         sink.close()
         if os.path.exists(sink.path):
             os.unlink(sink.path)
+
+
+def _fast_staged(chunk: Chunk, actions: dict[int, tuple[str, str]], job_id: int) -> Any:
+    """The fast rows to stage (new or updated), in staging column order plus ``_day`` and the
+    microsecond timestamps the observations read."""
+    import polars as pl
+
+    keys = pl.DataFrame(
+        {
+            "_i": list(actions),
+            "action": [a for a, _o in actions.values()],
+            "old_fingerprint": [o for _a, o in actions.values()],
+        },
+        schema={"_i": pl.Int64, "action": pl.Utf8, "old_fingerprint": pl.Utf8},
+    )
+    rownums = pl.Series("row", [chunk.rows[i][0] for i in actions], dtype=pl.Int64)
+    return chunk.fast.join(keys, on="_i", how="inner", maintain_order="right").with_columns(
+        rownums, pl.lit(job_id, dtype=pl.Int64).alias("job_id")
+    )
+
+
+def _stage_frame(frame: Any) -> None:
+    """Stage the fast rows: one COPY of CSV text on PostgreSQL, one executemany on SQLite."""
+    if frame.height == 0:
+        return
+    table = StagedRecord._meta.db_table
+    data = frame.select(list(STAGE_COLS))
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.cursor() as cur:
+            raw = cur.cursor
+            with raw.copy(f"COPY {table} ({', '.join(STAGE_COLS)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(data.write_csv(include_header=False, quote_style="necessary"))
+        return
+    sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.executemany(sql, data.iter_rows())
 
 
 def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: bool = False) -> set[str]:
@@ -622,6 +756,8 @@ class Source:
     headers: list[str]
     rows: Iterator[tuple[int, dict[str, Any]]]
     total: int | None
+    #: CSV only: the same rows as lists of cells (blank rows skipped likewise), for the columnar path.
+    table: Iterator[tuple[int, list[str]]] | None = None
 
 
 def open_source(path: str, filename: str) -> Source:
@@ -665,18 +801,23 @@ def open_source(path: str, filename: str) -> Source:
         fh2.close()
         raise rows_error(_("文件是空的。"))
 
-    def crows() -> Iterator[tuple[int, dict[str, Any]]]:
+    def trows() -> Iterator[tuple[int, list[str]]]:
         try:
             for n, row in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in row):
+                if not "".join(row).strip():  # blank cells only (as any(cell.strip()), in one call)
                     continue
-                yield n, dict(zip(headers, row, strict=False))
+                yield n, row
         except UnicodeDecodeError as exc:
             raise rows_error(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。")) from exc
         finally:
             fh2.close()
 
-    return Source(headers, crows(), max(0, lines - 1 if head.endswith(b"\n") or lines else 0) or None)
+    def crows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for n, row in trows():
+            yield n, dict(zip(headers, row, strict=False))
+
+    total = max(0, lines - 1 if head.endswith(b"\n") or lines else 0) or None
+    return Source(headers, crows(), total, trows())
 
 
 def peek_headers(path: str, filename: str) -> list[str]:

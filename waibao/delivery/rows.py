@@ -12,9 +12,10 @@ installation's time zone), ``csat`` an int 1–5, ``defect`` a bool, ``pauses`` 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -340,26 +341,35 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
     return v, errors
 
 
-def fingerprint(values: Mapping[str, Any]) -> str:
-    """A short hash of everything stored, so an unchanged re-import can be recognised cheaply.
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 
-    Timestamps enter as POSIX seconds, so the same instant hashes the same whatever its time zone.
+
+def fingerprint_text(values: Mapping[str, Any]) -> str:
+    """Everything stored about a record as one unambiguous text (each part as ``<length>:<text>``).
+
+    Timestamps enter as UTC microseconds, so the same instant gives the same text whatever its time
+    zone. ``delivery.columnar`` builds the same text column-wise; a test holds the two together.
     """
     v = values
-    stamps = [None if v[n] is None else v[n].timestamp() for n in TIMESTAMPS]
-    custom = v.get("custom")
-    parts = (
+    custom, pauses = v.get("custom"), v.get("pauses")
+    parts = [
         v["kind"],
-        stamps,
+        *("" if v[n] is None else str((v[n] - _EPOCH) // _MICROSECOND) for n in TIMESTAMPS),
         v["priority"],
         v["category"],
         v["status"],
-        v["csat"],
-        v["defect"],
-        v.get("pauses") or [],
-        sorted(custom.items()) if custom else None,
-    )
-    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+        "" if v["csat"] is None else str(v["csat"]),
+        "" if v["defect"] is None else ("1" if v["defect"] else "0"),
+        json.dumps(pauses) if pauses else "",
+        json.dumps(custom, sort_keys=True, ensure_ascii=False) if custom else "",
+    ]
+    return "".join(f"{len(p)}:{p}" for p in parts)
+
+
+def fingerprint(values: Mapping[str, Any]) -> str:
+    """A short hash of everything stored, so an unchanged re-import can be recognised cheaply."""
+    return hashlib.blake2b(fingerprint_text(values).encode(), digest_size=8).hexdigest()
 
 
 def record_day(values: Mapping[str, Any], tz: tzinfo) -> date:

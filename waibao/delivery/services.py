@@ -212,7 +212,15 @@ def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(rows_total=src.total)
         job.rows_total = src.total
     actor = job.created_by or "system"
-    ingest.run(job, src.rows, headers=src.headers, mapping=job.mapping, actor=actor, progress=progress)
+    ingest.run(
+        job,
+        src.rows,
+        headers=src.headers,
+        mapping=job.mapping,
+        actor=actor,
+        progress=progress,
+        table=src.table,
+    )
     return job
 
 

@@ -1,0 +1,31 @@
+# Record fingerprints are now the hash of rows.fingerprint_text (UTC microseconds instead of float
+# timestamps), which the columnar import path can build column-wise. Stored fingerprints are recomputed
+# so that re-importing an unchanged file still counts its rows as unchanged.
+
+from django.db import migrations
+
+FIELDS = (
+    "id", "kind", "opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at",
+    "priority", "category", "status", "csat", "defect", "pauses", "custom",
+)  # fmt: skip
+
+
+def recompute(apps, schema_editor):
+    from waibao.delivery.rows import fingerprint
+
+    record = apps.get_model("delivery", "ServiceRecord")
+    batch = []
+    for values in record.objects.order_by("id").values(*FIELDS).iterator(chunk_size=5000):
+        obj = record(id=values["id"], fingerprint=fingerprint(values))
+        batch.append(obj)
+        if len(batch) >= 5000:
+            record.objects.bulk_update(batch, ["fingerprint"])
+            batch = []
+    if batch:
+        record.objects.bulk_update(batch, ["fingerprint"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [("delivery", "0003_monthly_aggregates")]
+
+    operations = [migrations.RunPython(recompute, migrations.RunPython.noop)]
