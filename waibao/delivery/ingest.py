@@ -629,7 +629,7 @@ def _stage_frame(frame: Any) -> None:
         return
     sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
     with connection.cursor() as cur:
-        cur.executemany(sql, data.iter_rows())
+        cur.executemany(sql, data.rows())
 
 
 def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: bool = False) -> set[str]:
