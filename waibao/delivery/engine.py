@@ -393,7 +393,7 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
             existing[(row.metric_id, row.day)] = row
     rebuild: set[date] = set()
     to_update: list[DailyAggregate] = []
-    to_create: list[DailyAggregate] = []
+    to_create: list[dict[str, Any]] = []
     for key, delta in deltas.aggregates():
         found = existing.get(key)
         if found is None:
@@ -401,13 +401,13 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
                 rebuild.add(key[1])
                 continue
             to_create.append(
-                DailyAggregate(
-                    metric_id=key[0],
-                    contract=contract,
-                    day=key[1],
-                    data=tidy(delta).to_dict(),
-                    def_hash=deltas.hashes[key],
-                )
+                {
+                    "metric_id": key[0],
+                    "contract_id": contract.pk,
+                    "day": key[1],
+                    "data": tidy(delta).to_dict(),
+                    "def_hash": deltas.hashes[key],
+                }
             )
             continue
         row = found
@@ -431,34 +431,51 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
     return rebuild
 
 
-def insert_aggregates(model: type[Any], objs: list[Any]) -> None:
-    """``bulk_create`` for daily and monthly aggregates with one plain executemany: an import writes
-    thousands of them (days × metrics), and the ORM's per-row preparation cost more than the import's
-    own work for a 10,000-row file. The values are converted as the ORM converts them."""
+def insert_aggregates(model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert daily or monthly aggregates given as ``{field attname: value}`` with one plain
+    executemany. An import writes thousands of them (days × metrics); building model instances and the
+    ORM's per-value preparation cost more than the import's own work for a 10,000-row file. Values are
+    converted as the ORM converts them (JSON text, dates as the backend wants them)."""
     from django.db import connection
 
-    if not objs:
+    if not rows:
         return
-    names = [f.column for f in model._meta.concrete_fields if not f.primary_key]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
     marks = ", ".join(f"%s{json_cast}" if f.get_internal_type() == "JSONField" else "%s" for f in fields)
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 - our names
-    params = []
-    for obj in objs:
-        row = []
-        for f in fields:
-            value = getattr(obj, f.attname)
-            if f.get_internal_type() == "JSONField":
-                row.append(json.dumps(value))
-            elif f.get_internal_type() == "DateField":
-                row.append(connection.ops.adapt_datefield_value(value))
-            else:
-                row.append(value)
-        params.append(tuple(row))
+    names = ", ".join(f.column for f in fields)
+    sql = f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})"  # noqa: S608 - our names
+    convert: list[Any] = []
+    for f in fields:
+        kind = f.get_internal_type()
+        if kind == "JSONField":
+            convert.append(json.dumps)
+        elif kind == "DateField":
+            convert.append(connection.ops.adapt_datefield_value)
+        else:
+            convert.append(None)
+    attnames = [f.attname for f in fields]
+    params = [
+        tuple(row[a] if c is None else c(row[a]) for a, c in zip(attnames, convert, strict=True))
+        for row in rows
+    ]
     with connection.cursor() as cur:
         for i in range(0, len(params), 5000):
             cur.executemany(sql, params[i : i + 5000])
+
+
+def daily_rows(contract: Contract, deltas: Deltas) -> list[dict[str, Any]]:
+    """The daily aggregate rows of ``deltas`` (for :func:`insert_aggregates`)."""
+    return [
+        {
+            "metric_id": k[0],
+            "contract_id": contract.pk,
+            "day": k[1],
+            "data": tidy(a).to_dict(),
+            "def_hash": deltas.hashes[k],
+        }
+        for k, a in deltas.aggregates()
+    ]
 
 
 def update_aggregate_data(model: type[Any], objs: list[Any]) -> None:
@@ -494,16 +511,7 @@ def rebuild_aggregates(contract: Contract, days: Iterable[date] | None = None) -
             deltas = Deltas()
             for values in sub.order_by().values(*RECORD_VALUE_FIELDS).iterator(chunk_size=5000):
                 deltas.add(cache.runners_for_day(values["day"]), values, values["day"], +1)
-            rows = [
-                DailyAggregate(
-                    metric_id=k[0],
-                    contract=contract,
-                    day=k[1],
-                    data=tidy(a).to_dict(),
-                    def_hash=deltas.hashes[k],
-                )
-                for k, a in deltas.aggregates()
-            ]
+            rows = daily_rows(contract, deltas)
             insert_aggregates(DailyAggregate, rows)
             written += len(rows)
         refresh_months(contract, day_list)
@@ -553,14 +561,14 @@ def refresh_months(contract: Contract, days: Iterable[date] | None) -> None:
                 found = datas.get(key, [])
                 kinds = hashes.get(key, set())
                 out.append(
-                    MonthlyAggregate(
-                        metric_id=metric_id,
-                        contract=contract,
-                        month=month,
-                        data=slamath.Aggregate.sum_dicts(found).to_dict(),
-                        days=len(found),
-                        def_hash=(next(iter(kinds)) if len(kinds) == 1 else "*") if kinds else "",
-                    )
+                    {
+                        "metric_id": metric_id,
+                        "contract_id": contract.pk,
+                        "month": month,
+                        "data": slamath.Aggregate.sum_dicts(found).to_dict(),
+                        "days": len(found),
+                        "def_hash": (next(iter(kinds)) if len(kinds) == 1 else "*") if kinds else "",
+                    }
                 )
         insert_aggregates(MonthlyAggregate, out)
 
@@ -750,15 +758,7 @@ def _rebuild_with(contract: Contract, days: set[date], runners: list[Runner]) ->
         .iterator(chunk_size=5000)
     ):
         deltas.add(runners, values, values["day"], +1)
-    insert_aggregates(
-        DailyAggregate,
-        [
-            DailyAggregate(
-                metric_id=k[0], contract=contract, day=k[1], data=tidy(a).to_dict(), def_hash=deltas.hashes[k]
-            )
-            for k, a in deltas.aggregates()
-        ],
-    )
+    insert_aggregates(DailyAggregate, daily_rows(contract, deltas))
     refresh_months(contract, days)
 
 
