@@ -17,6 +17,7 @@ with a sorted search instead of one bisect per record, then summed per day with 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -101,12 +102,15 @@ class ColumnarPlan:
         self.source: dict[str, str] = {}
         # Duplicate or empty headers: the row path keeps its own rules for them.
         self.usable = len(set(headers)) == len(headers) and all(headers)
+        #: custom field name → header (their values are typed in Python, one cell at a time)
+        self.custom: dict[str, str] = {}
         for header, target in mapping.items():
             if not target or header not in headers:
                 continue
-            if target not in rows.FIELDS:  # custom fields: row by row
-                self.usable = False
-            self.source[target] = header
+            if target.startswith("custom."):
+                self.custom[target[7:]] = header
+            elif target in rows.FIELDS:
+                self.source[target] = header
         runners = [r for v in cache._by_version.values() for r in v[1]]
         if not all(vectorisable(r) for r in runners):
             self.usable = False
@@ -240,8 +244,41 @@ class ColumnarPlan:
         )
         frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"))
         marked = frame.with_columns(_fast=pl.all_horizontal(ok), **{f"_v_{k}": v for k, v in cols.items()})
-        slow = marked.filter(~pl.col("_fast"))["_i"].to_list()
-        return FastChunk(len(rownums), rownums, slow, self._values(marked.filter(pl.col("_fast"))))
+        fast = marked.filter(pl.col("_fast"))
+        if self.custom:
+            fast = self._custom(fast)
+        slow = sorted(set(range(len(rownums))) - set(fast["_i"].to_list()))
+        return FastChunk(len(rownums), rownums, slow, self._values(fast))
+
+    def _custom(self, fast: pl.DataFrame) -> pl.DataFrame:
+        """Type the custom fields of the fast rows with the row path's own function (``rows.custom_values``,
+        one row at a time: Python's int/float/boolean reading is the rule); a row with a problem there
+        leaves the fast rows, and the row path words its error. Adds ``_custom`` (the stored JSON) and
+        ``_custom_fp`` (the fingerprint's part)."""
+        names = sorted(self.custom, key=lambda n: self.headers.index(self.custom[n]))  # the row path's order
+        typed_columns = []
+        for name in names:
+            seen: dict[str, tuple[Any, bool]] = {}  # each distinct cell is typed once
+            typed = []
+            for cell in fast[self.custom[name]].to_list():
+                hit = seen.get(cell)
+                if hit is None:
+                    errors: list[tuple[str, str]] = []
+                    value = rows.custom_values([(name, cell)], self.ctx, errors).get(name, _ABSENT)
+                    hit = seen[cell] = (value, bool(errors))
+                typed.append(hit)
+            typed_columns.append(typed)
+        keep, stored, printed = [], [], []
+        for row in zip(*typed_columns, strict=True):
+            custom = {n: v for n, (v, _bad) in zip(names, row, strict=True) if v is not _ABSENT}
+            keep.append(not any(bad for _v, bad in row))
+            stored.append(json.dumps(custom, ensure_ascii=False) if custom else "{}")
+            printed.append(json.dumps(custom, sort_keys=True, ensure_ascii=False) if custom else "")
+        return fast.with_columns(
+            pl.Series("_custom", stored, dtype=pl.Utf8),
+            pl.Series("_custom_fp", printed, dtype=pl.Utf8),
+            pl.Series("_keep", keep, dtype=pl.Boolean),
+        ).filter(pl.col("_keep"))
 
     def _values(self, fast: pl.DataFrame) -> pl.DataFrame:
         """Staging columns, day, fingerprint and microsecond timestamps of the fast rows."""
@@ -262,7 +299,7 @@ class ColumnarPlan:
             v["csat"].cast(pl.Utf8).fill_null(""),
             pl.when(v["defect"]).then(pl.lit("1")).when(~v["defect"]).then(pl.lit("0")).otherwise(pl.lit("")),
             pause.fill_null(""),
-            pl.lit(""),  # custom fields: none on the fast path
+            pl.col("_custom_fp") if self.custom else pl.lit(""),
         ]
         text = pl.concat_str(
             [pl.concat_str([p.str.len_chars().cast(pl.Utf8), pl.lit(":"), p]) for p in parts]
@@ -278,7 +315,7 @@ class ColumnarPlan:
             v["csat"].alias("csat"),
             v["defect"].alias("defect"),
             pause.fill_null("[]").alias("pauses"),
-            pl.lit("{}").alias("custom"),
+            (pl.col("_custom") if self.custom else pl.lit("{}")).alias("custom"),
             day.alias("_day"),
             *[us[n].alias(f"_us_{n}") for n in (*rows.TIMESTAMPS, PAUSE_FROM, PAUSE_TO)],
             text.alias("_fp_text"),
@@ -447,6 +484,7 @@ class ColumnarPlan:
 
 
 PAUSE_FROM, PAUSE_TO = "_pause_from", "_pause_to"
+_ABSENT = object()  # a blank custom cell: the field is left out
 
 
 def _iso(instant: pl.Expr) -> pl.Expr:

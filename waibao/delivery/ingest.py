@@ -1,12 +1,13 @@
 """The one storage path for service records: validate → stage → merge in one transaction.
 
-Phase 1 (many short transactions): rows are validated (``rows.clean_row``, through :class:`Preparer`, in
-forked worker processes for files of several chunks — see :func:`_prepared`), compared with the stored
-records (new / updated / unchanged), checked for duplicates inside the file (via the staging table's
-unique key, so memory does not grow with the file), and written to :class:`StagedRecord` together with
-the job's progress (one executemany per chunk on SQLite, COPY on PostgreSQL). The aggregate
-differences are summed in memory (metrics × days, not rows).
-Rejected rows go to the error file. Cancel is checked between chunks.
+Phase 1 (many short transactions): rows are validated — CSV files column-wise (``delivery.columnar``,
+which takes the rows whose every cell has a plain form and hands the others on), every other row by
+``rows.clean_row`` through :class:`Preparer` (in forked worker processes for .xlsx files of several
+chunks — see :func:`_prepared`) — compared with the stored records (new / updated / unchanged), checked
+for duplicates inside the file (via the staging table's unique key, so memory does not grow with the
+file), and written to :class:`StagedRecord` together with the job's progress (one executemany per chunk
+on SQLite, COPY on PostgreSQL). The aggregate differences are summed in memory (metrics × days, not
+rows). Rejected rows go to the error file. Cancel is checked between chunks.
 
 Phase 2 (one transaction): records are upserted from the staging table with one INSERT … SELECT …
 ON CONFLICT statement (SQLite and PostgreSQL), the aggregate deltas merged, the affected results

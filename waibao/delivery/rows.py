@@ -323,10 +323,19 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
     except (ValueError, TypeError):
         v["pauses"] = []
         errors.append(("paused", _("格式应为 开始/结束，多段用 ; 分隔。")))
-    custom: dict[str, Any] = {}
     extra = raw.get("custom")
     items = list(extra.items()) if isinstance(extra, Mapping) else []
     items += [(k[7:], val) for k, val in raw.items() if k.startswith("custom.")]
+    v["custom"] = custom_values(items, ctx, errors)
+    return v, errors
+
+
+def custom_values(
+    items: list[tuple[str, Any]], ctx: RowContext, errors: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Custom fields ``(name, raw value)`` → ``{name: typed value}`` (blank ones left out), checked against
+    the contract's declared types; problems are appended to ``errors``."""
+    custom: dict[str, Any] = {}
     for name, value in items:
         if _blank(value):
             continue
@@ -337,8 +346,7 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
         elif want == "boolean" and not isinstance(typed, bool):
             errors.append(("custom." + name, _("只能填写 是/否。")))
         custom[name] = str(value).strip() if want == "text" else typed
-    v["custom"] = custom
-    return v, errors
+    return custom
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waibao.delivery import columnar, engine, ingest, services
+from waibao.delivery import columnar, engine, ingest, rows, services
 from waibao.delivery.models import DailyAggregate, ImportJob, MonthlyAggregate, ServiceRecord, SlaResult
 from waibao.delivery.tests.factories import (
     CSAT,
@@ -26,21 +26,7 @@ from waibao.delivery.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 ALL_KINDS = [P1_RESPONSE, CSAT, P1_COUNT, RESOLUTION, ON_TIME, DEFECTS]
-HEADERS = [
-    "external_id",
-    "kind",
-    "opened_at",
-    "first_response_at",
-    "resolved_at",
-    "promised_at",
-    "delivered_at",
-    "priority",
-    "category",
-    "status",
-    "csat",
-    "defect",
-    "paused",
-]
+HEADERS = list(rows.FIELDS)  # external_id, kind, the five timestamps, …, defect, paused
 
 STAMPS = [
     "2026-10-08 11:50",
@@ -87,7 +73,16 @@ def _pick(rng: random.Random, options: list[str], good: int) -> str:
     return rng.choice(options[:good]) if rng.random() < 0.93 else rng.choice(options)
 
 
-def _row(rng: random.Random, n: int) -> list[str]:
+CUSTOM = {"hours": "number", "vip": "boolean", "region": "text", "note": ""}  # note: not declared
+CUSTOM_CELLS = {
+    "hours": ["", "3", "2.5", "10", "abc", " 4 ", "1e3"],
+    "vip": ["", "yes", "否", "TRUE", "maybe"],
+    "region": ["", "华东", "华北 ", "1.0", "是"],
+    "note": ["", "ok", "7", "no", "x,y"],
+}
+
+
+def _row(rng: random.Random, n: int, custom: bool = False) -> list[str]:
     ext = f"R{n}" if rng.random() < 0.9 else rng.choice([f"R{rng.randint(0, n)}", "", f" R{n}"])
     row = {"external_id": ext}
     for name in ("opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at"):
@@ -96,20 +91,21 @@ def _row(rng: random.Random, n: int) -> list[str]:
         row["first_response_at"] = row["resolved_at"] = row["delivered_at"] = ""
     for name, options in CELLS.items():
         row[name] = _pick(rng, options, GOOD[name])
-    return [row[h] for h in HEADERS]
+    extra = [_pick(rng, CUSTOM_CELLS[name], 4) for name in CUSTOM] if custom else []
+    return [row[h] for h in HEADERS] + extra
 
 
-def _write(path, rng: random.Random, count: int) -> None:
+def _write(path, rng: random.Random, count: int, custom: bool = False) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADERS)
+        w.writerow(HEADERS + ([f"custom.{name}" for name in CUSTOM] if custom else []))
         for n in range(count):
             if n % 23 == 5:
                 w.writerow([])  # a blank line: skipped, but counted in the row numbers
             if n % 31 == 7:
-                w.writerow(_row(rng, n)[:4])  # a short row
+                w.writerow(_row(rng, n, custom)[:4])  # a short row
                 continue
-            w.writerow(_row(rng, n))
+            w.writerow(_row(rng, n, custom))
 
 
 def _state(contract):
@@ -156,16 +152,18 @@ def _summary(job: ImportJob):
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("seed", "custom"), [(1, False), (2, True)])
 def test_the_columnar_path_imports_exactly_what_the_row_path_imports(
-    vendor_a, manager, travel, tmp_path, monkeypatch, seed
+    vendor_a, manager, travel, tmp_path, monkeypatch, seed, custom
 ):
     monkeypatch.setattr(ingest, "CHUNK", 37)  # duplicates and updates across chunks
     contract = make_contract(vendor_a, owner=manager, metrics=ALL_KINDS)
+    contract.custom_fields = {k: v for k, v in CUSTOM.items() if v}
+    contract.save(update_fields=["custom_fields"])
     rng = random.Random(seed)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    _write(first, rng, 300)
-    _write(second, rng, 300)  # overlapping ids: updated, unchanged and new rows
+    _write(first, rng, 300, custom)
+    _write(second, rng, 300, custom)  # overlapping ids: updated, unchanged and new rows
     fast_rows = []
     real = columnar.ColumnarPlan.prepare
 
