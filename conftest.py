@@ -162,6 +162,11 @@ def page(live_server):
         finally:
             context.close()
             browser.close()
+            # Connections opened while Playwright's event loop ran live in that context: close them
+            # here, or PostgreSQL cannot drop the test database at the end ("accessed by other users").
+            from django.db import connections
+
+            connections.close_all()
 
 
 @pytest.fixture
