@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.files import File
 from django.db import connection, transaction
@@ -39,8 +39,11 @@ from django.utils.translation import gettext as _
 
 from waibao.contracts.models import Contract, RecordKind
 from waibao.core import audit, clock
-from waibao.delivery import columnar, engine, rows
+from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
+
+if TYPE_CHECKING:  # polars (~35 MB) is loaded only by a process that imports a CSV file
+    from waibao.delivery import columnar
 
 CHUNK = 10000
 #: CSV files are prepared column-wise (``delivery.columnar``) when this is on; tests compare both ways.
@@ -435,7 +438,11 @@ def run(
     cache = engine.TermsCache(contract).preload()
     sqlite = connection.vendor == "sqlite"
     preparer = Preparer(mapping, row_context(contract), cache, sqlite)
-    plan = columnar.ColumnarPlan(headers, mapping, preparer.ctx, cache, sqlite) if table is not None else None
+    plan = None
+    if table is not None and COLUMNAR:
+        from waibao.delivery import columnar
+
+        plan = columnar.ColumnarPlan(headers, mapping, preparer.ctx, cache, sqlite)
     deltas = engine.Deltas()
     sink = ErrorSink(headers)
     reverse = {v: k for k, v in (mapping or {}).items()}
@@ -460,7 +467,7 @@ def run(
     # the cyclic collector's full passes over a large process cost more than the import's own work.
     gc.disable()
     try:
-        if plan is not None and table is not None and plan.usable and COLUMNAR:
+        if plan is not None and table is not None and plan.usable:
             chunks: Iterator[Chunk] = _table_chunks(table, plan, preparer, headers)
         else:
             chunks = _row_chunks(source_rows, preparer, workers or import_workers())
