@@ -335,3 +335,69 @@ def test_the_migration_recomputes_stored_fingerprints(vendor_a, manager, travel,
     migration.recompute(apps, None)
     job = services.import_batch(contract=contract, actor=manager, records=tickets)
     assert (job.count_new, job.count_updated, job.count_unchanged) == (0, 0, 6)
+
+
+SPACES = ["", "", " ", "\t", "\u3000", "\xa0", "\x1c", "\x1f", "\u2003", "\u200b", "\n"]
+ANY_CELL = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(STAMPS + CELLS["csat"] + CELLS["defect"] + CELLS["priority"] + CELLS["paused"]),
+    st.builds(lambda a, b: a + b, st.sampled_from(STAMPS), st.text(max_size=3)),
+    st.builds(  # a plain value wrapped in white space of every kind Python or polars might strip
+        lambda a, core, b: a + core + b,
+        st.sampled_from(SPACES),
+        st.sampled_from(["网络", "x", "P1", "ticket", "4", "否", "yes", "2", "2026-10-08 11:50", STAMPS[3]]),
+        st.sampled_from(SPACES),
+    ),
+)
+
+
+def test_any_text_in_any_cell_is_either_taken_exactly_or_left_to_the_row_path(vendor_a, manager, travel):
+    """Arbitrary text (control characters, odd white space, quotes, half dates) never breaks the columnar
+    path, and whatever it takes it takes exactly as the row path would."""
+    contract = make_contract(vendor_a, owner=manager, metrics=ALL_KINDS)
+    contract.custom_fields = {"hours": "number", "vip": "boolean"}
+    contract.save(update_fields=["custom_fields"])
+    headers = [*HEADERS, "custom.hours", "custom.vip", "custom.free"]
+    cache = engine.TermsCache(contract).preload()
+    mapping = {h: h for h in headers}
+    preparer = ingest.Preparer(mapping, ingest.row_context(contract), cache, True)
+    plan = columnar.ColumnarPlan(headers, mapping, preparer.ctx, cache, True)
+
+    @st.composite
+    def row(draw):
+        """A plain, valid row; then up to two of its cells replaced by any text at all."""
+        o, f, r, p, d = draw(stamps())
+        cells = {
+            "kind": draw(st.sampled_from(["ticket", "delivery"])),
+            **dict(zip(rows.TIMESTAMPS, (o, f, r, p, d), strict=True)),
+            "priority": draw(st.sampled_from(["P1", "p2", ""])),
+            "csat": draw(st.sampled_from(["", "4"])),
+            "defect": draw(st.sampled_from(["", "否"])),
+            "paused": draw(pauses()),
+            "custom.hours": draw(st.sampled_from(["", "2", "2.5"])),
+            "custom.vip": draw(st.sampled_from(["", "yes"])),
+        }
+        out = [cells.get(h, "") for h in headers]
+        for index in draw(st.lists(st.integers(0, len(headers) - 1), max_size=2)):
+            out[index] = draw(ANY_CELL)
+        return out
+
+    seen: list[int] = []
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(cells=st.lists(row(), min_size=1, max_size=8))
+    def check(cells):
+        chunk = [(n + 2, [f"E{n}", *row[1:]]) for n, row in enumerate(cells)]
+        fast = plan.prepare(plan.frame(chunk))
+        for k, i in enumerate(fast.frame["_i"].to_list()):
+            n, row = chunk[i]
+            [(_ext, errors, day, fp, _observed, data)] = preparer.rows(
+                [(n, dict(zip(headers, row, strict=True)))]
+            )
+            got = fast.frame.row(k, named=True)
+            assert errors == [] and got["fingerprint"] == fp and got["_day"] == day
+            assert tuple(got[c] for c in ingest.DATA_COLS[1:]) == data
+        seen.append(fast.frame.height)
+
+    check()
+    assert sum(seen) > 50  # many rows were taken by the columnar path, not only handed on
