@@ -29,7 +29,7 @@ from waibao.delivery import engine, rows
 from waibao.lib import businesstime, slamath
 
 #: The timestamp spellings read here; any other goes to ``rows.parse_instant`` (it reads more of them).
-_TS = r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:\d{2})?)?$"
+_TS = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
 #: Python's ``str.strip()`` removes Unicode white space and also U+001C–U+001F; a cell starting or ending
 #: with any of them goes to the row path.
 _EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
@@ -75,8 +75,6 @@ class FastChunk:
     the timestamps as UTC microseconds (``_us_<field>``) and ``fingerprint``.
     """
 
-    size: int
-    rownums: list[int]
     slow: list[int]
     frame: pl.DataFrame
 
@@ -102,7 +100,7 @@ class ColumnarPlan:
         self.source: dict[str, str] = {}
         # Duplicate or empty headers: the row path keeps its own rules for them.
         self.usable = len(set(headers)) == len(headers) and all(headers)
-        #: custom field name → header (their values are typed in Python, one cell at a time)
+        #: custom field name → header (typed in Python by the row path's function, once per distinct value)
         self.custom: dict[str, str] = {}
         for header, target in mapping.items():
             if not target or header not in headers:
@@ -111,8 +109,7 @@ class ColumnarPlan:
                 self.custom[target[7:]] = header
             elif target in rows.FIELDS:
                 self.source[target] = header
-        runners = [r for v in cache._by_version.values() for r in v[1]]
-        if not all(vectorisable(r) for r in runners):
+        if not all(vectorisable(r) for r in cache.all_runners()):
             self.usable = False
         self._index_cache: dict[int, tuple[int, pl.Series, pl.Series, pl.Series]] = {}
 
@@ -209,7 +206,7 @@ class ColumnarPlan:
 
     def prepare(self, frame: pl.DataFrame) -> FastChunk:
         """Split a chunk (``frame``) into fast and row-path rows and prepare the fast ones."""
-        rownums: list[int] = frame["_row"].to_list()
+        size = frame.height
         ok: list[pl.Expr] = []
         cols: dict[str, pl.Expr] = {}
         for name, limit in rows.TEXTS.items():
@@ -247,8 +244,8 @@ class ColumnarPlan:
         fast = marked.filter(pl.col("_fast"))
         if self.custom:
             fast = self._custom(fast)
-        slow = sorted(set(range(len(rownums))) - set(fast["_i"].to_list()))
-        return FastChunk(len(rownums), rownums, slow, self._values(fast))
+        slow = sorted(set(range(size)) - set(fast["_i"].to_list()))
+        return FastChunk(slow, self._values(fast))
 
     def _custom(self, fast: pl.DataFrame) -> pl.DataFrame:
         """Type the custom fields of the fast rows with the row path's own function (``rows.custom_values``,

@@ -214,6 +214,10 @@ class TermsCache:
                 self._by_version[version] = self._compile(on)
         return self
 
+    def all_runners(self) -> list[Runner]:
+        """The runners of every contract version compiled so far (all of them after :meth:`preload`)."""
+        return [r for _terms, runners in self._by_version.values() for r in runners]
+
     def runners_for_day(self, day: date) -> list[Runner]:
         hit = self._by_day.get(day)
         if hit is None:
