@@ -11,18 +11,21 @@ FIELDS = (
 
 
 def recompute(apps, schema_editor):
+    from django.db import connection
+
     from waibao.delivery.rows import fingerprint
 
     record = apps.get_model("delivery", "ServiceRecord")
+    table = record._meta.db_table
     batch = []
-    for values in record.objects.order_by("id").values(*FIELDS).iterator(chunk_size=5000):
-        obj = record(id=values["id"], fingerprint=fingerprint(values))
-        batch.append(obj)
-        if len(batch) >= 5000:
-            record.objects.bulk_update(batch, ["fingerprint"])
-            batch = []
-    if batch:
-        record.objects.bulk_update(batch, ["fingerprint"])
+    with connection.cursor() as cur:
+        for values in record.objects.order_by("id").values(*FIELDS).iterator(chunk_size=5000):
+            batch.append((fingerprint(values), values["id"]))
+            if len(batch) >= 5000:
+                cur.executemany(f"UPDATE {table} SET fingerprint = %s WHERE id = %s", batch)
+                batch = []
+        if batch:
+            cur.executemany(f"UPDATE {table} SET fingerprint = %s WHERE id = %s", batch)
 
 
 class Migration(migrations.Migration):
