@@ -1,13 +1,14 @@
 """Column-at-a-time preparation of import chunks (the fast path of the one storage path).
 
-A CSV chunk arrives as a polars DataFrame of text cells. Every cell that has one of the plain forms
-(ISO timestamps, ``1``–``5`` satisfaction, a known yes/no word, no pauses, no surrounding spaces, …) is
-validated and converted here with vectorised expressions; every row with anything else in it — an error,
-a pause list, a custom field, a date in another spelling — is handed to the row-at-a-time path
-(``ingest.Preparer.rows`` → ``rows.clean_row``), which stays the reference for what is valid and for
-the wording of every error. So the fast path only ever *accepts* rows; it never rejects one and never
-words a message. ``tests/test_columnar.py`` checks, on generated rows, that both paths give exactly the
-same values, fingerprints, days and observations.
+A CSV chunk arrives as a polars DataFrame of text cells. Every row whose cells all have one of the plain
+forms (ISO timestamps, ``1``–``5`` satisfaction, a known yes/no word, at most one pause ``start/end``,
+custom values the row path types without complaint, no surrounding spaces, …) is validated and converted
+here with vectorised expressions; every row with anything else in it — an error, several pauses, a date in
+another spelling — is handed to the row-at-a-time path (``ingest.Preparer.rows`` → ``rows.clean_row``),
+which stays the reference for what is valid and for the wording of every error. So the columnar path only
+ever *accepts* rows; it never rejects one and never words a message. ``tests/test_columnar.py`` checks, on
+generated rows and on any text at all, that both paths give exactly the same values, fingerprints, days
+and observations, and that whole imports end the same.
 
 Observations (what each record adds to each SLA metric's daily aggregate) are computed per metric over
 the whole chunk: business seconds from the calendar's cumulative index (``businesstime.CalendarIndex``)
@@ -16,7 +17,6 @@ with a sorted search instead of one bisect per record, then summed per day with 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -317,22 +317,15 @@ class ColumnarPlan:
             *[us[n].alias(f"_us_{n}") for n in (*rows.TIMESTAMPS, PAUSE_FROM, PAUSE_TO)],
             text.alias("_fp_text"),
         )
-        fps = [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in out["_fp_text"].to_list()]
+        fps = [rows.hash_text(t) for t in out["_fp_text"].to_list()]
         return out.drop("_fp_text").with_columns(
             pl.col("_day").cast(pl.Utf8).alias("day"), pl.Series("fingerprint", fps, dtype=pl.Utf8)
         )
 
     def _db_instant(self, instant: pl.Expr) -> pl.Expr:
-        """The text the database is given: naive UTC as Django's SQLite backend writes it (microseconds
-        only when not zero); for PostgreSQL the same with ``+00:00``."""
-        naive = instant.dt.replace_time_zone(None)
-        whole = naive.dt.strftime("%Y-%m-%d %H:%M:%S")
-        text = (
-            pl.when(naive.dt.microsecond() == 0)
-            .then(whole)
-            .otherwise(naive.dt.strftime("%Y-%m-%d %H:%M:%S%.6f"))
-        )
-        return text if self.sqlite else text + "+00:00"
+        """The text the database is given: naive UTC as Django's SQLite backend writes it; for
+        PostgreSQL the same with ``+00:00``."""
+        return _utc_text(instant, " ", "" if self.sqlite else "+00:00")
 
     # -- observations --------------------------------------------------------------------------------
 
@@ -484,15 +477,20 @@ PAUSE_FROM, PAUSE_TO = "_pause_from", "_pause_to"
 _ABSENT = object()  # a blank custom cell: the field is left out
 
 
-def _iso(instant: pl.Expr) -> pl.Expr:
-    """``datetime.isoformat()`` of a UTC instant (microseconds only when not zero)."""
+def _utc_text(instant: pl.Expr, sep: str, suffix: str) -> pl.Expr:
+    """A UTC instant as ``isoformat(sep)`` writes it (microseconds only when not zero), plus ``suffix``."""
     naive = instant.dt.replace_time_zone(None)
     return (
         pl.when(naive.dt.microsecond() == 0)
-        .then(naive.dt.strftime("%Y-%m-%dT%H:%M:%S"))
-        .otherwise(naive.dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"))
-        + "+00:00"
+        .then(naive.dt.strftime(f"%Y-%m-%d{sep}%H:%M:%S"))
+        .otherwise(naive.dt.strftime(f"%Y-%m-%d{sep}%H:%M:%S%.6f"))
+        + suffix
     )
+
+
+def _iso(instant: pl.Expr) -> pl.Expr:
+    """``datetime.isoformat()`` of a UTC instant."""
+    return _utc_text(instant, "T", "+00:00")
 
 
 def _buckets(secs: pl.Series) -> pl.Series:

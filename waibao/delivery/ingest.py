@@ -193,7 +193,7 @@ def data_params(v: dict[str, Any], sqlite: bool) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _stage(job: ImportJob, batch: list[tuple[Any, ...]]) -> None:
+def _stage(batch: list[tuple[Any, ...]]) -> None:
     """Insert staged rows (parameter tuples: ``STAGE_COLS``) in one executemany, or one
     COPY on PostgreSQL."""
     if not batch:
@@ -550,7 +550,7 @@ def run(
                         # stores nothing): no waiting for the disk at each chunk's commit.
                         with connection.cursor() as cur:
                             cur.execute("SET LOCAL synchronous_commit TO OFF")
-                    _stage(job, batch)
+                    _stage(batch)
                     if counted is not None:
                         _stage_frame(counted)
                     ImportJob.objects.filter(pk=job.pk).update(
@@ -635,21 +635,19 @@ def _fast_staged(chunk: Chunk, actions: dict[int, tuple[str, str]], job_id: int)
 
 
 def _stage_frame(frame: Any) -> None:
-    """Stage the fast rows: one COPY of CSV text on PostgreSQL, one executemany on SQLite."""
+    """Stage the columnar rows: one COPY of CSV text on PostgreSQL (no Python value per cell), else as
+    :func:`_stage`."""
     if frame.height == 0:
         return
-    table = StagedRecord._meta.db_table
     data = frame.select(list(STAGE_COLS))
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.cursor() as cur:
-            raw = cur.cursor
-            with raw.copy(f"COPY {table} ({', '.join(STAGE_COLS)}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(data.write_csv(include_header=False, quote_style="necessary"))
+    if connection.vendor != "postgresql":
+        _stage(data.rows())
         return
-    sql = f"INSERT INTO {table} ({', '.join(STAGE_COLS)}) VALUES ({', '.join(['%s'] * len(STAGE_COLS))})"  # noqa: S608
+    connection.ensure_connection()
     with connection.cursor() as cur:
-        cur.executemany(sql, data.rows())
+        table = StagedRecord._meta.db_table
+        with cur.cursor.copy(f"COPY {table} ({', '.join(STAGE_COLS)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(data.write_csv(include_header=False, quote_style="necessary"))
 
 
 def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: bool = False) -> set[str]:

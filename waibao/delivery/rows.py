@@ -377,7 +377,12 @@ def fingerprint_text(values: Mapping[str, Any]) -> str:
 
 def fingerprint(values: Mapping[str, Any]) -> str:
     """A short hash of everything stored, so an unchanged re-import can be recognised cheaply."""
-    return hashlib.blake2b(fingerprint_text(values).encode(), digest_size=8).hexdigest()
+    return hash_text(fingerprint_text(values))
+
+
+def hash_text(text: str) -> str:
+    """The fingerprint of a :func:`fingerprint_text` (both import paths hash with this)."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def record_day(values: Mapping[str, Any], tz: tzinfo) -> date:

@@ -155,7 +155,7 @@ def test_a_worker_that_died_is_swept_and_its_staging_rows_removed(contract, mana
         created_at=clock.now(),
         heartbeat_at=clock.now() - timedelta(hours=1),
     )
-    ingest._stage(job, [(job.pk, 1, "T1", "n", "", *ingest.EMPTY_DATA)])
+    ingest._stage([(job.pk, 1, "T1", "n", "", *ingest.EMPTY_DATA)])
     assert services.sweep_stale_jobs() == 1
     job.refresh_from_db()
     assert job.status == "failed" and not StagedRecord.objects.exists() and not ServiceRecord.objects.exists()
