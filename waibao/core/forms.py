@@ -28,8 +28,8 @@ class BootstrapMixin:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for f in self.fields.values():  # type: ignore[attr-defined]
             w = f.widget
-            if isinstance(w, forms.CheckboxInput):
-                w.attrs.setdefault("class", "form-check-input")
+            if isinstance(w, forms.CheckboxInput | forms.RadioSelect):
+                w.attrs.setdefault("class", "form-check-input")  # radios: one .form-check each (core/_form.html)
             elif isinstance(w, forms.Select | forms.SelectMultiple):
                 w.attrs.setdefault("class", "form-select")
             else:

@@ -21,10 +21,6 @@ class ImportForm(BootstrapMixin, forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["policy"].widget.attrs["class"] = "form-check-input"
-
 
 class RecordForm(BootstrapMixin, forms.Form):
     external_id = forms.CharField(label=_("记录编号"), max_length=100)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -212,15 +213,18 @@ def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(rows_total=src.total)
         job.rows_total = src.total
     actor = job.created_by or "system"
-    ingest.run(
-        job,
-        src.rows,
-        headers=src.headers,
-        mapping=job.mapping,
-        actor=actor,
-        progress=progress,
-        table=src.table,
-    )
+    # The error file and messages are written in the language of whoever uploaded the file (the worker
+    # process itself has no user).
+    with translation.override(getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE):
+        ingest.run(
+            job,
+            src.rows,
+            headers=src.headers,
+            mapping=job.mapping,
+            actor=actor,
+            progress=progress,
+            table=src.table,
+        )
     return job
 
 

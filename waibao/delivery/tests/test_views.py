@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -186,3 +188,29 @@ def test_home_and_vendor_panels_show_sla_status(loaded, manager, as_user):
     c = as_user(manager)
     assert "sla-rag-counts" in c.get("/").content.decode()
     assert "SLA 表现" in c.get(f"/vendors/{loaded.vendor_id}/").content.decode()
+
+
+def test_the_policy_choices_are_two_readable_radio_buttons(contract, manager, as_user):
+    html = as_user(manager).get(f"/delivery/contracts/{contract.code}/import/").content.decode()
+    for value in ("all_or_nothing", "valid_rows"):
+        # each radio in its own .form-check with its label (the group itself once got the input's class
+        # and squeezed the labels into a 1em column)
+        assert re.search(rf'<div class="form-check"><input type="radio" name="policy" value="{value}"', html)
+    assert '<div id="id_policy" class="form-check-input">' not in html
+
+
+def test_errors_are_written_in_the_uploaders_language(contract, manager, as_user):
+    from waibao.delivery import services
+
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    f = SimpleUploadedFile("e.csv", b"external_id,opened_at,csat\nE1,2026-10-08 09:00,9\n")
+    as_user(manager).post(f"/delivery/contracts/{contract.code}/import/", {"file": f, "policy": "valid_rows"})
+    job = ImportJob.objects.get(file_name="e.csv")
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # as in the background worker: the installation's language
+        services.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.errors_preview == [[2, "csat", "Must be a whole number from 1 to 5."]]
+    assert "Must be a whole number from 1 to 5." in job.error_file.read().decode("utf-8-sig")
