@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from waibao.core import clock
 from waibao.quality.access import scoped
@@ -168,10 +167,10 @@ def dashboard(user: Any) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     for received in (
         scoped(Complaint, user)
-        .filter(received_at__date__gte=f"{months[0]}-01")
+        .filter(received_at__gte=clock.start_of_day(date.fromisoformat(f"{months[0]}-01")))
         .values_list("received_at", flat=True)
     ):
-        counts[timezone.localtime(received).strftime("%Y-%m")] += 1
+        counts[clock.local_date(received).strftime("%Y-%m")] += 1
     return {
         "ncr_by_vendor": sorted(by_vendor.values(), key=lambda r: -r["total"]),
         "age_buckets": [lbl for _l, lbl in buckets],

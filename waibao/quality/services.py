@@ -618,8 +618,8 @@ def _lot_records(plan: QualityPlan, period_start: date | None, period_end: date 
         from waibao.delivery.models import ServiceRecord  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    start = datetime.combine(period_start, datetime.min.time(), tzinfo=clock.now().tzinfo)
-    end = datetime.combine(period_end + timedelta(days=1), datetime.min.time(), tzinfo=clock.now().tzinfo)
+    # The lot is the local calendar days the user chose (installation time zone), not UTC days.
+    start, end = clock.day_range(period_start, period_end)
     refs = (
         ServiceRecord.objects.filter(contract_id=plan.contract_id, opened_at__gte=start, opened_at__lt=end)
         .order_by("opened_at", "id")
