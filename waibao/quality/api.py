@@ -18,6 +18,7 @@ from waibao.quality import access, queries, services, whatif
 from waibao.quality.schemas import (
     AcceptPlanIn,
     CapaOut,
+    CapaStepsIn,
     ComplaintIn,
     ComplaintOut,
     ContainmentIn,
@@ -343,11 +344,27 @@ def fill_step(request: HttpRequest, code: str, step: str, payload: StepIn) -> An
     return access.get_capa(request.user, code)
 
 
-@router.post("/capas/{code}/submit", response={200: CapaOut, **ERRORS})
-def submit_capa(request: HttpRequest, code: str) -> Any:
+@router.put("/capas/{code}/steps", response={200: CapaOut, **ERRORS})
+def save_steps(request: HttpRequest, code: str, payload: CapaStepsIn) -> Any:
+    """Save D1–D7 as a draft, complete or not (the page's "save draft")."""
     capa = access.get_capa(request.user, code)
     access.require_step_writer(request.user)
-    return services.submit_capa(capa=capa, actor=request.user)
+    services.save_capa_steps(capa=capa, actor=request.user, steps=_steps(payload))
+    return access.get_capa(request.user, code)
+
+
+def _steps(payload: CapaStepsIn | None) -> dict[str, dict[str, Any]]:
+    return {k: v.dict() for k, v in (payload.steps if payload else {}).items()}
+
+
+@router.post("/capas/{code}/submit", response={200: CapaOut, **ERRORS})
+def submit_capa(request: HttpRequest, code: str, payload: CapaStepsIn | None = None) -> Any:
+    """Submit D1–D7. Steps sent in the body are saved first (and kept even when the submission is refused:
+    422 with `fields` naming each incomplete step, e.g. "D1", "D4_whys", "D4_categories")."""
+    capa = access.get_capa(request.user, code)
+    access.require_step_writer(request.user)
+    steps = _steps(payload) if payload is not None and payload.steps else None
+    return services.submit_capa(capa=capa, actor=request.user, steps=steps)
 
 
 @router.post("/capas/{code}/return", response={200: CapaOut, **ERRORS})

@@ -308,3 +308,67 @@ class ComplaintForm(BootstrapMixin, forms.Form):
 
 class ImportForm(BootstrapMixin, forms.Form):
     file = forms.FileField(label=_("文件（CSV 或 Excel）"))
+
+
+class CapaForm(BootstrapMixin, forms.Form):
+    """The vendor's whole 8D (D1–D7) in one form: saved as a draft or submitted, never step by step.
+
+    Field names: "D1".."D7" for each step's text, "D4_why1".."D4_why5" and "D4_categories" for the root
+    cause. A service error on "D4_whys" is shown beside the first why.
+    """
+
+    WHYS = 5
+
+    def __init__(self, *args: Any, steps: Any = (), **kwargs: Any) -> None:
+        from waibao.quality.models import VENDOR_STEPS, CauseCategory
+
+        initial: dict[str, Any] = {}
+        for row in steps:
+            if row.step not in VENDOR_STEPS:
+                continue
+            initial[row.step] = row.content
+            if row.step == "D4":
+                whys = list((row.data or {}).get("whys", []))
+                for i in range(self.WHYS):
+                    initial[f"D4_why{i + 1}"] = whys[i] if i < len(whys) else ""
+                initial["D4_categories"] = list((row.data or {}).get("categories", []))
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        for step in VENDOR_STEPS:
+            self.fields[step.value] = forms.CharField(
+                label=step.label, required=False, widget=forms.Textarea(attrs={"rows": 3})
+            )
+            if step.value == "D4":
+                for i in range(self.WHYS):
+                    self.fields[f"D4_why{i + 1}"] = forms.CharField(
+                        label=_("为什么 %(n)s") % {"n": i + 1}, required=False
+                    )
+                self.fields["D4_categories"] = forms.MultipleChoiceField(
+                    label=_("原因类别"),
+                    required=False,
+                    choices=CauseCategory.choices,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+        for f in self.fields.values():
+            if isinstance(f.widget, forms.Textarea | forms.TextInput):
+                f.widget.attrs["class"] = "form-control form-control-sm"
+            elif isinstance(f.widget, forms.CheckboxSelectMultiple):
+                f.widget.attrs["class"] = "form-check-input"
+
+    def steps(self) -> dict[str, dict[str, Any]]:
+        """What was typed, as the services take it."""
+        from waibao.quality.models import VENDOR_STEPS
+
+        d = self.cleaned_data
+        out: dict[str, dict[str, Any]] = {s.value: {"content": d.get(s.value, "")} for s in VENDOR_STEPS}
+        out["D4"]["whys"] = [d.get(f"D4_why{i + 1}", "") for i in range(self.WHYS)]
+        out["D4"]["categories"] = list(d.get("D4_categories") or [])
+        return out
+
+    def apply_error(self, exc: Any) -> None:
+        """Show a service's DomainError beside the step fields it names; the message on top."""
+        for name, message in exc.fields.items():
+            target = "D4_why1" if name == "D4_whys" else name
+            if target in self.fields:
+                self.add_error(target, message)
+        self.add_error(None, exc.message)

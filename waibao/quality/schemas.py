@@ -388,6 +388,19 @@ class StepIn(Schema):
     categories: list[str] = []
 
 
+class DraftStepIn(Schema):
+    content: str = ""
+    whys: list[str] = []
+    categories: list[str] = []
+
+
+class CapaStepsIn(Schema):
+    """What the vendor typed for D1–D7, keyed "D1".."D7" (whys and categories for D4 only); steps left
+    out keep what they hold."""
+
+    steps: dict[str, DraftStepIn] = {}
+
+
 class VerifyIn(Schema):
     effective: bool
     note: str

@@ -1453,31 +1453,141 @@ def start_corrective_action(
     return capa
 
 
+MAX_WHYS = 5
+
+
+def _step_values(step: str, raw: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Normalise what was typed for one step: stripped text; for D4 the non-blank whys and the categories."""
+    raw = raw or {}
+    content = str(raw.get("content") or "").strip()
+    if step != Step.D4:
+        return content, {}
+    whys = [str(w).strip() for w in (raw.get("whys") or []) if str(w or "").strip()]
+    cats = [str(c) for c in (raw.get("categories") or []) if str(c or "")]
+    return content, {"whys": whys, "categories": list(dict.fromkeys(cats))}
+
+
+def _step_value_errors(step: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """Values no draft may hold (they could not be shown back): an unknown category, more than five whys."""
+    errors: dict[str, str] = {}
+    if step == Step.D4:
+        if len(data.get("whys", [])) > MAX_WHYS:
+            errors[f"{step}_whys"] = _("5-Why 最多五层。")
+        if [c for c in data.get("categories", []) if c not in CauseCategory.values]:
+            errors[f"{step}_categories"] = _("请选择原因类别（人、机、料、法、测、环）。")
+    return errors
+
+
+def _step_gaps(step: str, content: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """What a step still lacks before the 8D can be submitted (field → message); empty when complete."""
+    errors: dict[str, str] = {}
+    if not content:
+        errors[step] = _("请填写 %(s)s 的内容。") % {"s": Step(step).label}
+    if step == Step.D4:
+        if not data.get("whys"):
+            errors[f"{step}_whys"] = _("根本原因分析至少需要一个“为什么”。")
+        if not data.get("categories"):
+            errors[f"{step}_categories"] = _("请选择原因类别（人、机、料、法、测、环）。")
+    errors.update(_step_value_errors(step, data))
+    return errors
+
+
 def _clean_d4(whys: Any, categories: Any) -> dict[str, Any]:
-    why_list = [str(w).strip() for w in (whys or []) if str(w).strip()]
-    cats = [str(c) for c in (categories or []) if str(c)]
-    errors = {}
-    if not why_list:
-        errors["whys"] = _("根本原因分析至少需要一个“为什么”。")
-    if len(why_list) > 5:
-        errors["whys"] = _("5-Why 最多五层。")
-    bad = [c for c in cats if c not in CauseCategory.values]
-    if bad or not cats:
-        errors["categories"] = _("请选择原因类别（人、机、料、法、测、环）。")
+    _content, data = _step_values(Step.D4, {"whys": whys, "categories": categories})
+    errors = {
+        k.removeprefix("D4_"): v for k, v in _step_gaps(Step.D4, "x", data).items() if k.startswith("D4_")
+    }
     if errors:
         raise DomainError(_("根本原因分析不完整。"), fields=errors)
-    return {"whys": why_list, "categories": cats}
+    return data
+
+
+def _lock_open_capa(capa: CorrectiveAction) -> CorrectiveAction:
+    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr").get(pk=capa.pk)
+    if capa.status != CapaStatus.OPEN:
+        raise DomainError(
+            _("纠正措施已提交或已关闭，不能修改步骤。"), fields={"step": _("当前状态不能修改。")}
+        )
+    return capa
+
+
+def _write_step(row: CapaStep, content: str, data: dict[str, Any], actor: Any) -> bool:
+    """Store one step's text; it counts as done while it is complete. Returns whether anything changed."""
+    complete = not _step_gaps(str(row.step), content, data)
+    changed = row.content != content or (row.data or {}) != data
+    if not changed and complete == (row.done_at is not None):
+        return False
+    row.content, row.data = content, data
+    if not complete:
+        row.done_at, row.done_by = None, None
+    elif changed or row.done_at is None:
+        row.done_at, row.done_by = clock.now(), _user(actor)
+    row.save(update_fields=["content", "data", "done_at", "done_by"])
+    return changed
+
+
+@transaction.atomic
+def save_capa_steps(
+    *, capa: CorrectiveAction, actor: Any, steps: Mapping[str, Mapping[str, Any]]
+) -> CorrectiveAction:
+    """Save the 8D as a draft: every step given (D1–D7) is stored as typed, complete or not.
+
+    `steps` maps "D1".."D7" to {"content": str, "whys": [str], "categories": [str]} (whys and categories
+    for D4 only). Steps not given keep what they hold. A step whose text is complete counts as done; one
+    that is emptied again does not. Only values that cannot be stored are refused (an unknown cause
+    category, more than five whys); nothing is saved then.
+    """
+    capa = _lock_open_capa(capa)
+    allowed = [s.value for s in VENDOR_STEPS]
+    unknown = sorted(str(k) for k in steps if str(k).upper() not in allowed)
+    if unknown:
+        raise DomainError(
+            _("步骤 %(s)s 不由供应商填写（D8 由采购方验证）。") % {"s": "、".join(unknown)},
+            fields={"step": _("步骤无效。")},
+        )
+    cleaned = {str(k).upper(): _step_values(str(k).upper(), v) for k, v in steps.items()}
+    errors: dict[str, str] = {}
+    for step, (_content, data) in cleaned.items():
+        errors.update(_step_value_errors(step, data))
+    if errors:
+        raise DomainError(_("8D 内容有误，请检查标出的步骤。"), fields=errors)
+    changes: dict[str, Any] = {}
+    for row in capa.steps.filter(step__in=list(cleaned)):
+        content, data = cleaned[str(row.step)]
+        before, before_data = row.content, dict(row.data or {})
+        if not _write_step(row, content, data, actor):
+            continue
+        if before != content:
+            changes[str(row.step)] = [before, content]
+        for key in ("whys", "categories"):
+            if before_data.get(key, []) != data.get(key, []):
+                changes[f"{row.step}_{key}"] = [before_data.get(key), data.get(key)]
+    if not changes:
+        return capa
+    audit.record(
+        actor,
+        "quality.capa.draft_saved",
+        capa,
+        changes=changes,
+        vendor_id=capa.ncr.vendor_id,
+    )
+    return capa
+
+
+def capa_gaps(capa: CorrectiveAction) -> dict[str, str]:
+    """What the vendor's steps (D1–D7) still lack before submission, field → message (empty: complete)."""
+    gaps: dict[str, str] = {}
+    for row in capa.steps.filter(step__in=VENDOR_STEPS).order_by("step"):
+        gaps.update(_step_gaps(str(row.step), row.content.strip(), row.data or {}))
+    return gaps
 
 
 @transaction.atomic
 def fill_capa_step(
     *, capa: CorrectiveAction, actor: Any, step: str, content: str, whys: Any = None, categories: Any = None
 ) -> CapaStep:
-    capa = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("ncr").get(pk=capa.pk)
-    if capa.status != CapaStatus.OPEN:
-        raise DomainError(
-            _("纠正措施已提交或已关闭，不能修改步骤。"), fields={"step": _("当前状态不能修改。")}
-        )
+    """One step at a time (the API's PUT …/steps/{step}): the step must be complete; others are untouched."""
+    capa = _lock_open_capa(capa)
     if step not in [s.value for s in VENDOR_STEPS]:
         raise DomainError(
             _("步骤 %(s)s 不由供应商填写（D8 由采购方验证）。") % {"s": step},
@@ -1487,36 +1597,50 @@ def fill_capa_step(
         raise DomainError(
             _("请填写 %(s)s 的内容。") % {"s": Step(step).label}, fields={"content": _("内容不能为空。")}
         )
+    data = _clean_d4(whys, categories) if step == Step.D4 else {}
     row = capa.steps.get(step=step)
-    before = audit.snapshot(row, ["content", "data"])
-    row.content = content.strip()
-    row.data = _clean_d4(whys, categories) if step == Step.D4 else {}
-    row.done_at, row.done_by = clock.now(), _user(actor)
-    row.save(update_fields=["content", "data", "done_at", "done_by"])
+    before = row.content
+    _write_step(row, content.strip(), data, actor)
     audit.record(
         actor,
         "quality.capa.step_filled",
         capa,
-        changes={step: [before["content"], row.content]},
+        changes={step: [before, row.content]},
         vendor_id=capa.ncr.vendor_id,
     )
     return row
 
 
+def submit_capa(
+    *, capa: CorrectiveAction, actor: Any, steps: Mapping[str, Mapping[str, Any]] | None = None
+) -> CorrectiveAction:
+    """Submit D1–D7 to the buyer. With `steps`, what was typed is saved first (as a draft, kept even when
+    the submission is refused), then every step is checked; a refusal names each incomplete step's field
+    ("D1", "D4_whys", "D4_categories" …) so a form can show the message beside it."""
+    if steps is not None:
+        save_capa_steps(capa=capa, actor=actor, steps=steps)
+    return _submit_capa(capa=capa, actor=actor)
+
+
 @transaction.atomic
-def submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
+def _submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
     capa = (
         CorrectiveAction.objects.select_for_update(of=("self",))
         .select_related("ncr", "ncr__contract")
         .get(pk=capa.pk)
     )
-    missing = [
-        str(Step(s.step).label) for s in capa.steps.filter(step__in=VENDOR_STEPS, done_at__isnull=True)
-    ]
-    if missing:
+    require_transition(CAPA_TRANSITIONS, str(capa.status), CapaStatus.SUBMITTED, CapaStatus)
+    gaps = capa_gaps(capa)
+    if gaps:
+        missing = sorted({k.split("_")[0] for k in gaps})
         raise DomainError(
-            _("以下步骤尚未填写：%(s)s。") % {"s": "、".join(missing)}, fields={"steps": _("步骤未填写完。")}
+            _("以下步骤尚未填写完整：%(s)s。") % {"s": "、".join(str(Step(s).label) for s in missing)},
+            fields=gaps,
+            code="incomplete",
         )
+    for row in capa.steps.filter(step__in=VENDOR_STEPS, done_at__isnull=True):
+        row.done_at, row.done_by = clock.now(), _user(actor)
+        row.save(update_fields=["done_at", "done_by"])
     old = _move(capa, CAPA_TRANSITIONS, CapaStatus.SUBMITTED, CapaStatus)
     capa.version += 1
     capa.save(update_fields=["status", "version", "updated_at"])

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
@@ -30,6 +31,7 @@ from waibao.core.forms import apply_domain_error
 from waibao.lib.spreadsheets import SpreadsheetError, read_table
 from waibao.quality import access, charts, queries, services, whatif
 from waibao.quality.forms import (
+    CapaForm,
     ComplaintForm,
     DeliverableForm,
     EvidenceForm,
@@ -639,13 +641,54 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 # --- 8D ---------------------------------------------------------------------------------------
 
 
+def _capa_steps(capa: Any) -> list[Any]:
+    steps = list(capa.steps.select_related("done_by"))
+    for s in steps:
+        # Root-cause categories in the reader's language (the stored values are codes).
+        labels = [
+            str(CauseCategory(c).label)
+            for c in (s.data or {}).get("categories", [])
+            if c in CauseCategory.values
+        ]
+        # Translators: list separator between root-cause categories ("、" in Chinese, ", " in English).
+        s.category_text = (
+            _("原因类别：%(c)s") % {"c": pgettext("list separator", "、").join(labels)} if labels else ""
+        )
+    return steps
+
+
 @login_required
 def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The 8D. The vendor fills D1–D7 in one form: "save draft" keeps whatever is typed, "submit" saves it
+    too and then checks every step; a refused submission shows the page again with all the text and the
+    message beside each step that is incomplete."""
     capa = access.get_capa(request.user, code)
-    steps = list(capa.steps.select_related("done_by"))
-    can_fill = capa.status == CapaStatus.OPEN and (
-        policy.can(request.user, "quality.vendor_respond") or policy.can(request.user, "quality.write")
+    steps = _capa_steps(capa)
+    may_write_steps = policy.can(request.user, "quality.vendor_respond") or policy.can(
+        request.user, "quality.write"
     )
+    can_fill = capa.status == CapaStatus.OPEN and may_write_steps
+    form = CapaForm(request.POST or None, steps=steps) if can_fill else None
+    if request.method == "POST":
+        access.require_step_writer(request.user)
+        if form is None:
+            messages.error(request, _("纠正措施已提交或已关闭，不能修改步骤。"))
+            return redirect("quality:capa-detail", code=capa.code)
+        submit = request.POST.get("action") == "submit"
+        if form.is_valid():
+            try:
+                if submit:
+                    services.submit_capa(capa=capa, actor=request.user, steps=form.steps())
+                else:
+                    services.save_capa_steps(capa=capa, actor=request.user, steps=form.steps())
+            except DomainError as exc:
+                form.apply_error(exc)
+                if exc.code == "incomplete":
+                    messages.info(request, _("草稿已保存。"))
+                steps = _capa_steps(capa)
+            else:
+                messages.success(request, _("8D 已提交，等待采购方确认。") if submit else _("草稿已保存。"))
+                return redirect("quality:capa-detail", code=capa.code)
     return render(
         request,
         "quality/capa_detail.html",
@@ -653,16 +696,14 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
             "capa": capa,
             "ncr": capa.ncr,
             "steps": steps,
+            "form": form,
             "can_fill": can_fill,
             "vendor_steps": [s.value for s in VENDOR_STEPS],
-            "categories": CauseCategory.choices,
             "can_write": policy.can(request.user, "quality.write"),
             "today": services.clock.today(),
             "history": audit.events_for(capa)[:30],
-            "d4_whys": (
-                [*next((s.data.get("whys", []) for s in steps if s.step == Step.D4), []), "", "", "", "", ""]
-            )[:5],
         },
+        status=200,
     )
 
 
