@@ -417,7 +417,7 @@ class ColumnarPlan:
                 _hit=(secs <= limit) if d.kind == "share_within" else pl.lit(False),
                 _missing=pl.lit(False),
                 _total=secs,
-                _bucket=_buckets(secs),
+                _value=secs if runner.keep_values else pl.lit(None, dtype=pl.Int64),
             )
             gone = (
                 rows_.filter(missing)
@@ -426,13 +426,13 @@ class ColumnarPlan:
                     _hit=pl.lit(False),
                     _missing=pl.lit(True),
                     _total=zero,
-                    _bucket=pl.lit(None, dtype=pl.Int64),
+                    _value=pl.lit(None, dtype=pl.Int64),
                 )
             )
             obs = pl.concat([timed, gone])
         elif d.kind == "count":
             obs = rows_.select("_day").with_columns(
-                _hit=pl.lit(False), _missing=pl.lit(False), _total=zero, _bucket=pl.lit(None, dtype=pl.Int64)
+                _hit=pl.lit(False), _missing=pl.lit(False), _total=zero, _value=pl.lit(None, dtype=pl.Int64)
             )
         elif d.kind == "rate" and d.flag is not None:
             obs = rows_.select(
@@ -440,7 +440,7 @@ class ColumnarPlan:
                 _hit=pl.col("defect").fill_null(False),
                 _missing=pl.col("defect").is_null(),
                 _total=zero,
-                _bucket=pl.lit(None, dtype=pl.Int64),
+                _value=pl.lit(None, dtype=pl.Int64),
             )
         elif d.kind == "rate":
             deadline, actual = pl.col(f"_us_{d.end_field}"), pl.col(f"_us_{d.start_field}")
@@ -449,7 +449,7 @@ class ColumnarPlan:
                 _hit=deadline.is_not_null() & actual.is_not_null() & (actual <= deadline),
                 _missing=deadline.is_null(),
                 _total=zero,
-                _bucket=pl.lit(None, dtype=pl.Int64),
+                _value=pl.lit(None, dtype=pl.Int64),
             )
         else:  # average of csat
             obs = rows_.select(
@@ -457,19 +457,20 @@ class ColumnarPlan:
                 _hit=pl.lit(False),
                 _missing=pl.col("csat").is_null(),
                 _total=pl.col("csat").cast(pl.Int64).fill_null(0),
-                _bucket=pl.lit(None, dtype=pl.Int64),
+                _value=pl.lit(None, dtype=pl.Int64),
             )
         sums = obs.group_by("_day").agg(
             pl.len().alias("n"), pl.col("_hit").sum(), pl.col("_missing").sum(), pl.col("_total").sum()
         )
-        hist: dict[date, dict[int, int]] = {}
-        if d.kind in ("share_within", "duration"):
-            counts = obs.filter(pl.col("_bucket").is_not_null()).group_by("_day", "_bucket").len()
-            for day_, bucket, n in counts.iter_rows():
-                hist.setdefault(day_, {})[bucket] = n
+        # Percentile metrics: each record's exact business seconds, counted per (day, value).
+        values: dict[date, dict[int, int]] = {}
+        if runner.keep_values:
+            counts = obs.filter(pl.col("_value").is_not_null()).group_by("_day", "_value").len()
+            for day_, value, n in counts.iter_rows():
+                values.setdefault(day_, {})[value] = n
         for day_, n, hits, missing_n, total in sums.iter_rows():
             deltas.add_sums(
-                runner.metric_id, runner.def_hash, day_, n, hits, missing_n, total, hist.get(day_, {})
+                runner.metric_id, runner.def_hash, day_, n, hits, missing_n, total, values.get(day_, {})
             )
 
 
@@ -491,12 +492,3 @@ def _utc_text(instant: pl.Expr, sep: str, suffix: str) -> pl.Expr:
 def _iso(instant: pl.Expr) -> pl.Expr:
     """``datetime.isoformat()`` of a UTC instant."""
     return _utc_text(instant, "T", "+00:00")
-
-
-def _buckets(secs: pl.Series) -> pl.Series:
-    """``slamath.bucket_of`` for a column of non-negative whole seconds."""
-    powers = pl.Series([1 << k for k in range(63)], dtype=pl.Int64)
-    bits = powers.search_sorted(secs, side="right").cast(pl.Int64)  # = int.bit_length()
-    shift = (bits - (slamath._HIST_BITS + 1)).clip(lower_bound=0)
-    big = shift * (1 << slamath._HIST_BITS) + secs // powers.gather(shift)
-    return pl.select(pl.when(secs < slamath.HIST_EXACT_LIMIT).then(secs).otherwise(big)).to_series()

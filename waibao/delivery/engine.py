@@ -69,6 +69,8 @@ class Runner:
     calendar: businesstime.BusinessCalendar
     def_hash: str
     timed: bool
+    #: A percentile metric: each record's exact business seconds are kept in the aggregates.
+    keep_values: bool = False
 
     def observe(
         self, rec: Mapping[str, Any], pauses: list[tuple[datetime, datetime]]
@@ -102,8 +104,8 @@ class Runner:
             return (
                 kind == "share_within" and seconds <= (d.threshold_minutes or 0) * 60,
                 False,
-                None,
                 seconds,
+                seconds if self.keep_values else None,
             )
         if kind == "count":
             return NOTHING
@@ -115,7 +117,8 @@ class Runner:
         return None if obs is None else (obs.hit, obs.missing, obs.value, obs.seconds)
 
 
-#: (hit, missing, value, seconds) of one record for one metric.
+#: (hit, missing, value, seconds) of one record for one metric: ``value`` goes into the exact total,
+#: ``seconds`` (percentile metrics only) into the exact value → count map.
 Obs = tuple[bool, bool, int | Fraction | None, int | None]
 MISSING: Obs = (False, True, None, None)
 NOTHING: Obs = (False, False, None, None)
@@ -129,7 +132,10 @@ def _def_hash(terms_metric: Any) -> str:
     """Digest of a metric's definition and calendar (content, so it is stable across processes)."""
     cal = terms_metric.calendar
     spec = json.dumps(
-        [terms_metric.definition.to_dict(), cal.to_spec()], sort_keys=True, default=str, separators=(",", ":")
+        [terms_metric.definition.to_dict(), cal.to_spec(), slamath.AGGREGATE_FORMAT],
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
     )
     return hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
 
@@ -199,6 +205,7 @@ class TermsCache:
                     m.calendar,
                     hashes[ident],
                     m.definition.kind in ("share_within", "duration"),
+                    m.definition.keeps_values,
                 )
             )
         return terms, runners
@@ -253,40 +260,27 @@ def negate(obs: slamath.Observation) -> slamath.Aggregate:
         count=-1, hits=-int(obs.hit), missing=-int(obs.missing), total=-(obs.value or Fraction(0))
     )
     if obs.seconds is not None:
-        agg.hist[slamath.bucket_of(obs.seconds)] = -1
+        agg.values[obs.seconds] = -1
     return agg
 
 
 def tidy(agg: slamath.Aggregate) -> slamath.Aggregate:
-    agg.hist = {k: n for k, n in agg.hist.items() if n}
+    agg.values = {k: n for k, n in agg.values.items() if n}
     return agg
 
 
 class Acc:
     """A signed, fast accumulator for one (metric, day): integers where slamath would use Fractions."""
 
-    __slots__ = ("count", "frac", "hist", "hits", "missing", "total")
+    __slots__ = ("count", "frac", "hits", "missing", "total", "values")
 
     def __init__(self) -> None:
         self.count = self.hits = self.missing = self.total = 0
         self.frac = Fraction(0)
-        self.hist: dict[int, int] = {}
+        self.values: dict[int, int] = {}
 
     def add(self, obs: slamath.Observation, sign: int) -> None:
-        self.count += sign
-        if obs.hit:
-            self.hits += sign
-        if obs.missing:
-            self.missing += sign
-        if obs.seconds is not None:
-            self.total += sign * obs.seconds
-            key = slamath.bucket_of(obs.seconds)
-            self.hist[key] = self.hist.get(key, 0) + sign
-        elif obs.value is not None:
-            if obs.value.denominator == 1:
-                self.total += sign * obs.value.numerator
-            else:
-                self.frac += sign * obs.value
+        self.add_fast((obs.hit, obs.missing, obs.value, obs.seconds), sign)
 
     def add_fast(self, obs: Obs, sign: int) -> None:
         hit, missing, value, seconds = obs
@@ -295,17 +289,15 @@ class Acc:
             self.hits += sign
         if missing:
             self.missing += sign
-        if seconds is not None:
-            self.total += sign * seconds
-            key = slamath.bucket_of(seconds)
-            self.hist[key] = self.hist.get(key, 0) + sign
-        elif value is not None:
+        if value is not None:
             if type(value) is int:
                 self.total += sign * value
             elif value.denominator == 1:
                 self.total += sign * value.numerator
             else:
                 self.frac += sign * value
+        if seconds is not None:
+            self.values[seconds] = self.values.get(seconds, 0) + sign
 
     def aggregate(self) -> slamath.Aggregate:
         return slamath.Aggregate(
@@ -313,7 +305,7 @@ class Acc:
             hits=self.hits,
             missing=self.missing,
             total=self.frac + self.total,
-            hist={k: n for k, n in self.hist.items() if n},
+            values={k: n for k, n in self.values.items() if n},
         )
 
 
@@ -361,9 +353,10 @@ class Deltas:
         hits: int,
         missing: int,
         total: int,
-        hist: Mapping[int, int],
+        values: Mapping[int, int],
     ) -> None:
-        """Add the summed observations of several records of one day (the columnar import path)."""
+        """Add the summed observations of several records of one day (the columnar import path);
+        ``values`` is the exact value → count map (percentile metrics only)."""
         key = (metric_id, day)
         acc = self.by_key.get(key)
         if acc is None:
@@ -373,8 +366,8 @@ class Deltas:
         acc.hits += hits
         acc.missing += missing
         acc.total += total
-        for bucket, n in hist.items():
-            acc.hist[bucket] = acc.hist.get(bucket, 0) + n
+        for value, n in values.items():
+            acc.values[value] = acc.values.get(value, 0) + n
 
     @property
     def days(self) -> set[date]:
@@ -423,7 +416,7 @@ def apply_deltas(contract: Contract, deltas: Deltas) -> set[date]:
             merged.count < 0
             or merged.hits < 0
             or merged.missing < 0
-            or any(n < 0 for n in merged.hist.values())
+            or any(n < 0 for n in merged.values.values())
         ):
             rebuild.add(key[1])
             continue

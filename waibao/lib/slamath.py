@@ -12,8 +12,11 @@ Metric kinds and the unit of their value:
 ``share_within``  percent (0–100) of records whose business time from ``start_field`` to ``end_field``
                   is at most ``threshold_minutes``. A record lacking either timestamp (or whose business
                   time the caller could not compute) counts in the sample as *not* within.
-``duration``      ``statistic`` (mean, median, p90, p95) of business time between two timestamps, in
-                  business minutes. Records lacking a timestamp are left out of the sample.
+``duration``      ``statistic`` of business time between two timestamps, in business minutes: ``mean``,
+                  ``median`` or a percentile ``p<P>`` (``p90``, ``p95``, any P in (0, 100], e.g. ``p99.5``).
+                  Records lacking a timestamp are left out of the sample. Percentiles are exact, by the
+                  ``percentile_method`` (see :func:`percentile_value`): ``nearest_rank`` (the default) or
+                  ``linear``.
 ``rate``          percent of records where the boolean ``flag`` holds, or where ``start_field`` is not
                   after ``end_field`` (e.g. delivered_at <= promised_at). Records with no flag value, or
                   no ``end_field`` (no promise), are left out; a record lacking ``start_field`` (not yet
@@ -22,17 +25,22 @@ Metric kinds and the unit of their value:
 ``count``         number of matching records; the sample size is the count itself.
 ``manual``        one value entered per period.
 
-Per (metric, day) the caller keeps an :class:`Aggregate`: counts, the exact sum of values and a
-log-linear histogram of business seconds. Aggregates merge associatively and exactly (integers and
-fractions only), so a period's aggregate is the merge of its days in any order. :func:`observe` turns one
+Per (metric, day) the caller keeps an :class:`Aggregate`: counts, the exact sum of values and, for a
+percentile metric only, the exact business seconds of every record as a value → count map. Aggregates
+merge associatively and exactly (integers and fractions only), so a period's aggregate is the merge of its
+days in any order, and a percentile of a period is exactly the percentile of its records' values. :func:`observe` turns one
 record into an :class:`Observation`; :func:`evaluate` turns a period aggregate into a :class:`Result`.
 
 Values are computed as exact fractions and compared with the Decimal target exactly, so 19 of 20 is
 exactly 95 % and meets a 95 target. ``met`` means value >= target (higher is better) or
 value <= target (lower is better); ``margin`` is positive when better than target.
 
-Consequence tiers are bands ``[from, to)`` of the value; the tier with the highest ``to`` is closed,
-``[from, to]``, so 100 % (or a csat of 5) falls in the top band. A tier maps to a service credit or a
+Consequence tiers are bands of the value, and a value on the boundary of two bands belongs to the
+*better* one, so a result exactly at its target never falls in the band below it: for higher-is-better
+metrics bands are ``[from, to)`` and the tier with the highest ``to`` is closed, ``[from, to]`` (100 % or
+a csat of 5 falls in the top band); for lower-is-better ones they are ``(from, to]`` and the tier with
+the lowest ``from`` is closed (0 defects falls in the bottom band, a median of exactly 480 minutes in the
+band ending at 480). A tier maps to a service credit or a
 bonus, as a percent of the fee or a fixed amount. The fee basis is the monthly fee for monthly metrics
 and three times the monthly fee for quarterly ones. :func:`apply_cap` limits a period's total credit
 (and optionally bonus) to a percent of the fee by proportional scaling. Money is Decimal, rounded
@@ -45,6 +53,7 @@ ROUND_HALF_UP to 0.01.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -59,7 +68,11 @@ from typing import Any, Final, NamedTuple
 KINDS: Final = ("share_within", "duration", "rate", "average", "count", "manual")
 WINDOWS: Final = ("month", "quarter")
 DIRECTIONS: Final = ("higher", "lower")
-STATISTICS: Final = ("mean", "median", "p90", "p95")
+STATISTICS: Final = ("mean", "median", "p90", "p95")  # the named ones; any "p<P>" with 0 < P <= 100 too
+PERCENTILE_METHODS: Final = ("nearest_rank", "linear")
+DEFAULT_PERCENTILE_METHOD: Final = "nearest_rank"
+#: Changes whenever what an Aggregate holds changes (aggregates stored with another format are stale).
+AGGREGATE_FORMAT: Final = 2
 FILTER_OPS: Final = ("eq", "ne", "in")
 CONSEQUENCES: Final = ("none", "credit_percent", "credit_fixed", "bonus_percent", "bonus_fixed")
 STATUSES: Final = ("met", "missed", "insufficient", "no_data")
@@ -86,7 +99,7 @@ TIMESTAMP_FIELDS: Final = tuple(name for name, kind in STANDARD_FIELDS.items() i
 #: Kinds whose value is a percent, so target and tier bounds must not exceed 100.
 PERCENT_KINDS: Final = frozenset({"share_within", "rate"})
 _TIMED_KINDS: Final = frozenset({"share_within", "duration"})
-_PERCENTILES: Final[Mapping[str, int]] = {"median": 50, "p90": 90, "p95": 95}
+_PERCENTILE_KEY: Final = re.compile(r"^p(100|[0-9]{1,2}(?:\.[0-9]{1,3})?)$")
 _PERCENT_CONSEQUENCES: Final = frozenset({"credit_percent", "bonus_percent"})
 _CREDIT_CONSEQUENCES: Final = frozenset({"credit_percent", "credit_fixed"})
 
@@ -222,6 +235,17 @@ def _dec_str(value: Decimal) -> str:
     return str(value)
 
 
+def percentile_of(statistic: object) -> Fraction | None:
+    """The percent P of a percentile statistic (``median`` = 50, ``p90`` = 90, ``p99.5`` = 99.5, any P in
+    (0, 100]); None for ``mean`` or anything that is not a percentile."""
+    if statistic == "median":
+        return Fraction(50)
+    if isinstance(statistic, str) and (m := _PERCENTILE_KEY.match(statistic)):
+        percent = Fraction(m[1])
+        return percent if 0 < percent <= 100 else None
+    return None
+
+
 def window_months(window: str) -> int:
     """Months in a window: the fee basis of a quarterly metric is three monthly fees."""
     if window == "month":
@@ -275,9 +299,18 @@ class Tier:
         }
 
 
-def _tier_index(tiers: Sequence[Tier], value: Fraction) -> int | None:
-    """Index of the tier holding ``value``: ``lower <= value < upper``, and the top tier is closed."""
+def _tier_index(tiers: Sequence[Tier], value: Fraction, direction: str = "higher") -> int | None:
+    """Index of the tier holding ``value``. Higher is better: ``lower <= value < upper``, the top tier
+    closed; lower is better: ``lower < value <= upper``, the bottom tier closed (a boundary value
+    belongs to the better band)."""
     if not tiers:
+        return None
+    if direction == "lower":
+        bottom = min(range(len(tiers)), key=lambda i: tiers[i].lower)
+        for i, tier in enumerate(tiers):
+            lower, upper = Fraction(tier.lower), Fraction(tier.upper)
+            if lower < value <= upper or (i == bottom and value == lower):
+                return i
         return None
     top = max(range(len(tiers)), key=lambda i: tiers[i].upper)
     for i, tier in enumerate(tiers):
@@ -308,10 +341,26 @@ class MetricDef:
     flag: str | None = None
     field: str | None = None
     tiers: tuple[Tier, ...] = ()
+    percentile_method: str | None = None
 
     @property
     def is_percent(self) -> bool:
         return self.kind in PERCENT_KINDS
+
+    @property
+    def percentile(self) -> Fraction | None:
+        """P of a percentile duration metric (50 for the median); None for every other metric."""
+        return percentile_of(self.statistic) if self.kind == "duration" else None
+
+    @property
+    def keeps_values(self) -> bool:
+        """Whether the aggregates keep each record's exact value (only a percentile needs them)."""
+        return self.percentile is not None
+
+    @property
+    def method(self) -> str:
+        """The percentile definition used (``nearest_rank`` unless the metric says ``linear``)."""
+        return self.percentile_method or DEFAULT_PERCENTILE_METHOD
 
     @property
     def months(self) -> int:
@@ -355,6 +404,7 @@ class MetricDef:
             flag=text("flag"),
             field=text("field", DEFAULT_AVERAGE_FIELD if kind == "average" else None),
             tiers=tuple(Tier.from_dict(t) for t in d.get("tiers") or ()),
+            percentile_method=text("percentile_method"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -379,6 +429,7 @@ class MetricDef:
             "statistic": self.statistic,
             "flag": self.flag,
             "field": self.field,
+            "percentile_method": self.percentile_method,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out["tiers"] = [t.to_dict() for t in self.tiers]
@@ -392,11 +443,12 @@ _METRIC_KEYS: Final = frozenset(
     {
         "name", "record_kind", "kind", "filter", "window", "direction", "target", "min_sample", "weight",
         "calendar", "start_field", "end_field", "threshold_minutes", "statistic", "flag", "field", "tiers",
+        "percentile_method",
     }
 )  # fmt: skip
 _KIND_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "share_within": frozenset({"start_field", "end_field", "threshold_minutes"}),
-    "duration": frozenset({"start_field", "end_field", "statistic"}),
+    "duration": frozenset({"start_field", "end_field", "statistic", "percentile_method"}),
     "rate": frozenset({"flag", "start_field", "end_field"}),
     "average": frozenset({"field"}),
     "count": frozenset(),
@@ -569,7 +621,12 @@ def _typed_field(
 
 
 def validate_tiers(
-    tiers: object, *, percent: bool = False, target: object = None, prefix: str = "tiers"
+    tiers: object,
+    *,
+    percent: bool = False,
+    target: object = None,
+    prefix: str = "tiers",
+    direction: str = "higher",
 ) -> dict[str, str]:
     """Check a list of tier dicts; returns ``{field path: message}``, empty when valid.
 
@@ -628,7 +685,7 @@ def validate_tiers(
     if not errors and target is not None and tiers:
         value = _to_decimal(target)
         parsed = [Tier.from_dict(t) for t in tiers]
-        if value is not None and _tier_index(parsed, Fraction(value)) is None:
+        if value is not None and _tier_index(parsed, Fraction(value), direction) is None:
             errors["target"] = _message("target_outside_tiers")
     return errors
 
@@ -653,7 +710,7 @@ def validate_metric(d: Mapping[str, Any], custom_fields: Mapping[str, str] | Non
     kind = _choice(d.get("kind"), "kind", KINDS, errors, required=True)
     _text(d.get("record_kind"), "record_kind", errors, required=kind != "manual")
     _choice(d.get("window"), "window", WINDOWS, errors, required=False)
-    _choice(d.get("direction"), "direction", DIRECTIONS, errors, required=False)
+    direction = _choice(d.get("direction"), "direction", DIRECTIONS, errors, required=False) or "higher"
     percent = kind in PERCENT_KINDS
     target = _number(d.get("target"), "target", errors, required=True, percent=percent)
     _integer(d.get("min_sample"), "min_sample", errors, required=False)
@@ -677,7 +734,9 @@ def validate_metric(d: Mapping[str, Any], custom_fields: Mapping[str, str] | Non
                 errors[key] = _message("unused")
         _validate_kind_settings(kind, d, types, errors)
 
-    tier_errors = validate_tiers(d.get("tiers"), percent=percent, target=target if kind is not None else None)
+    tier_errors = validate_tiers(
+        d.get("tiers"), percent=percent, target=target if kind is not None else None, direction=direction
+    )
     errors.update({k: v for k, v in tier_errors.items() if k not in errors})
     return errors
 
@@ -698,7 +757,16 @@ def _validate_kind_settings(
     if kind == "share_within":
         _integer(d.get("threshold_minutes"), "threshold_minutes", errors, required=True)
     elif kind == "duration":
-        _choice(d.get("statistic"), "statistic", STATISTICS, errors, required=True)
+        statistic = d.get("statistic")
+        if _is_blank(statistic):
+            errors["statistic"] = _message("required")
+        elif statistic != "mean" and percentile_of(statistic) is None:
+            errors["statistic"] = _message("choice", choices=", ".join(STATISTICS) + ", p1–p100")
+        method = _choice(
+            d.get("percentile_method"), "percentile_method", PERCENTILE_METHODS, errors, required=False
+        )
+        if method is not None and statistic == "mean":
+            errors["percentile_method"] = _message("unused")
     elif kind == "rate":
         has_flag = not _is_blank(d.get("flag"))
         has_start, has_end = not _is_blank(d.get("start_field")), not _is_blank(d.get("end_field"))
@@ -727,57 +795,65 @@ def validate_cap(credit_cap_percent: object, bonus_cap_percent: object = None) -
 
 
 # --------------------------------------------------------------------------------------------------
-# Histogram of business seconds
+# Percentiles
 #
-# Log-linear buckets, like HdrHistogram with 7 significant bits: seconds below 256 get a bucket each
-# (exact), and each power-of-two range above is split into 128 equal buckets. A bucket [lo, hi]
-# therefore has width <= lo / 128, and reporting its midpoint is off by less than lo / 256: the
-# relative error of any percentile is below HIST_MAX_RELATIVE_ERROR (~0.39 %). A month is at most
-# ~2.7 million seconds, i.e. bucket keys below ~2,700, so a day's histogram stays small.
-
-_HIST_BITS: Final = 7
-HIST_EXACT_LIMIT: Final = 1 << (_HIST_BITS + 1)  # 256
-HIST_MAX_RELATIVE_ERROR: Final = Fraction(1, 1 << (_HIST_BITS + 1))  # 1/256
-
-
-def bucket_of(seconds: int) -> int:
-    """Histogram key for a non-negative number of seconds."""
-    if seconds < 0:
-        raise ValueError("seconds must not be negative")
-    if seconds < HIST_EXACT_LIMIT:
-        return seconds
-    shift = seconds.bit_length() - (_HIST_BITS + 1)
-    return (shift << _HIST_BITS) + (seconds >> shift)
+# Exact, from the value → count map the aggregates keep for percentile metrics (see Aggregate.values).
+# Two definitions, over the n values of the period sorted ascending, x_1 <= ... <= x_n:
+#
+# nearest rank (the default)  the value at rank r = ceil(P/100 * n), at least 1: the smallest value with at
+#                             least P % of the values at or below it. Always one of the records' values; the
+#                             median of an even count is the lower middle value.
+# linear                      h = (n - 1) * P/100 + 1, x_floor(h) + (h - floor(h)) * (x_floor(h)+1 - x_floor(h))
+#                             (Excel PERCENTILE.INC, numpy's default, Hyndman & Fan type 7): the median of an
+#                             even count is the mean of the two middle values.
 
 
-def bucket_bounds(key: int) -> tuple[int, int]:
-    """Smallest and largest number of seconds (both inclusive) that map to ``key``."""
-    if key < 0:
-        raise ValueError("bucket keys are not negative")
-    if key < HIST_EXACT_LIMIT:
-        return key, key
-    shift = (key >> _HIST_BITS) - 1
-    lower = (key - (shift << _HIST_BITS)) << shift
-    return lower, lower + (1 << shift) - 1
+def _rank(n: int, percent: int | Fraction) -> int:
+    """Nearest rank (1-based) of the P-th percentile of n values."""
+    return max(1, math.ceil(Fraction(percent) * n / 100))
 
 
-def bucket_value(key: int) -> Fraction:
-    """The value reported for a bucket: its midpoint."""
-    lower, upper = bucket_bounds(key)
-    return Fraction(lower + upper, 2)
-
-
-def nearest_rank(values: Sequence[int | Fraction], percent: int) -> int | Fraction | None:
-    """Exact nearest-rank percentile: the smallest value with at least ``percent`` % of values at or
-    below it (so the median of an even count is the lower middle value). None when empty."""
+def nearest_rank(values: Sequence[int | Fraction], percent: int | Fraction) -> int | Fraction | None:
+    """Exact nearest-rank percentile of a list of values (None when empty)."""
     if not values:
         return None
     ordered = sorted(values)
     return ordered[_rank(len(ordered), percent) - 1]
 
 
-def _rank(n: int, percent: int) -> int:
-    return max(1, -(-percent * n // 100))
+def percentile_value(
+    counts: Mapping[int, int], percent: int | Fraction, method: str = DEFAULT_PERCENTILE_METHOD
+) -> Fraction | None:
+    """The exact P-th percentile of the values in a value → count map, by ``method`` (``nearest_rank`` or
+    ``linear``, see above); None when the map holds no value. Entries with a zero count are ignored."""
+    n = sum(counts.values())
+    if n <= 0:
+        return None
+    p = Fraction(percent)
+    if not 0 < p <= 100:
+        raise ValueError("percent must be in (0, 100]")
+    if method == "nearest_rank":
+        ranks = [_rank(n, p)]
+        weight = Fraction(0)
+    elif method == "linear":
+        h = (n - 1) * p / 100  # 0-based position
+        low = math.floor(h)
+        weight = h - low
+        ranks = [low + 1, min(low + 2, n)]
+    else:
+        raise ValueError(f"unknown percentile method {method!r}")
+    found: list[int] = []
+    seen = 0
+    for value in sorted(k for k, c in counts.items() if c):
+        seen += counts[value]
+        while len(found) < len(ranks) and seen >= ranks[len(found)]:
+            found.append(value)
+        if len(found) == len(ranks):
+            break
+    lower = Fraction(found[0])
+    if len(found) == 1:
+        return lower
+    return lower + weight * (found[1] - lower)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -788,8 +864,9 @@ def _rank(n: int, percent: int) -> int:
 class Observation:
     """What one record contributes: a hit (within time / flag true / on time), a value, or missing data.
 
-    ``value`` is the measured number (business seconds for timed kinds, the field for ``average``);
-    ``seconds`` goes into the histogram.
+    ``value`` is the measured number (business seconds for timed kinds, the field for ``average``), added
+    to the exact total; ``seconds`` is set for percentile metrics only, and is kept in the aggregate's
+    exact value map.
     """
 
     hit: bool = False
@@ -803,16 +880,17 @@ class Aggregate:
     """Mergeable summary of one metric's observations (typically one day's).
 
     ``count`` records observed, of which ``hits`` met the condition and ``missing`` lacked data;
-    ``total`` is the exact sum of the ``count - missing`` values; ``hist`` maps :func:`bucket_of`
-    keys to counts. Everything is integer or Fraction, so merging is exact and order-independent.
-    (No sum of squares: no supported statistic needs one.)
+    ``total`` is the exact sum of the ``count - missing`` values; ``values`` maps each exact number of
+    business seconds to the number of records that took it (percentile metrics only: nothing else needs
+    it). Everything is integer or Fraction, so merging is exact and order-independent, and a percentile
+    of merged aggregates is exactly the percentile of all their records.
     """
 
     count: int = 0
     hits: int = 0
     missing: int = 0
     total: Fraction = field(default_factory=Fraction)
-    hist: dict[int, int] = field(default_factory=dict)
+    values: dict[int, int] = field(default_factory=dict)
 
     @property
     def valued(self) -> int:
@@ -827,21 +905,20 @@ class Aggregate:
         if obs.value is not None:
             self.total += obs.value
         if obs.seconds is not None:
-            key = bucket_of(obs.seconds)
-            self.hist[key] = self.hist.get(key, 0) + 1
+            self.values[obs.seconds] = self.values.get(obs.seconds, 0) + 1
         return self
 
     def merge(self, other: Aggregate) -> Aggregate:
         """A new aggregate summarising both; neither operand changes."""
-        hist = dict(self.hist)
-        for key, n in other.hist.items():
-            hist[key] = hist.get(key, 0) + n
+        values = dict(self.values)
+        for key, n in other.values.items():
+            values[key] = values.get(key, 0) + n
         return Aggregate(
             count=self.count + other.count,
             hits=self.hits + other.hits,
             missing=self.missing + other.missing,
             total=self.total + other.total,
-            hist=hist,
+            values=values,
         )
 
     @classmethod
@@ -852,20 +929,13 @@ class Aggregate:
                 result = result.merge(agg)
         return result
 
-    def quantile(self, percent: int) -> Fraction | None:
-        """Nearest-rank percentile of the histogram, in seconds (within HIST_MAX_RELATIVE_ERROR)."""
-        n = sum(self.hist.values())
-        if n == 0:
-            return None
-        rank, seen = _rank(n, percent), 0
-        for key in sorted(self.hist):
-            seen += self.hist[key]
-            if seen >= rank:
-                return bucket_value(key)
-        raise AssertionError("unreachable: rank <= n")  # pragma: no cover
+    def quantile(self, percent: int | Fraction, method: str = DEFAULT_PERCENTILE_METHOD) -> Fraction | None:
+        """The exact percentile of the kept values, in seconds (see :func:`percentile_value`)."""
+        return percentile_value(self.values, percent, method)
 
     def to_dict(self) -> dict[str, Any]:
-        """Compact JSON-able form: short keys, zeros left out, histogram flattened to [key, n, ...]."""
+        """Compact JSON-able form: short keys, zeros left out, values flattened to [value, n, ...] in
+        ascending order of value."""
         out: dict[str, Any] = {"c": self.count}
         if self.hits:
             out["h"] = self.hits
@@ -873,26 +943,28 @@ class Aggregate:
             out["m"] = self.missing
         if self.total:
             out["t"] = str(self.total)
-        if self.hist:
-            out["b"] = [x for key in sorted(self.hist) for x in (key, self.hist[key])]
+        if self.values:
+            out["v"] = [x for key in sorted(self.values) for x in (key, self.values[key])]
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Aggregate:
+        """Read :meth:`to_dict`'s form. A histogram left by an earlier format (``b``) is not read: such
+        rows are stale (their definition hash predates :data:`AGGREGATE_FORMAT`) and are rebuilt."""
         try:
-            flat = list(data.get("b", []))
+            flat = list(data.get("v", []))
             if len(flat) % 2:
-                raise ValueError("odd histogram list")
+                raise ValueError("odd value list")
             agg = cls(
                 count=int(data["c"]),
                 hits=int(data.get("h", 0)),
                 missing=int(data.get("m", 0)),
                 total=Fraction(str(data.get("t", "0"))),
-                hist={int(k): int(n) for k, n in zip(flat[::2], flat[1::2], strict=True)},
+                values={int(k): int(n) for k, n in zip(flat[::2], flat[1::2], strict=True)},
             )
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             raise ValueError(f"not a serialised aggregate: {exc}") from exc
-        if min(agg.hits, agg.missing, *agg.hist.values(), 0) < 0 or max(agg.hits, agg.missing) > agg.count:
+        if min(agg.hits, agg.missing, *agg.values.values(), 0) < 0 or max(agg.hits, agg.missing) > agg.count:
             raise ValueError("not a serialised aggregate: inconsistent counts")
         return agg
 
@@ -901,11 +973,11 @@ class Aggregate:
         """The merge of many serialised aggregates (:meth:`to_dict` form), without building each one.
 
         The same result as ``merge_all(from_dict(d) for d in datas)``, several times faster: integer
-        totals stay integers and histogram lists are added straight into one dict.
+        totals stay integers and value lists are added straight into one dict.
         """
         count = hits = missing = itotal = 0
         ftotal = Fraction(0)
-        hist: dict[int, int] = {}
+        values: dict[int, int] = {}
         try:
             for d in datas:
                 count += int(d["c"])
@@ -917,14 +989,13 @@ class Aggregate:
                         ftotal += Fraction(str(t))
                     else:
                         itotal += int(t)
-                flat = d.get("b")
+                flat = d.get("v")
                 if flat:
                     if len(flat) % 2:
-                        raise ValueError("odd histogram list")
-                    get = hist.get
-                    for i in range(0, len(flat), 2):
-                        key = int(flat[i])
-                        hist[key] = get(key, 0) + int(flat[i + 1])
+                        raise ValueError("odd value list")
+                    get = values.get
+                    for key, n in zip(flat[::2], flat[1::2], strict=True):
+                        values[key] = get(key, 0) + n
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             raise ValueError(f"not a serialised aggregate: {exc}") from exc
         return cls(
@@ -932,7 +1003,7 @@ class Aggregate:
             hits=hits,
             missing=missing,
             total=ftotal + itotal,
-            hist={k: n for k, n in hist.items() if n},
+            values={k: n for k, n in values.items() if n},
         )
 
     def to_json(self) -> str:
@@ -991,7 +1062,7 @@ def observe(
             return Observation(missing=True)
         seconds = max(0, int(business_seconds))
         hit = metric.kind == "share_within" and seconds <= (metric.threshold_minutes or 0) * 60
-        return Observation(hit=hit, value=Fraction(seconds), seconds=seconds)
+        return Observation(hit=hit, value=Fraction(seconds), seconds=seconds if metric.keeps_values else None)
     if metric.kind == "rate":
         if metric.flag is not None:
             flag = _to_bool(record.get(metric.flag))
@@ -1062,8 +1133,9 @@ def _exact_value(metric: MetricDef, agg: Aggregate) -> Fraction | None:
     if kind == "average":
         return agg.total / n
     if kind == "duration":
-        if metric.statistic in _PERCENTILES:
-            seconds = agg.quantile(_PERCENTILES[metric.statistic or "median"])
+        percent = metric.percentile
+        if percent is not None:
+            seconds = agg.quantile(percent, metric.method)
             return None if seconds is None else seconds / 60
         return agg.total / n / 60
     raise ValueError(f"kind {kind!r} has no aggregate value")
@@ -1082,7 +1154,7 @@ def _result(metric: MetricDef, exact: Fraction | None, sample: int, *, check_sam
         status = "insufficient"
     else:
         status = "met" if margin >= 0 else "missed"
-    tier = _tier_index(metric.tiers, exact) if status in ("met", "missed") else None
+    tier = _tier_index(metric.tiers, exact, metric.direction) if status in ("met", "missed") else None
     consequence, amount = "none", Decimal(0)
     if tier is not None:
         consequence, amount = metric.tiers[tier].consequence, metric.tiers[tier].amount

@@ -299,17 +299,6 @@ def test_each_row_the_columnar_path_takes_is_prepared_as_the_row_path_prepares_i
     assert sum(1 for total in seen if total) > 5  # the examples measured business time, not only zeros
 
 
-def test_bucket_of_column_wise_matches_slamath():
-    import polars as pl
-
-    from waibao.lib import slamath
-
-    values = [0, 1, 255, 256, 257, 511, 512, 1000, 4095, 4096, 86399, 86400, 10**9, 2**40 + 12345]
-    values += [random.randint(0, 10**8) for _ in range(500)]
-    got = columnar._buckets(pl.Series(values, dtype=pl.Int64)).to_list()
-    assert got == [slamath.bucket_of(v) for v in values]
-
-
 def test_cumulative_column_wise_matches_the_calendar_index(vendor_a, manager, travel):
     import polars as pl
 
