@@ -1,23 +1,24 @@
 from __future__ import annotations
 
-import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from waibao.calendars.models import Calendar
+from waibao.contracts import metric_ui
 from waibao.contracts.models import (
     AdjustmentFormula,
     ClauseTemplate,
     ClauseType,
     IndexKind,
     MilestoneTrigger,
+    RecordKind,
     RenewalDecision,
     RenewalType,
 )
 from waibao.core.forms import BootstrapMixin
-from waibao.lib import slamath
 from waibao.vendors.models import Category, Vendor
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -116,90 +117,216 @@ class ClauseRowForm(BootstrapMixin, forms.Form):
 ClauseRowFormSet = forms.formset_factory(ClauseRowForm, extra=2)
 
 
+UNIT_CHOICES = list(metric_ui.UNIT_LABELS.items())
+_BLANK = ("", "—")
+
+
+def _choices(field: forms.Field, choices: list[tuple[str, Any]]) -> None:
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class MetricForm(BootstrapMixin, forms.Form):
+    """One SLA metric in the words a manager uses: record fields by their labels, time limits in business
+    hours or days of the metric's calendar, one section per kind of metric. ``definition()`` turns it
+    into the stored definition (business minutes, field names); :meth:`initial_from` goes back."""
+
     name = forms.CharField(label=_("指标名称"), max_length=200)
-    kind = forms.ChoiceField(
-        label=_("指标类型"),
-        choices=[
-            ("share_within", _("时限内完成占比")),
-            ("duration", _("时长统计")),
-            ("rate", _("比率")),
-            ("average", _("平均值")),
-            ("count", _("计数")),
-            ("manual", _("人工录入")),
-        ],
-    )
-    record_kind = forms.CharField(
-        label=_("记录类型"), max_length=30, required=False, help_text=_("如 ticket、order、delivery")
-    )
-    filter = forms.CharField(
-        label=_("筛选条件"), required=False, help_text=_('JSON，例如 [["priority", "eq", "P1"]]')
-    )
+    kind = forms.ChoiceField(label=_("指标类型"), choices=list(metric_ui.KIND_LABELS.items()))
+    record_kind = forms.ChoiceField(label=_("记录类型"), required=False, choices=[])
+    calendar = forms.ModelChoiceField(label=_("工作日历"), queryset=Calendar.objects.all())
     window = forms.ChoiceField(label=_("统计周期"), choices=[("month", _("月")), ("quarter", _("季度"))])
     direction = forms.ChoiceField(
         label=_("方向"), choices=[("higher", _("越高越好")), ("lower", _("越低越好"))]
     )
     target = forms.CharField(label=_("目标值"), max_length=20)
+    target_unit = forms.ChoiceField(label=_("目标值单位"), choices=UNIT_CHOICES, required=False, initial="hours")
     min_sample = forms.IntegerField(label=_("最小样本量"), min_value=0, required=False)
     weight = forms.CharField(label=_("权重"), max_length=20, required=False)
-    start_field = forms.CharField(label=_("起始时间字段"), required=False, help_text=_("默认 opened_at"))
-    end_field = forms.CharField(
-        label=_("结束时间字段"), required=False, help_text=_("默认 first_response_at")
-    )
-    threshold_minutes = forms.IntegerField(label=_("时限（工作分钟）"), min_value=0, required=False)
-    statistic = forms.ChoiceField(
-        label=_("统计量"), required=False,
-        choices=[("", "—"), ("mean", _("平均")), ("median", _("中位数")), ("p90", "P90"), ("p95", "P95")],
-    )  # fmt: skip
-    flag = forms.CharField(label=_("是/否字段"), required=False, help_text=_("如 defect"))
-    field = forms.CharField(label=_("数值字段"), required=False, help_text=_("如 csat"))
-    tiers = forms.CharField(
-        label=_("奖惩区间"),
-        widget=forms.Textarea(attrs={"rows": 4}),
+    start_field = forms.ChoiceField(label=_("从"), required=False, choices=[])
+    end_field = forms.ChoiceField(label=_("到"), required=False, choices=[])
+    threshold = forms.CharField(label=_("时限"), max_length=20, required=False)
+    threshold_unit = forms.ChoiceField(label=_("时限单位"), choices=UNIT_CHOICES, required=False, initial="hours")
+    statistic = forms.ChoiceField(label=_("统计量"), required=False, choices=[])
+    rate_by = forms.ChoiceField(
+        label=_("计算方式"),
         required=False,
-        help_text=_('JSON，例如 [{"from": "0", "to": "95", "consequence": "credit_percent", "amount": "5"}]'),
+        initial="flag",
+        widget=forms.RadioSelect,
+        choices=[("flag", _("按“是/否”字段：为“是”的记录占比")), ("on_time", _("按时间：完成时间不晚于截止时间的占比"))],
     )
-    calendar = forms.ModelChoiceField(label=_("工作日历"), queryset=Calendar.objects.all())
+    flag = forms.ChoiceField(label=_("“是/否”字段"), required=False, choices=[])
+    on_time_actual = forms.ChoiceField(label=_("完成时间"), required=False, choices=[])
+    on_time_due = forms.ChoiceField(label=_("截止时间"), required=False, choices=[])
+    field = forms.ChoiceField(label=_("数值字段"), required=False, choices=[])
+
+    #: Where a service error about a definition key is shown (keys not listed: the field of that name).
+    FIELD_FOR_KEY = {"threshold_minutes": "threshold", "calendar_id": "calendar"}
+
+    def __init__(
+        self, *args: Any, contract: Any = None, data_values: metric_ui.DataValues | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        custom = getattr(contract, "custom_fields", None) or {}
+        seen = set(data_values.kinds) if data_values else set()
+        kinds = [
+            (k, _("%(k)s（本合同数据中有）") % {"k": label} if k in seen else label)
+            for k, label in RecordKind.choices
+        ]
+        _choices(self.fields["record_kind"], [("", _("— 请选择 —")), *kinds])
+        stamps = [_BLANK, *metric_ui.field_choices(custom, "timestamp")]
+        for name in ("start_field", "end_field", "on_time_actual", "on_time_due"):
+            _choices(self.fields[name], stamps)
+        _choices(self.fields["flag"], [_BLANK, *metric_ui.field_choices(custom, "boolean")])
+        _choices(self.fields["field"], [_BLANK, *metric_ui.field_choices(custom, "number")])
+        stats = [_BLANK, *metric_ui.STATISTIC_LABELS.items()]
+        current = self.initial.get("statistic")
+        if current and current not in dict(stats):  # e.g. p99, set through the API
+            stats.append((current, current.upper()))
+        _choices(self.fields["statistic"], stats)
+        # A kind stored before kinds were chosen from the list (e.g. "case"): shown, and asked to pick.
+        self.invalid_record_kind = ""
+        stored = self.initial.get("record_kind")
+        if stored and not metric_ui.is_allowed_record_kind(stored):
+            self.invalid_record_kind = str(stored)
+            self.initial["record_kind"] = ""
+        self.fields["target"].widget.attrs["inputmode"] = "decimal"
+        self.fields["threshold"].widget.attrs["inputmode"] = "decimal"
+        self.fields["kind"].widget.attrs["class"] = "form-select metric-kind"
+        self.fields["target_unit"].widget.attrs["class"] = "form-select kind-part for-duration"
+        self.fields["rate_by"].widget.attrs["class"] = "form-check-input rate-by"
+        for name in ("target_unit", "threshold_unit"):
+            self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
+
+    def day_minutes(self) -> int:
+        cal = self.cleaned_data.get("calendar") if hasattr(self, "cleaned_data") else None
+        return metric_ui.day_minutes(cal)
+
+    def _minutes(self, name: str, unit_name: str) -> Decimal | None:
+        """A time typed in hours/days/minutes as business minutes; errors go to the field."""
+        raw = (self.cleaned_data.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.add_error(name, _("请输入数字。"))
+            return None
+        if not value.is_finite() or value < 0:
+            self.add_error(name, _("请输入不小于 0 的数字。"))
+            return None
+        unit = self.cleaned_data.get(unit_name) or "hours"
+        return metric_ui.to_minutes(value, unit, self.day_minutes())
 
     def definition(self) -> dict[str, Any]:
-        """The form as a slamath definition dict (JSON fields parsed; errors go to the form)."""
+        """The form as a slamath definition dict: only what the chosen kind uses, times in minutes."""
+        c = self.cleaned_data
+        kind = c.get("kind")
         d: dict[str, Any] = {}
-        for key in ("name", "kind", "record_kind", "window", "direction", "target", "start_field", "end_field",
-                    "statistic", "flag", "field", "weight"):  # fmt: skip
-            value = self.cleaned_data.get(key)
-            if value not in (None, ""):
-                d[key] = value
-        for key in ("min_sample", "threshold_minutes"):
-            if self.cleaned_data.get(key) is not None:
-                d[key] = self.cleaned_data[key]
-        for key in ("filter", "tiers"):
-            raw = (self.cleaned_data.get(key) or "").strip()
-            if raw:
-                try:
-                    d[key] = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    self.add_error(key, _("不是有效的 JSON：%(e)s") % {"e": exc.msg})
+        for key in ("name", "kind", "window", "direction", "target", "weight"):
+            if c.get(key) not in (None, ""):
+                d[key] = c[key]
+        if c.get("min_sample") is not None:
+            d["min_sample"] = c["min_sample"]
+        if kind != "manual" or c.get("record_kind"):
+            d["record_kind"] = c.get("record_kind") or ""
+        if kind in ("share_within", "duration"):
+            for key in ("start_field", "end_field"):
+                if c.get(key):
+                    d[key] = c[key]
+        if kind == "share_within":
+            minutes = self._minutes("threshold", "threshold_unit")
+            if minutes is not None:
+                if minutes != minutes.to_integral_value():
+                    self.add_error(
+                        "threshold",
+                        _("换算为 %(m)s 个工作分钟，不是整分钟；请换一个数值或单位。") % {"m": round(minutes, 2)},
+                    )
+                else:
+                    d["threshold_minutes"] = int(minutes)
+        elif kind == "duration":
+            if c.get("statistic"):
+                d["statistic"] = c["statistic"]
+            target = self._minutes("target", "target_unit")
+            if target is not None:
+                d["target"] = _number_text(target)
+        elif kind == "rate":
+            if c.get("rate_by") == "on_time":
+                d["start_field"] = c.get("on_time_actual") or ""
+                d["end_field"] = c.get("on_time_due") or ""
+                if not d["start_field"]:
+                    self.add_error("on_time_actual", _("必填。"))
+                if not d["end_field"]:
+                    self.add_error("on_time_due", _("必填。"))
+            elif c.get("flag"):
+                d["flag"] = c["flag"]
+            else:
+                self.add_error("flag", _("请选择一个“是/否”字段。"))
+        elif kind == "average" and c.get("field"):
+            d["field"] = c["field"]
         return d
+
+    def field_for(self, key: str) -> str | None:
+        """The form field that shows a service error about definition key ``key``."""
+        kind = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
+        if kind == "rate" and key in ("start_field", "end_field"):
+            return {"start_field": "on_time_actual", "end_field": "on_time_due"}[key]
+        name = self.FIELD_FOR_KEY.get(key, key)
+        return name if name in self.fields else None
 
     @classmethod
     def initial_from(cls, definition: dict[str, Any], calendar: Calendar | None) -> dict[str, Any]:
-        init = {k: v for k, v in definition.items() if k not in ("filter", "tiers", "calendar")}
-        if definition.get("filter"):
-            init["filter"] = json.dumps(definition["filter"], ensure_ascii=False)
-        init["tiers"] = json.dumps(definition.get("tiers") or [], ensure_ascii=False, indent=1)
+        """Form values of a stored definition: minutes back in the unit people would say them in."""
+        d = definition
+        init: dict[str, Any] = {
+            k: d[k]
+            for k in ("name", "kind", "record_kind", "window", "direction", "target", "min_sample", "weight",
+                      "statistic", "field")
+            if d.get(k) not in (None, "")
+        }  # fmt: skip
         init["calendar"] = calendar
+        per_day = metric_ui.day_minutes(calendar)
+        kind = d.get("kind")
+        if kind in ("share_within", "duration"):
+            init["start_field"] = d.get("start_field") or ""
+            init["end_field"] = d.get("end_field") or ""
+        if kind == "share_within" and d.get("threshold_minutes") is not None:
+            value, unit = metric_ui.best_unit(Decimal(str(d["threshold_minutes"])), per_day)
+            init["threshold"], init["threshold_unit"] = _number_text(value), unit
+        if kind == "duration" and d.get("target") not in (None, ""):
+            unit = _duration_unit(d, per_day)
+            minutes = metric_ui.unit_minutes(unit, per_day)
+            init["target"] = _number_text(Decimal(str(d["target"])) / minutes)
+            init["target_unit"] = unit
+        if kind == "rate":
+            if d.get("flag"):
+                init["rate_by"], init["flag"] = "flag", d["flag"]
+            else:
+                init["rate_by"] = "on_time"
+                init["on_time_actual"] = d.get("start_field") or ""
+                init["on_time_due"] = d.get("end_field") or ""
         return init
 
 
-CONSEQUENCE_LABELS = {
-    "none": _("无"),
-    "credit_percent": _("扣减月费%"),
-    "credit_fixed": _("扣减固定金额"),
-    "bonus_percent": _("奖励月费%"),
-    "bonus_fixed": _("奖励固定金额"),
-}
-KIND_LABELS = dict(MetricForm.base_fields["kind"].choices)  # type: ignore[attr-defined]
-assert set(KIND_LABELS) == set(slamath.KINDS)
+def _number_text(value: Decimal) -> str:
+    """An exact decimal as short text: 240, 1.5 (never 2.4E+2)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _duration_unit(d: dict[str, Any], per_day: int) -> str:
+    """One unit for a duration metric's target and tier bounds: the target's, if every bound reads well."""
+    _value, unit = metric_ui.best_unit(Decimal(str(d["target"])), per_day)
+    for candidate in (unit, "hours", "minutes"):
+        size = metric_ui.unit_minutes(candidate, per_day)
+        bounds = [Decimal(str(t.get(k))) for t in d.get("tiers") or [] for k in ("from", "to")]
+        if all((b / size) == (b / size).quantize(Decimal("0.01")) for b in bounds):
+            return candidate
+    return "minutes"
+
+
+CONSEQUENCE_LABELS = metric_ui.CONSEQUENCE_LABELS
+KIND_LABELS = metric_ui.KIND_LABELS
 
 
 class TierRowForm(BootstrapMixin, forms.Form):
@@ -221,11 +348,12 @@ class TierRowForm(BootstrapMixin, forms.Form):
         d = self.cleaned_data
         return not (d.get("lower") or d.get("upper") or d.get("amount"))
 
-    def tier(self) -> dict[str, Any]:
+    def tier(self, unit_minutes: int = 1) -> dict[str, Any]:
+        """The row as a tier dict; bounds of a duration metric typed in hours/days become minutes."""
         d = self.cleaned_data
         out: dict[str, Any] = {
-            "from": d["lower"],
-            "to": d["upper"],
+            "from": _scaled(d["lower"], unit_minutes),
+            "to": _scaled(d["upper"], unit_minutes),
             "consequence": d.get("consequence") or "none",
         }
         if d.get("amount"):
@@ -233,57 +361,222 @@ class TierRowForm(BootstrapMixin, forms.Form):
         return out
 
 
-TierFormSet = forms.formset_factory(TierRowForm, extra=2)
+def _scaled(raw: str, factor: int) -> str:
+    if factor == 1 or not raw:
+        return raw
+    try:
+        return _number_text(Decimal(raw.strip()) * factor)
+    except InvalidOperation:
+        return raw  # the service says what is wrong with it
+
+
+class FilterRowForm(BootstrapMixin, forms.Form):
+    """One filter condition as a row: a field by its label, an operator in words, a value."""
+
+    field = forms.ChoiceField(label=_("字段"), required=False, choices=[])
+    op = forms.ChoiceField(label=_("条件"), required=False, choices=list(metric_ui.OP_LABELS.items()))
+    value = forms.CharField(label=_("值"), max_length=500, required=False)
+
+    FIELD_FOR = {"field": "field", "op": "op", "value": "value"}
+
+    def __init__(self, *args: Any, types: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.types = types or {}
+        filterable = [
+            (n, metric_ui.field_label(n))
+            for n, t in self.types.items()
+            if t != "timestamp" and n not in ("external_id", "kind")
+        ]
+        _choices(self.fields["field"], [("", _("— 字段 —")), *filterable])
+        for f in self.fields.values():
+            f.widget.attrs["aria-label"] = f.label
+        self.fields["field"].widget.attrs["class"] = "form-select filter-field"
+        self.fields["value"].widget.attrs["class"] = "form-control filter-value"
+
+    def is_blank(self) -> bool:
+        d = self.cleaned_data
+        return not (d.get("field") or (d.get("value") or "").strip())
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if self.is_blank():
+            return d
+        name, op, raw = d.get("field"), d.get("op") or "eq", (d.get("value") or "").strip()
+        if not name:
+            self.add_error("field", _("请选择字段。"))
+            return d
+        if not raw:
+            self.add_error("value", _("请填写值。"))
+            return d
+        kind = self.types.get(name, "text")
+        try:
+            if op == "in":
+                d["parsed"] = [metric_ui.parse_value(v, kind) for v in metric_ui.split_values(raw)]
+            else:
+                d["parsed"] = metric_ui.parse_value(raw, kind)
+        except ValueError as exc:
+            self.add_error("value", str(exc))
+        return d
+
+    def condition(self) -> list[Any]:
+        d = self.cleaned_data
+        return [d["field"], d.get("op") or "eq", d.get("parsed")]
+
+    @staticmethod
+    def row(condition: Any) -> dict[str, Any]:
+        """A stored condition as row values."""
+        try:
+            name, op, value = condition
+        except (TypeError, ValueError):
+            return {}
+        if isinstance(value, list | tuple):
+            text = ", ".join(metric_ui.value_text(v) for v in value)
+        else:
+            text = metric_ui.value_text(value)
+        return {"field": name, "op": op, "value": text}
+
+
+def _formset(form: type[forms.Form], extra: int) -> Any:
+    return forms.formset_factory(form, extra=extra)
+
+
+TierFormSet = _formset(TierRowForm, 2)
+
+#: Definition keys the form shows; any other key of a stored definition (e.g. a percentile method set
+#: through the API) is kept as it is when the metric is edited without changing its kind.
+FORM_KEYS = frozenset(
+    {"name", "kind", "record_kind", "filter", "window", "direction", "target", "min_sample", "weight",
+     "calendar", "start_field", "end_field", "threshold_minutes", "statistic", "flag", "field", "tiers"}
+)  # fmt: skip
 
 
 class MetricEditor:
-    """The SLA metric form with its tiers as rows, under one prefix: what the amendment page shows for
-    each metric edited or added. ``definition()`` gives the same dict the JSON path sends to the service,
-    ``add_domain_error()`` puts the service's field errors (``target``, ``tiers.2.to`` …) next to the field."""
+    """The SLA metric form with its filters and tiers as rows, under one prefix: the metric page shows
+    one, the amendment page one per metric edited or added. ``definition()`` gives the dict the JSON
+    path sends to the service; ``apply_domain_error()`` puts the service's field errors (``target``,
+    ``tiers.2.to`` …) next to the field or row they are about.
 
-    def __init__(self, data: Any = None, *, prefix: str, initial: dict[str, Any] | None = None) -> None:
+    Buttons are plain submits named ``op`` (``template:<prefix>:<key>``, ``rows:<prefix>``) so the
+    editor works without JavaScript; :meth:`after_op` gives the editor to show next."""
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        prefix: str,
+        initial: dict[str, Any] | None = None,
+        contract: Any = None,
+        data_values: metric_ui.DataValues | None = None,
+        base: dict[str, Any] | None = None,
+        extra_rows: int = 0,
+    ) -> None:
         initial = dict(initial or {})
         tiers = initial.pop("tiers", None) or []
+        filters = initial.pop("filters", None) or []
         self.prefix = prefix
-        self.form = MetricForm(data, prefix=prefix, initial=initial)
-        del self.form.fields["tiers"]
-        self.tiers = TierFormSet(
-            data,
-            prefix=f"{prefix}-tiers",
-            initial=[
-                {"lower": t.get("from"), "upper": t.get("to"), "consequence": t.get("consequence") or "none",
-                 "amount": t.get("amount") or ""}
-                for t in tiers
-            ],
-        )  # fmt: skip
+        self.contract = contract
+        self.base = base or {}
+        self.data_values = data_values if data_values is not None else metric_ui.DataValues({}, [])
+        self.types = metric_ui.field_types(getattr(contract, "custom_fields", None) or {})
+        self.form = MetricForm(
+            data, prefix=prefix, initial=initial, contract=contract, data_values=self.data_values
+        )
+        self.tiers = _formset(TierRowForm, 2 + extra_rows)(data, prefix=f"{prefix}-tiers", initial=tiers)
+        self.filters = _formset(FilterRowForm, 1 + extra_rows)(
+            data, prefix=f"{prefix}-filters", initial=filters, form_kwargs={"types": self.types}
+        )
         self._tier_forms: list[TierRowForm] = []
+        self._filter_forms: list[FilterRowForm] = []
+
+    # --- building -------------------------------------------------------------------------------
 
     @classmethod
-    def from_definition(cls, definition: dict[str, Any], calendar: Any, *, prefix: str) -> MetricEditor:
+    def initial_from_definition(cls, definition: dict[str, Any], calendar: Any) -> dict[str, Any]:
         init = MetricForm.initial_from(definition, calendar)
-        init["tiers"] = definition.get("tiers") or []
-        return cls(prefix=prefix, initial=init)
+        unit = 1
+        if definition.get("kind") == "duration" and definition.get("target") not in (None, ""):
+            unit = metric_ui.unit_minutes(init.get("target_unit", "minutes"), metric_ui.day_minutes(calendar))
+        init["tiers"] = [
+            {"lower": _number_text(Decimal(str(t.get("from"))) / unit), "upper": _number_text(Decimal(str(t.get("to"))) / unit),
+             "consequence": t.get("consequence") or "none",
+             "amount": "" if (t.get("consequence") or "none") == "none" else (t.get("amount") or "")}
+            for t in definition.get("tiers") or []
+        ]  # fmt: skip
+        init["filters"] = [FilterRowForm.row(f) for f in definition.get("filter") or []]
+        return init
+
+    @classmethod
+    def from_definition(
+        cls, definition: dict[str, Any], calendar: Any, *, prefix: str, contract: Any = None,
+        data_values: metric_ui.DataValues | None = None,
+    ) -> MetricEditor:  # fmt: skip
+        return cls(
+            prefix=prefix, initial=cls.initial_from_definition(definition, calendar), contract=contract,
+            data_values=data_values, base=definition,
+        )  # fmt: skip
 
     def values(self) -> dict[str, Any]:
         """What the user has typed so far (unvalidated), to redisplay the editor without errors."""
-        init = {name: self.form[name].value() for name in self.form.fields}
-        rows = []
-        for f in self.tiers.forms:
-            row = {name: f[name].value() for name in f.fields}
-            if row.get("lower") or row.get("upper") or row.get("amount"):
-                rows.append({"from": row["lower"], "to": row["upper"], "consequence": row["consequence"],
-                             "amount": row["amount"]})  # fmt: skip
-        init["tiers"] = rows
+        init: dict[str, Any] = {name: self.form[name].value() for name in self.form.fields}
+        cal = init.get("calendar")
+        if cal and not isinstance(cal, Calendar):
+            init["calendar"] = Calendar.objects.filter(pk=cal).first() if str(cal).isdigit() else None
+        init["tiers"] = [
+            row
+            for f in self.tiers.forms
+            if (row := {name: f[name].value() for name in f.fields}).get("lower")
+            or row.get("upper") or row.get("amount")
+        ]  # fmt: skip
+        init["filters"] = [
+            row
+            for f in self.filters.forms
+            if (row := {name: f[name].value() for name in f.fields}).get("field") or row.get("value")
+        ]
         return init
 
+    def rebuilt(self, initial: dict[str, Any], extra_rows: int = 0) -> MetricEditor:
+        return MetricEditor(
+            prefix=self.prefix, initial=initial, contract=self.contract, data_values=self.data_values,
+            base=self.base, extra_rows=extra_rows,
+        )  # fmt: skip
+
+    def after_op(self, op: str) -> MetricEditor | None:
+        """The editor to show after an ``op`` button of this editor; None if the op is not for it."""
+        verb, _sep, rest = op.partition(":")
+        prefix, _sep, arg = rest.partition(":")
+        if prefix != self.prefix:
+            return None
+        values = self.values()
+        if verb == "template":
+            picked = metric_ui.template_initial(arg, getattr(self.contract, "custom_fields", None))
+            if picked is not None:
+                picked["calendar"] = values.get("calendar")
+                return self.rebuilt(picked)
+        if verb == "rows":
+            return self.rebuilt(values, extra_rows=3)
+        return self.rebuilt(values)
+
+    # --- validating -----------------------------------------------------------------------------
+
     def is_valid(self) -> bool:
-        return self.form.is_valid() & self.tiers.is_valid()
+        return self.form.is_valid() & self.tiers.is_valid() & self.filters.is_valid()
 
     def definition(self) -> dict[str, Any]:
         d = self.form.definition()
+        kind = d.get("kind")
+        if self.base and self.base.get("kind") == kind:
+            d.update({k: v for k, v in self.base.items() if k not in FORM_KEYS})
+        self._filter_forms = [f for f in self.filters.forms if not f.is_blank()]
+        if self._filter_forms and kind != "manual":
+            d["filter"] = [f.condition() for f in self._filter_forms]
         self._tier_forms = [f for f in self.tiers.forms if not f.is_blank()]
+        unit = 1
+        if kind == "duration":
+            unit = metric_ui.unit_minutes(
+                self.form.cleaned_data.get("target_unit") or "hours", self.form.day_minutes()
+            )
         if self._tier_forms:
-            d["tiers"] = [f.tier() for f in self._tier_forms]
+            d["tiers"] = [f.tier(unit) for f in self._tier_forms]
         return d
 
     @property
@@ -292,26 +585,100 @@ class MetricEditor:
 
     def add_domain_error(self, key: str, message: str) -> None:
         parts = key.split(".")
-        if (
-            parts[0] == "tiers"
-            and len(parts) >= 2
-            and parts[1].isdigit()
-            and int(parts[1]) < len(self._tier_forms)
-        ):
-            row = self._tier_forms[int(parts[1])]
-            field = TierRowForm.FIELD_FOR.get(parts[2]) if len(parts) > 2 else None
+        rows: dict[str, list[Any]] = {"tiers": self._tier_forms, "filter": self._filter_forms}
+        if parts[0] in rows and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(rows[parts[0]]):
+            row = rows[parts[0]][int(parts[1])]
+            field = row.FIELD_FOR.get(parts[2]) if len(parts) > 2 else None
             row.add_error(field, message)
-        elif parts[0] == "calendar_id":
-            self.form.add_error("calendar", message)
-        elif parts[0] in self.form.fields and len(parts) == 1:
-            self.form.add_error(parts[0], message)
-        elif parts[0] in self.form.fields:
-            self.form.add_error(parts[0], f"{'.'.join(parts[1:])}: {message}")
+            return
+        name = self.form.field_for(parts[0])
+        if name is not None:
+            self.form.add_error(name, message)
         else:
-            self.form.add_error(None, f"{key}: {message}")
+            self.form.add_error(None, message)
+
+    def apply_domain_error(self, exc: Any) -> None:
+        for key, message in exc.fields.items():
+            self.add_domain_error(key, message)
+        if not exc.fields:
+            self.form.add_error(None, exc.message)
 
     def has_errors(self) -> bool:
-        return bool(self.form.errors) or any(f.errors for f in self.tiers.forms)
+        return (
+            bool(self.form.errors)
+            or any(f.errors for f in self.tiers.forms)
+            or any(f.errors for f in self.filters.forms)
+        )
+
+    # --- showing --------------------------------------------------------------------------------
+
+    def _current(self, name: str) -> Any:
+        return self.form[name].value()
+
+    @property
+    def calendar_shown(self) -> Calendar | None:
+        cal = self._current("calendar")
+        if isinstance(cal, Calendar):
+            return cal
+        return Calendar.objects.filter(pk=cal).first() if cal and str(cal).isdigit() else None
+
+    def _conversion(self, value_name: str, unit_name: str) -> str:
+        raw = str(self._current(value_name) or "").strip()
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            return ""
+        if not value.is_finite() or value < 0:
+            return ""
+        cal = self.calendar_shown
+        per_day = metric_ui.day_minutes(cal)
+        text = metric_ui.conversion_text(value, self._current(unit_name) or "hours", per_day)
+        if cal is None:
+            return text
+        return _("%(conv)s（按日历“%(c)s”，%(d)s）") % {
+            "conv": text, "c": cal.name, "d": metric_ui.workday_text(per_day)
+        }
+
+    @property
+    def threshold_conversion(self) -> str:
+        return self._conversion("threshold", "threshold_unit")
+
+    @property
+    def target_conversion(self) -> str:
+        return self._conversion("target", "target_unit")
+
+    @property
+    def datalists(self) -> list[dict[str, Any]]:
+        """One list of values per field that the contract's records hold (for the filter value boxes)."""
+        out = []
+        for name, values in sorted(self.data_values.values.items()):
+            kind = self.types.get(name)
+            if kind is None or kind == "timestamp":
+                continue
+            out.append({"id": f"{self.prefix}-values-{name}", "field": name, "values": values})
+        booleans = [n for n, t in self.types.items() if t == "boolean" and n not in self.data_values.values]
+        for name in booleans:
+            out.append({"id": f"{self.prefix}-values-{name}", "field": name,
+                        "values": [metric_ui.value_text(True), metric_ui.value_text(False)]})  # fmt: skip
+        return out
+
+    @property
+    def filter_rows(self) -> list[tuple[Any, str]]:
+        """Each filter row with the id of the value list for its field."""
+        known = {d["field"] for d in self.datalists}
+        rows = []
+        for f in self.filters.forms:
+            name = f["field"].value()
+            rows.append((f, f"{self.prefix}-values-{name}" if name in known else ""))
+        return rows
+
+    @property
+    def templates(self) -> tuple[metric_ui.Template, ...]:
+        return metric_ui.TEMPLATES
+
+    @property
+    def kind_value(self) -> str:
+        return str(self._current("kind") or "")
 
 
 class PreviewForm(BootstrapMixin, forms.Form):
@@ -357,14 +724,6 @@ class AmendmentForm(BootstrapMixin, forms.Form):
     monthly_fee = forms.DecimalField(label=_("新月服务费"), min_value=0, decimal_places=2, required=False)
     total_value = forms.DecimalField(label=_("新合同总额"), min_value=0, decimal_places=2, required=False)
     scope = forms.CharField(label=_("新服务范围"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    sla_metrics = forms.CharField(
-        label=_("新 SLA 指标（JSON，可选）"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        help_text=_(
-            '完整列表：[{"id": 指标ID或空, "calendar_id": 日历ID, "definition": {...}}]；未列出的指标将停用。'
-        ),
-    )
 
     def changes(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -372,12 +731,6 @@ class AmendmentForm(BootstrapMixin, forms.Form):
             v = self.cleaned_data.get(key)
             if v not in (None, ""):
                 out[key] = v
-        raw = (self.cleaned_data.get("sla_metrics") or "").strip()
-        if raw:
-            try:
-                out["sla_metrics"] = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                self.add_error("sla_metrics", _("不是有效的 JSON：%(e)s") % {"e": exc.msg})
         return out
 
 

@@ -45,6 +45,7 @@ from waibao.contracts.models import (
     MilestoneTrigger,
     PaymentMilestone,
     PriceAdjustmentClause,
+    RecordKind,
     RenewalDecision,
     RenewalType,
     SlaMetric,
@@ -645,15 +646,68 @@ def clean_metric_definition(
     d["calendar"] = calendar.name
     custom = contract.custom_fields or None
     try:
-        errors = slamath.validate_metric(d, custom)
+        errors = {k: _tr(v) for k, v in slamath.validate_metric(d, custom).items()}
     except ValueError as exc:
         raise DomainError(_("自定义字段定义有误：%(e)s") % {"e": exc}, fields={"custom_fields": str(exc)})
+    kind = d.get("record_kind")
+    if "record_kind" not in errors and isinstance(kind, str) and kind.strip() and kind not in RecordKind.values:
+        # Imports use the metric's kind as each row's default: a kind no record may have rejects them all.
+        errors["record_kind"] = _("“%(v)s”不是允许的记录类型；请从以下类型中选择：%(c)s。") % {
+            "v": kind,
+            "c": _("、").join(str(label) for label in RecordKind.labels),
+        }
     if errors:
         raise DomainError(
-            _("SLA 指标定义有误：%(f)s") % {"f": "；".join(f"{k}: {_tr(v)}" for k, v in errors.items())},
-            fields={k: _tr(v) for k, v in errors.items()},
+            _("SLA 指标定义有误：%(f)s")
+            % {"f": _("；").join(_metric_error_text(k, v).rstrip("。.") for k, v in errors.items())},
+            fields={k: _metric_error_text(k, v) if "." in k else v for k, v in errors.items()},
         )
     return slamath.MetricDef.from_dict(d, custom).to_dict()
+
+
+_METRIC_LABELS = {
+    "name": N_("指标名称"),
+    "kind": N_("指标类型"),
+    "record_kind": N_("记录类型"),
+    "window": N_("统计周期"),
+    "direction": N_("方向"),
+    "target": N_("目标值"),
+    "min_sample": N_("最小样本量"),
+    "weight": N_("权重"),
+    "calendar": N_("工作日历"),
+    "start_field": N_("起始时间"),
+    "end_field": N_("结束时间"),
+    "threshold_minutes": N_("时限"),
+    "statistic": N_("统计量"),
+    "flag": N_("“是/否”字段"),
+    "field": N_("数值字段"),
+    "tiers": N_("奖惩区间"),
+    "filter": N_("筛选条件"),
+}
+_TIER_PARTS = {"from": N_("结果下限"), "to": N_("结果上限"), "consequence": N_("奖惩"), "amount": N_("数额")}
+_FILTER_PARTS = {"field": N_("字段"), "op": N_("条件"), "value": N_("值")}
+
+
+def metric_error_place(path: str) -> str:
+    """Where in the metric a validation path points, numbered as the user sees it: ``tiers.1.to`` is
+    "第 2 档 · 结果上限" (tier 2, upper bound), ``filter.0.value`` "第 1 个筛选条件 · 值"."""
+    parts = path.split(".")
+    head = parts[0]
+    if head in ("tiers", "filter") and len(parts) >= 2 and parts[1].isdigit():
+        n = int(parts[1]) + 1
+        row = _("第 %(n)s 档") % {"n": n} if head == "tiers" else _("第 %(n)s 个筛选条件") % {"n": n}
+        part = (_TIER_PARTS if head == "tiers" else _FILTER_PARTS).get(parts[2]) if len(parts) > 2 else None
+        return _("%(row)s · %(part)s") % {"row": row, "part": _(part)} if part else row
+    if head == "filter" and len(parts) >= 2:
+        from waibao.contracts.metric_ui import field_label
+
+        return _("%(row)s · %(part)s") % {"row": _("筛选条件"), "part": field_label(parts[1])}
+    label = _METRIC_LABELS.get(head)
+    return _(label) if label else path
+
+
+def _metric_error_text(path: str, message: str) -> str:
+    return _("%(where)s：%(message)s") % {"where": metric_error_place(path), "message": message}
 
 
 _SLAMATH_MESSAGES = {

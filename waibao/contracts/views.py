@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
-from waibao.contracts import access, forms, queries, services
+from waibao.contracts import access, forms, metric_ui, queries, services
 from waibao.contracts.models import (
     IN_FORCE,
     AmendmentStatus,
@@ -139,8 +139,7 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
         "clauses": contract.clauses.all(),
         "missing": [ClauseType(t).label for t in services.missing_clauses(contract)],
         "metrics": metrics,
-        "consequence_labels": forms.CONSEQUENCE_LABELS,
-        "kind_labels": forms.KIND_LABELS,
+        "metric_summaries": {m.pk: metric_ui.summary(m.definition, m.calendar) for m in metrics},
         "milestones": contract.milestones.select_related("accepted_by", "contract"),
         "price_clauses": price_clauses,
         "amendments": amendments,
@@ -340,45 +339,59 @@ def clause_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 # --- SLA metrics --------------------------------------------------------------------------------------
 
 
+def _new_metric_initial(contract: Any, template: str = "") -> dict[str, Any]:
+    from waibao.calendars.services import china_calendar
+
+    initial = metric_ui.template_initial(template, contract.custom_fields) if template else None
+    initial = initial or {"kind": "share_within", "record_kind": "ticket", "window": "month",
+                          "start_field": "opened_at", "end_field": "first_response_at", "threshold_unit": "hours"}  # fmt: skip
+    initial["calendar"] = china_calendar()
+    return initial
+
+
 @login_required
 def metric_edit(request: HttpRequest, code: str, pk: int | None = None) -> HttpResponse:
+    """Add or edit one SLA metric: rows for filters and tiers, times in business hours/days, ready-made
+    metrics to start from. Buttons (a template, more rows) redisplay the form with what was typed."""
     contract = access.get_contract(request.user, code, write=True)
     metric = access.get_metric(request.user, pk, write=True, contract=contract) if pk else None
+    values = metric_ui.record_values(contract)
+    post = request.POST if request.method == "POST" else None
     if metric is not None:
-        initial = forms.MetricForm.initial_from(metric.definition, metric.calendar)
+        initial = forms.MetricEditor.initial_from_definition(metric.definition, metric.calendar)
     else:
-        from waibao.calendars.services import china_calendar
-
-        initial = {
-            "calendar": china_calendar(),
-            "kind": "share_within",
-            "record_kind": "ticket",
-            "window": "month",
-        }
-    form = forms.MetricForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        definition = form.definition()
-        if form.is_valid():
+        initial = _new_metric_initial(contract, request.GET.get("template", ""))
+    editor = forms.MetricEditor(
+        post, prefix="sla", initial=initial, contract=contract, data_values=values,
+        base=metric.definition if metric is not None else None,
+    )  # fmt: skip
+    op = post.get("op", "") if post else ""
+    if op:
+        editor = editor.after_op(op) or editor.rebuilt(editor.values())
+    elif post is not None and editor.is_valid():
+        definition = editor.definition()
+        if not editor.has_errors():
+            calendar = editor.calendar
             try:
                 if metric is None:
                     services.add_metric(
-                        contract=contract,
-                        actor=request.user,
-                        definition=definition,
-                        calendar=form.cleaned_data["calendar"],
+                        contract=contract, actor=request.user, definition=definition, calendar=calendar
                     )
                 else:
                     services.update_metric(
-                        metric=metric,
-                        actor=request.user,
-                        definition=definition,
-                        calendar=form.cleaned_data["calendar"],
+                        metric=metric, actor=request.user, definition=definition, calendar=calendar
                     )
             except DomainError as exc:
-                apply_domain_error(form, exc)
+                editor.apply_domain_error(exc)
             else:
+                messages.success(request, _("SLA 指标已保存。"))
                 return _detail(contract, "sla")
-    return _form_page(request, contract, form, _("编辑 SLA 指标") if metric else _("添加 SLA 指标"))
+    title = _("编辑 SLA 指标") if metric else _("添加 SLA 指标")
+    return render(
+        request,
+        "contracts/metric_form.html",
+        {"contract": contract, "editor": editor, "title": title, "metric": metric},
+    )
 
 
 @login_required
@@ -563,15 +576,17 @@ MAX_NEW_METRICS = 10
 class _MetricPlan:
     """The amendment page's SLA section: each current metric kept, edited or removed, plus new ones.
 
-    Buttons on the page ("edit in this amendment", "remove", "undo", "add a metric") are ordinary submit
-    buttons named ``op``; pressing one redisplays the page with what was typed so far and no errors, so
-    the flow works without JavaScript. Saving builds the full metric list the service expects — exactly
-    what the JSON field would have sent."""
+    Buttons on the page ("edit in this amendment", "remove", "undo", "add a metric", a ready-made metric,
+    more rows) are ordinary submit buttons named ``op``; pressing one redisplays the page with what was
+    typed so far and no errors, so the flow works without JavaScript. Saving builds the full metric list
+    the service expects — the same list the API takes."""
 
     def __init__(self, request: HttpRequest, contract: Any) -> None:
+        self.contract = contract
         self.metrics = list(
             contract.sla_metrics.filter(retired=False).select_related("calendar").order_by("position", "id")
         )
+        self.values = metric_ui.record_values(contract)
         post = request.POST if request.method == "POST" else None
         self.actions: dict[int, str] = {}
         self.editors: dict[int, forms.MetricEditor] = {}
@@ -579,12 +594,17 @@ class _MetricPlan:
             action = post.get(f"m{m.pk}-action", "keep") if post else "keep"
             self.actions[m.pk] = action if action in ("keep", "edit", "remove") else "keep"
             if self.actions[m.pk] == "edit":
-                self.editors[m.pk] = forms.MetricEditor(post, prefix=f"m{m.pk}")
+                self.editors[m.pk] = self._editor(post, f"m{m.pk}", base=m.definition)
         raw = post.get("new_metrics", "0") if post else "0"
         count = min(int(raw), MAX_NEW_METRICS) if raw.isdigit() else 0
-        self.new: list[forms.MetricEditor] = [
-            forms.MetricEditor(post, prefix=f"new{i}") for i in range(count)
-        ]
+        self.new: list[forms.MetricEditor] = [self._editor(post, f"new{i}") for i in range(count)]
+
+    def _editor(
+        self, data: Any, prefix: str, *, initial: dict[str, Any] | None = None, base: Any = None
+    ) -> forms.MetricEditor:
+        return forms.MetricEditor(
+            data, prefix=prefix, initial=initial, contract=self.contract, data_values=self.values, base=base
+        )
 
     @property
     def changed(self) -> bool:
@@ -593,28 +613,27 @@ class _MetricPlan:
     def apply_op(self, op: str) -> None:
         """Redisplay after a button: unbound editors holding what was typed, the change applied."""
         by_pk = {m.pk: m for m in self.metrics}
-        editors = {
-            pk: forms.MetricEditor(prefix=f"m{pk}", initial=e.values()) for pk, e in self.editors.items()
-        }
-        new = [e.values() for e in self.new]
+        editors = {pk: e.after_op(op) or e.rebuilt(e.values()) for pk, e in self.editors.items()}
+        new = [e.after_op(op) or e.rebuilt(e.values()) for e in self.new]
         verb, _sep, arg = op.partition(":")
         if verb in ("edit", "remove", "keep") and arg.isdigit() and int(arg) in by_pk:
             pk = int(arg)
             self.actions[pk] = verb
             if verb == "edit" and pk not in editors:
                 m = by_pk[pk]
-                editors[pk] = forms.MetricEditor.from_definition(m.definition, m.calendar, prefix=f"m{pk}")
+                editors[pk] = forms.MetricEditor.from_definition(
+                    m.definition, m.calendar, prefix=f"m{pk}", contract=self.contract, data_values=self.values
+                )
             elif verb != "edit":
                 editors.pop(pk, None)
         elif verb == "add" and len(new) < MAX_NEW_METRICS:
-            from waibao.calendars.services import china_calendar
-
-            new.append({"calendar": china_calendar(), "kind": "share_within", "record_kind": "ticket",
-                        "window": "month"})  # fmt: skip
+            new.append(self._editor(None, f"new{len(new)}", initial=_new_metric_initial(self.contract)))
         elif verb == "drop" and arg.isdigit() and int(arg) < len(new):
             new.pop(int(arg))
+            # Renumber the editors after the dropped one, keeping what was typed in them.
+            new = [self._editor(None, f"new{i}", initial=e.values()) for i, e in enumerate(new)]
         self.editors = editors
-        self.new = [forms.MetricEditor(prefix=f"new{i}", initial=v) for i, v in enumerate(new)]
+        self.new = new
 
     def editors_valid(self) -> bool:
         results = [e.is_valid() for e in [*self.editors.values(), *self.new]]  # every one, for all errors
@@ -640,12 +659,19 @@ class _MetricPlan:
             targets.append(e)
         return rows, targets
 
-    def has_json_errors(self) -> bool:
+    def has_form_errors(self) -> bool:
         return any(e.has_errors() for e in [*self.editors.values(), *self.new])
 
     def entries(self) -> list[dict[str, Any]]:
         return [
-            {"metric": m, "action": self.actions[m.pk], "editor": self.editors.get(m.pk)}
+            {
+                "metric": m,
+                "action": self.actions[m.pk],
+                "editor": self.editors.get(m.pk),
+                "summary": metric_ui.summary(m.definition, m.calendar),
+                "invalid_kind": m.definition.get("kind") != "manual"
+                and not metric_ui.is_allowed_record_kind(m.definition.get("record_kind")),
+            }
             for m in self.metrics
         ]
 
@@ -653,8 +679,8 @@ class _MetricPlan:
 @login_required
 def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
     """Propose an amendment: new terms, new clause texts (edit, remove, add — one row per clause) and SLA
-    metric changes (edit / remove each current metric, add new ones, with the same metric form as drafts).
-    No JavaScript needed. The JSON metric list stays available as an advanced option (API parity)."""
+    metric changes (edit / remove each current metric, add new ones, with the same metric editor as the
+    metric page). No JavaScript needed, and no JSON: the API takes the metric list as JSON."""
     contract = access.get_contract(request.user, code, write=True)
     clauses = list(contract.clauses.all())
     current = _clause_rows(clauses)
@@ -672,10 +698,8 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
         form = forms.AmendmentForm(initial={name: form[name].value() for name in form.fields})
     elif request.method == "POST" and (form.is_valid() & formset.is_valid() & plan.editors_valid()):
         changes = form.changes()
-        if plan.changed and "sla_metrics" in changes:
-            form.add_error("sla_metrics", _("SLA 指标已在上方逐项修改；请清空 JSON，或撤销上方的指标修改。"))
         targets: list[Any] = []
-        if plan.changed and form.is_valid():
+        if plan.changed:
             changes["sla_metrics"], targets = plan.build()
         rows: list[dict[str, Any]] = []
         row_form: list[Any] = []  # rows[i] came from row_form[i], so errors land on the right row
@@ -686,7 +710,7 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
             row_form.append(f)
         if rows != current:
             changes["clauses"] = rows
-        if form.is_valid() and not plan.has_json_errors():
+        if form.is_valid() and not plan.has_form_errors():
             d = form.cleaned_data
             try:
                 a = services.propose_amendment(
@@ -711,16 +735,13 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
         {
             "contract": contract,
             "form": form,
-            "main_fields": [form[name] for name in form.fields if name != "sla_metrics"],
+            "main_fields": [form[name] for name in form.fields],
             "formset": formset,
             "title": _("提出合同变更"),
             "metric_entries": plan.entries(),
             "new_metrics": plan.new,
             "can_add_metric": len(plan.new) < MAX_NEW_METRICS,
             "submit_now": submit_now,
-            "advanced_open": bool(form["sla_metrics"].value()) or bool(form.errors.get("sla_metrics"))
-            if form.is_bound
-            else False,
             "kind_labels": forms.KIND_LABELS,
             "library": ClauseTemplate.objects.filter(is_active=True),
         },
@@ -729,15 +750,12 @@ def amendment_new(request: HttpRequest, code: str) -> HttpResponse:
 
 def _amendment_errors(exc: DomainError, form: Any, row_form: list[Any], targets: list[Any]) -> None:
     """Put the service's field errors where the user typed: clause rows, metric editors, the main form."""
-    json_mode = not targets
     for key, message in exc.fields.items():
         parts = key.split(".")
         if parts[0] == "clauses" and len(parts) == 3 and parts[1].isdigit():
             target = row_form[int(parts[1])]
             target.add_error(parts[2] if parts[2] in target.fields else None, message)
-        elif parts[0] == "sla_metrics" and json_mode:
-            form.add_error("sla_metrics", f"{key.removeprefix('sla_metrics.')}: {message}")
-        elif parts[0] == "sla_metrics" and len(parts) >= 3 and parts[1].isdigit():
+        elif parts[0] == "sla_metrics" and len(parts) >= 3 and parts[1].isdigit() and int(parts[1]) < len(targets):
             t = targets[int(parts[1])]
             if isinstance(t, forms.MetricEditor):
                 t.add_domain_error(".".join(parts[2:]), message)

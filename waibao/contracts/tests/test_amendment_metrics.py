@@ -1,8 +1,6 @@
 """The amendment page's SLA section: edit / remove current metrics and add new ones with the metric form
 (no JSON to write), stored exactly as the JSON path stores them, approved through the chain."""
 
-import json
-
 import pytest
 
 from waibao.contracts import services
@@ -36,27 +34,37 @@ def _base(c, **extra):
     return data | extra
 
 
-def _metric(prefix, values, tiers):
+def _metric(prefix, values, tiers, filters=()):
     data = {f"{prefix}-{k}": v for k, v in values.items()}
     data |= {f"{prefix}-tiers-TOTAL_FORMS": str(len(tiers)), f"{prefix}-tiers-INITIAL_FORMS": "0",
              f"{prefix}-tiers-MIN_NUM_FORMS": "0", f"{prefix}-tiers-MAX_NUM_FORMS": "1000"}  # fmt: skip
     for i, (lower, upper, consequence, amount) in enumerate(tiers):
         data |= {f"{prefix}-tiers-{i}-lower": lower, f"{prefix}-tiers-{i}-upper": upper,
                  f"{prefix}-tiers-{i}-consequence": consequence, f"{prefix}-tiers-{i}-amount": amount}  # fmt: skip
+    data |= {f"{prefix}-filters-TOTAL_FORMS": str(len(filters)), f"{prefix}-filters-INITIAL_FORMS": "0",
+             f"{prefix}-filters-MIN_NUM_FORMS": "0", f"{prefix}-filters-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for i, (field, op, value) in enumerate(filters):
+        data |= {f"{prefix}-filters-{i}-field": field, f"{prefix}-filters-{i}-op": op,
+                 f"{prefix}-filters-{i}-value": value}  # fmt: skip
     return data
 
 
+P1_FILTERS = [("priority", "eq", "P1"), ("", "eq", "")]
+
+
 def _p1_values(target="97"):
-    return {"name": METRIC["name"], "kind": "share_within", "record_kind": "ticket",
-            "filter": json.dumps(METRIC["filter"]), "window": "month", "direction": "higher", "target": target,
-            "min_sample": "5", "threshold_minutes": "30", "calendar": str(china().pk)}  # fmt: skip
+    return {"name": METRIC["name"], "kind": "share_within", "record_kind": "ticket", "window": "month",
+            "direction": "higher", "target": target, "min_sample": "5", "start_field": "opened_at",
+            "end_field": "first_response_at", "threshold": "0.5", "threshold_unit": "hours",
+            "calendar": str(china().pk)}  # fmt: skip
 
 
 P1_TIERS = [("0", "90", "credit_percent", "5"), ("90", "97", "credit_percent", "2"), ("97", "99", "none", ""),
             ("99", "100", "bonus_percent", "1"), ("", "", "none", "")]  # fmt: skip
 P2_VALUES = {"name": "P2 工单 4 小时解决率", "kind": "share_within", "record_kind": "ticket",
-             "filter": '[["priority", "eq", "P2"]]', "window": "month", "direction": "higher", "target": "90",
-             "start_field": "opened_at", "end_field": "resolved_at", "threshold_minutes": "240"}  # fmt: skip
+             "window": "month", "direction": "higher", "target": "90", "start_field": "opened_at",
+             "end_field": "resolved_at", "threshold": "4", "threshold_unit": "hours"}  # fmt: skip
+P2_FILTERS = [("priority", "eq", "P2")]
 P2_TIERS = [("0", "90", "credit_percent", "3"), ("90", "100", "none", "")]
 
 
@@ -86,8 +94,8 @@ def test_tightening_p1_and_adding_a_metric_through_the_page_then_approving_makes
 ):
     m = contract_a.sla_metrics.get()
     data = _base(contract_a, submit_now="1", new_metrics="1", **{f"m{m.pk}-action": "edit"})
-    data |= _metric(f"m{m.pk}", _p1_values("97"), P1_TIERS)
-    data |= _metric("new0", P2_VALUES | {"calendar": str(china().pk)}, P2_TIERS)
+    data |= _metric(f"m{m.pk}", _p1_values("97"), P1_TIERS, P1_FILTERS)
+    data |= _metric("new0", P2_VALUES | {"calendar": str(china().pk)}, P2_TIERS, P2_FILTERS)
     r = as_user(manager).post(_url(contract_a), data)
     assert r.status_code == 302, r.content.decode()[:4000]
     a = contract_a.amendments.get()
@@ -136,14 +144,14 @@ def test_a_bad_metric_value_is_shown_inline_on_its_field_and_nothing_is_saved(as
     m = contract_a.sla_metrics.get()
     bad_tiers = [("0", "90", "credit_percent", "5"), ("95", "90", "credit_percent", "2")]
     data = _base(contract_a, new_metrics="1", **{f"m{m.pk}-action": "edit"})
-    data |= _metric(f"m{m.pk}", _p1_values("150"), P1_TIERS[:4])
-    data |= _metric("new0", P2_VALUES | {"calendar": str(china().pk)}, bad_tiers)
+    data |= _metric(f"m{m.pk}", _p1_values("150"), P1_TIERS[:4], P1_FILTERS)
+    data |= _metric("new0", P2_VALUES | {"calendar": str(china().pk)}, bad_tiers, P2_FILTERS)
     r = as_user(manager).post(_url(contract_a), data)
     body = r.content.decode()
     assert r.status_code == 200 and not contract_a.amendments.exists()
     editor = body.split(f'id="metric-{m.pk}"')[1].split("</fieldset>")[0]
     assert "百分比不能超过 100。" in editor  # slamath's rule, in Chinese, under the target field
-    target_block = editor.split(f'name="m{m.pk}-target"')[1].split("</div>")[0]
+    target_block = editor.split(f'name="m{m.pk}-target"')[1].split(f'name="m{m.pk}-min_sample"')[0]
     assert "invalid-feedback" in target_block
     new_block = body.split("new-metric")[1].split("</fieldset>")[0]
     second_tier_row = new_block.split('name="new0-tiers-1-lower"')[1].split("</tr>")[0]
@@ -151,21 +159,25 @@ def test_a_bad_metric_value_is_shown_inline_on_its_field_and_nothing_is_saved(as
     assert 'value="150"' in editor  # what was typed is kept
 
 
-def test_json_and_the_metric_form_together_are_refused(as_user, manager, contract_a):
+def test_the_amendment_page_asks_for_no_json(as_user, manager, contract_a):
     m = contract_a.sla_metrics.get()
-    data = _base(contract_a, new_metrics="0", sla_metrics="[]", **{f"m{m.pk}-action": "remove"})
-    r = as_user(manager).post(_url(contract_a), data)
-    assert r.status_code == 200 and "请清空 JSON" in r.content.decode()
+    page = as_user(manager).get(_url(contract_a)).content.decode()
+    assert "JSON" not in page and 'name="sla_metrics"' not in page
+    body = as_user(manager).post(_url(contract_a), {"op": f"edit:{m.pk}", f"m{m.pk}-action": "keep",
+                                                     "new_metrics": "0"}).content.decode()  # fmt: skip
+    assert "JSON" not in body and f'name="m{m.pk}-filters-0-field"' in body
+    assert f'name="m{m.pk}-threshold" value="30"' in body and '<option value="minutes" selected>' in body
+    assert "优先级" in body and '<option value="priority" selected>' in body
+
+
+def test_a_ready_made_metric_fills_a_new_metric_in_the_amendment(as_user, manager, contract_a):
+    m = contract_a.sla_metrics.get()
+    data = _base(contract_a, new_metrics="1", op="template:new0:on_time_delivery", **{f"m{m.pk}-action": "keep"})
+    data |= _metric("new0", {"name": "", "kind": "count", "calendar": str(china().pk)}, [])
+    body = as_user(manager).post(_url(contract_a), data).content.decode()
+    new_block = body.split("new-metric")[1].split("</fieldset>")[0]
+    assert 'value="准时交付率"' in new_block and '<option value="delivered_at" selected>' in new_block
     assert not contract_a.amendments.exists()
-
-
-def test_the_advanced_json_field_still_works(as_user, manager, contract_a):
-    m = contract_a.sla_metrics.get()
-    new_def = {**METRIC, "target": "96"}
-    payload = [{"id": m.pk, "calendar_id": m.calendar_id, "definition": new_def}]
-    r = as_user(manager).post(_url(contract_a), _base(contract_a, sla_metrics=json.dumps(payload)))
-    assert r.status_code == 302
-    assert contract_a.amendments.get().changes["sla_metrics"][0]["definition"]["target"] == "96"
 
 
 def test_other_vendors_user_gets_404_on_the_amendment_pages(as_user, manager, vendor_user_b, contract_a):

@@ -141,7 +141,7 @@ def test_overlapping_tiers_are_refused_with_a_field_message(manager, vendor_a):
     }
     with pytest.raises(DomainError) as exc:
         services.add_metric(contract=c, actor=manager, definition=bad, calendar=china())
-    assert exc.value.fields == {"tiers.1.from": "与第 1 档重叠。"}
+    assert exc.value.fields == {"tiers.1.from": "第 2 档 · 结果下限：与第 1 档重叠。"}
 
 
 @pytest.mark.parametrize(
