@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -11,12 +11,15 @@ from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
-from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
+from waibao.lib.sampling import LEVELS
 from waibao.quality import access, queries, services, whatif
+from waibao.quality.models import Stage
 from waibao.quality.schemas import (
     AcceptPlanIn,
+    AllConformIn,
     CapaOut,
     CapaStepsIn,
     ComplaintIn,
@@ -61,9 +64,9 @@ router = Router(tags=["quality"])
 
 class PlanQuery(Schema):
     lot_size: int
-    level: str = "II"
+    level: Annotated[str, Choice(LEVELS)] = "II"
     aql: str
-    stage: str = "normal"
+    stage: Annotated[str, Choice(Stage)] = "normal"
 
 
 @router.get("/sampling-plan", response={200: SamplingPlanOut, **ERRORS})
@@ -217,7 +220,21 @@ def record_findings(request: HttpRequest, code: str, payload: FindingsIn) -> Any
     services.record_findings(
         inspection=inspection,
         actor=request.user,
-        findings=[(f.position, f.severity, f.note) for f in payload.findings],
+        findings=[(f.position, f.severity, f.note, f.checks) for f in payload.findings],
+    )
+    return access.get_inspection(request.user, code)
+
+
+@router.post("/inspections/{code}/all-conform", response={200: InspectionDetailOut, **ERRORS})
+def judge_all_conforming(request: HttpRequest, code: str, payload: AllConformIn | None = None) -> Any:
+    """Judge the whole sample sheet at once: every unit conforms except the `exceptions` sent."""
+    inspection = access.get_inspection(request.user, code, write=True)
+    services.judge_all_conforming(
+        inspection=inspection,
+        actor=request.user,
+        exceptions=[
+            (f.position, f.severity, f.note, f.checks) for f in (payload.exceptions if payload else [])
+        ],
     )
     return access.get_inspection(request.user, code)
 

@@ -95,7 +95,8 @@ class PlanForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text=_(
-            "每行一项。计数特性只写名称；计量特性写“名称|下限|上限|单位|缺陷类别”，"
+            "每行一项。检验项目（计数特性）写名称，可加缺陷类别，如“客户信息完整|严重”；"
+            "计量特性写“名称|下限|上限|单位|缺陷类别”，"
             "如“通话时长|0|600|秒|轻微”：测量值超出规格即计为该类别的不合格。"
         ),
     )
@@ -138,6 +139,8 @@ class PlanForm(BootstrapMixin, forms.Form):
                 usl = "" if c.get("usl") is None else f"{c['usl']:g}"
                 sev = labels.get(c.get("severity", ""), c.get("severity", ""))
                 lines.append(f"{c['name']}|{lsl}|{usl}|{c.get('unit', '')}|{sev}")
+            elif c.get("severity"):
+                lines.append(f"{c['name']}|{labels.get(c['severity'], c['severity'])}")
             else:
                 lines.append(str(c.get("name", "")))
         return "\n".join(lines)
@@ -160,6 +163,8 @@ class PlanForm(BootstrapMixin, forms.Form):
                         "severity": parts[4] if len(parts) > 4 else "",
                     }
                 )
+            elif len(parts) == 2 and parts[1]:
+                chars.append({"name": parts[0], "kind": "attribute", "severity": parts[1]})
             else:
                 chars.append({"name": parts[0], "kind": "attribute"})
         return {

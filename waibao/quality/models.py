@@ -295,6 +295,8 @@ class Finding(models.Model):
     )
     severity = models.CharField(_("缺陷类别"), max_length=10, choices=Severity.choices)
     note = models.CharField(_("说明"), max_length=300, blank=True)
+    # Names of the plan's check items (attribute characteristics) this unit failed in this class.
+    checks = models.JSONField(_("不合格的检验项目"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("不合格发现")

@@ -1,10 +1,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
+
+from waibao.core.apiutils import Choice, Number
+from waibao.lib.sampling import AQLS, LEVELS
+from waibao.quality.models import (
+    CapaStatus,
+    Channel,
+    ComplaintCategory,
+    ComplaintStatus,
+    DeliverableStatus,
+    InspectionStatus,
+    LotKind,
+    NcrSource,
+    NcrStatus,
+    ReviewDecisionKind,
+    Severity,
+    Stage,
+    Step,
+)
 
 
 class SamplingPlanOut(Schema):
@@ -17,7 +35,7 @@ class SamplingPlanOut(Schema):
 
 
 class SimulateIn(Schema):
-    start_stage: str = "normal"
+    start_stage: Annotated[str, Choice(Stage)] = "normal"
     code_letter: str
     aql: str | float
     steady_production: bool = True
@@ -27,7 +45,7 @@ class SimulateIn(Schema):
 
 class SimulateLotOut(Schema):
     accepted: bool
-    stage_after: str
+    stage_after: Annotated[str, Choice(Stage)]
     switching_score: int
     reason: str | None = None
 
@@ -46,16 +64,16 @@ class SpcOut(Schema):
 
 
 class DefectClassOut(Schema):
-    severity: str
-    aql: str
+    severity: Annotated[str, Choice(Severity)]
+    aql: Annotated[str, Choice(AQLS)]
 
 
 class StreamOut(Schema):
     id: int
     plan_id: int
-    severity: str
-    aql: str
-    stage: str
+    severity: Annotated[str, Choice(Severity)]
+    aql: Annotated[str, Choice(AQLS)]
+    stage: Annotated[str, Choice(Stage)]
     switching_score: int
     discontinued: bool
 
@@ -70,8 +88,8 @@ class StreamOut(Schema):
 
 class SwitchOut(Schema):
     at: datetime
-    from_stage: str
-    to_stage: str
+    from_stage: Annotated[str, Choice(Stage)]
+    to_stage: Annotated[str, Choice(Stage)]
     discontinued: bool
     reason_code: str
     reason: str
@@ -82,9 +100,9 @@ class PlanOut(Schema):
     id: int
     contract: str
     name: str
-    lot_kind: str
+    lot_kind: Annotated[str, Choice(LotKind)]
     lot_description: str
-    level: str
+    level: Annotated[str, Choice(LEVELS)]
     characteristics: list[dict[str, Any]]
     review_levels: list[str]
     steady_production: bool
@@ -112,8 +130,8 @@ class PlanOut(Schema):
 class PlanIn(Schema):
     contract: str
     name: str
-    level: str = "II"
-    lot_kind: str = "service_records"
+    level: Annotated[str, Choice(LEVELS)] = "II"
+    lot_kind: Annotated[str, Choice(LotKind)] = "service_records"
     lot_description: str = ""
     classes: dict[str, str]
     characteristics: list[dict[str, Any]] = []
@@ -129,8 +147,8 @@ class PlanPutIn(Schema):
     """The whole editable plan (PUT). `classes` maps severity → AQL; a class left out is removed."""
 
     name: str
-    level: str
-    lot_kind: str
+    level: Annotated[str, Choice(LEVELS)]
+    lot_kind: Annotated[str, Choice(LotKind)]
     lot_description: str = ""
     classes: dict[str, str | None]
     characteristics: list[dict[str, Any]] = []
@@ -148,8 +166,8 @@ class PlanPatchIn(Schema):
     """Only the fields sent change (PATCH). In `classes`, a severity mapped to null or "" is removed."""
 
     name: str | None = None
-    level: str | None = None
-    lot_kind: str | None = None
+    level: Annotated[str, Choice(LEVELS)] | None = None
+    lot_kind: Annotated[str, Choice(LotKind)] | None = None
     lot_description: str | None = None
     classes: dict[str, str | None] | None = None
     characteristics: list[dict[str, Any]] | None = None
@@ -179,7 +197,7 @@ class SlaBreachOut(Schema):
     metric: str
     period: str
     value: float | None
-    target: str
+    target: Number
     sample_size: int
     closed: bool
     ncr: str | None = None
@@ -193,8 +211,8 @@ class SlaBreachOut(Schema):
         return str(obj.metric.name)
 
     @staticmethod
-    def resolve_target(obj: Any) -> str:
-        return str(obj.target.normalize())
+    def resolve_target(obj: Any) -> Any:
+        return obj.target
 
     @staticmethod
     def resolve_ncr(obj: Any) -> str | None:
@@ -202,9 +220,9 @@ class SlaBreachOut(Schema):
 
 
 class ClassResultOut(Schema):
-    severity: str
-    aql: str
-    stage: str
+    severity: Annotated[str, Choice(Severity)]
+    aql: Annotated[str, Choice(AQLS)]
+    stage: Annotated[str, Choice(Stage)]
     code_letter: str
     plan_code_letter: str
     sample_size: int
@@ -227,13 +245,13 @@ class InspectionOut(Schema):
     contract: str
     plan_id: int
     lot_ref: str
-    lot_kind: str
+    lot_kind: Annotated[str, Choice(LotKind)]
     period_start: date | None
     period_end: date | None
     lot_size: int
     seed: int
     original: bool
-    status: str
+    status: Annotated[str, Choice(InspectionStatus)]
     accepted: bool | None
     completed_at: datetime | None
     class_results: list[ClassResultOut]
@@ -281,7 +299,7 @@ class InspectionDetailOut(InspectionOut):
         from waibao.quality.models import Finding
 
         return [
-            {"position": f.item.position, "severity": f.severity, "note": f.note}
+            {"position": f.item.position, "severity": f.severity, "note": f.note, "checks": f.checks or []}
             for f in Finding.objects.filter(item__inspection=obj)
             .select_related("item")
             .order_by("item__position")
@@ -301,12 +319,21 @@ class InspectionIn(Schema):
 
 class FindingIn(Schema):
     position: int
-    severity: str
+    severity: Annotated[str, Choice(Severity)]
     note: str = ""
+    checks: list[str] = Field(
+        default=[], description="names of the plan's check items of this class that the unit failed"
+    )
 
 
 class FindingsIn(Schema):
     findings: list[FindingIn]
+
+
+class AllConformIn(Schema):
+    """Every sample unit conforms except these (they replace the findings recorded so far)."""
+
+    exceptions: list[FindingIn] = []
 
 
 class NcrOut(Schema):
@@ -314,12 +341,12 @@ class NcrOut(Schema):
     code: str
     contract: str
     vendor_id: int
-    source: str
-    severity: str
+    source: Annotated[str, Choice(NcrSource)]
+    severity: Annotated[str, Choice(Severity)]
     title: str
     description: str
     containment: str
-    status: str
+    status: Annotated[str, Choice(NcrStatus)]
     source_ref: str
     raised_at: datetime
     vendor_notified_at: datetime | None
@@ -338,8 +365,8 @@ class NcrOut(Schema):
 
 class NcrIn(Schema):
     contract: str
-    source: str
-    severity: str
+    source: Annotated[str, Choice(NcrSource)]
+    severity: Annotated[str, Choice(Severity)]
     title: str
     description: str = ""
     containment: str = ""
@@ -355,7 +382,7 @@ class ContainmentIn(Schema):
 
 
 class StepOut(Schema):
-    step: str
+    step: Annotated[str, Choice(Step)]
     due_date: date
     content: str
     data: dict[str, Any]
@@ -367,7 +394,7 @@ class CapaOut(Schema):
     id: int
     code: str
     ncr: str
-    status: str
+    status: Annotated[str, Choice(CapaStatus)]
     verify_after: date | None
     verification_note: str
     reopen_count: int
@@ -423,7 +450,7 @@ class VersionOut(Schema):
 class DecisionOut(Schema):
     level: int
     level_name: str
-    decision: str
+    decision: Annotated[str, Choice(ReviewDecisionKind)]
     comment: str
     at: datetime
     version: int
@@ -443,7 +470,7 @@ class DeliverableOut(Schema):
     review_levels: list[str]
     level: int
     level_name: str
-    status: str
+    status: Annotated[str, Choice(DeliverableStatus)]
     approved_at: datetime | None
 
     @staticmethod
@@ -465,7 +492,7 @@ class DeliverableDetailOut(DeliverableOut):
 
 
 class ReviewIn(Schema):
-    decision: str
+    decision: Annotated[str, Choice(ReviewDecisionKind)]
     comment: str = ""
     open_ncr: bool = False
 
@@ -474,15 +501,15 @@ class ComplaintOut(Schema):
     id: int
     code: str
     received_at: datetime
-    channel: str
-    category: str
-    severity: str
+    channel: Annotated[str, Choice(Channel)]
+    category: Annotated[str, Choice(ComplaintCategory)]
+    severity: Annotated[str, Choice(Severity)]
     customer: str
     description: str
     contract: str | None
     record_ref: str
     vendor_id: int | None
-    status: str
+    status: Annotated[str, Choice(ComplaintStatus)]
     vendor_caused: bool | None
     ncr: str | None
 
@@ -496,9 +523,9 @@ class ComplaintOut(Schema):
 
 
 class ComplaintIn(Schema):
-    channel: str
-    category: str
-    severity: str
+    channel: Annotated[str, Choice(Channel)]
+    category: Annotated[str, Choice(ComplaintCategory)]
+    severity: Annotated[str, Choice(Severity)]
     description: str
     customer: str = ""
     contract: str | None = None
@@ -513,7 +540,7 @@ class TriageIn(Schema):
 
 
 class ConvertIn(Schema):
-    severity: str | None = None
+    severity: Annotated[str, Choice(Severity)] | None = None
 
 
 class SatisfactionOut(Schema):

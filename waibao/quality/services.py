@@ -210,14 +210,17 @@ def _clean_characteristics(items: Any, classes: Iterable[str] = ()) -> list[dict
             "usl": usl,
             "unit": str(raw.get("unit", "") or "").strip()[:20],
         }
-        if kind == "variable":
-            severity = str(raw.get("severity") or "").strip()
-            severity = SEVERITY_ALIASES.get(severity.lower(), SEVERITY_ALIASES.get(severity, severity))
+        given = str(raw.get("severity") or "").strip()
+        if kind == "variable" or given:
+            # A check item (attribute) may name its class too; without one it counts in the default class.
+            severity = SEVERITY_ALIASES.get(given.lower(), SEVERITY_ALIASES.get(given, given))
             if not severity:
                 severity = _default_severity(class_set)
             if severity not in Severity.values or (class_set and severity not in class_set):
                 raise DomainError(
-                    _("计量特性“%(n)s”的缺陷类别须是本计划设置了 AQL 的类别。") % {"n": name},
+                    _("计量特性“%(n)s”的缺陷类别须是本计划设置了 AQL 的类别。") % {"n": name}
+                    if kind == "variable"
+                    else _("检验项目“%(n)s”的缺陷类别须是本计划设置了 AQL 的类别。") % {"n": name},
                     fields={"characteristics": _("缺陷类别无效或未设置 AQL。")},
                 )
             item["severity"] = severity
@@ -792,11 +795,20 @@ def start_inspection(
     return inspection
 
 
+def check_items(plan: QualityPlan) -> list[dict[str, Any]]:
+    """The plan's check items (attribute characteristics), each with the defect class its failures count in."""
+    default = _default_severity(plan.defect_classes.values_list("severity", flat=True))
+    return [
+        {**c, "severity": c.get("severity") or default}
+        for c in (plan.characteristics or [])
+        if c.get("kind", "attribute") == "attribute"
+    ]
+
+
 @transaction.atomic
-def record_findings(
-    *, inspection: Inspection, actor: Any, findings: Iterable[tuple[int, str, str]]
-) -> Inspection:
-    """Replace the findings: (item position, severity, note) for every nonconforming item × class."""
+def record_findings(*, inspection: Inspection, actor: Any, findings: Iterable[Sequence[Any]]) -> Inspection:
+    """Replace the findings: (item position, severity, note[, failed check items]) for every nonconforming
+    item × class. The failed check items are names of the plan's check items of that class."""
     inspection = (
         Inspection.objects.select_for_update(of=("self",)).select_related("plan").get(pk=inspection.pk)
     )
@@ -805,9 +817,19 @@ def record_findings(
         raise DomainError(_("抽检已判定或取消，不能再修改结果。"), fields={"status": _("不可修改。")})
     items = {it.position: it for it in inspection.items.all()}
     sizes = {r.severity: r.sample_size for r in inspection.class_results.all()}
+    checks_of = {c["name"]: c["severity"] for c in check_items(inspection.plan)}
     rows: list[Finding] = []
     seen: set[tuple[int, str]] = set()
-    for position, severity, note in findings:
+    for entry in findings:
+        position, severity, note = entry[0], entry[1], entry[2]
+        checks = [str(c) for c in (entry[3] if len(entry) > 3 else None) or []]
+        wrong = [c for c in checks if checks_of.get(c) != severity]
+        if wrong:
+            raise DomainError(
+                _("“%(c)s”不是本计划%(s)s类的检验项目。")
+                % {"c": wrong[0], "s": Severity(severity).label if severity in Severity.values else severity},
+                fields={"findings": _("检验项目无效。")},
+            )
         item = items.get(int(position))
         if item is None:
             raise DomainError(
@@ -827,7 +849,9 @@ def record_findings(
         if (item.position, severity) in seen:
             continue
         seen.add((item.position, severity))
-        rows.append(Finding(item=item, severity=severity, note=(note or "")[:300]))
+        rows.append(
+            Finding(item=item, severity=severity, note=(note or "")[:300], checks=list(dict.fromkeys(checks)))
+        )
     Finding.objects.filter(item__inspection=inspection).delete()
     Finding.objects.bulk_create(rows)
     audit.record(
@@ -836,6 +860,27 @@ def record_findings(
         inspection,
         changes={"findings": [None, sorted(f"{p}:{s}" for p, s in seen)]},
     )
+    return inspection
+
+
+def judge_all_conforming(
+    *, inspection: Inspection, actor: Any, exceptions: Iterable[Sequence[Any]] = ()
+) -> Inspection:
+    """Judge a long sample sheet in one step: every sample unit conforms in every class except the
+    `exceptions` given ((position, severity, note[, failed check items]), as for `record_findings`), which
+    replace the findings recorded so far. Measured values outside their limits still count: they are
+    measurements, not judgements."""
+    exceptions = list(exceptions)
+    with transaction.atomic():
+        record_findings(inspection=inspection, actor=actor, findings=exceptions)
+        units = inspection.items.count()
+        flagged = len({int(e[0]) for e in exceptions})
+        audit.record(
+            actor,
+            "quality.inspection.judged_in_bulk",
+            inspection,
+            changes={"conforming": [None, units - flagged], "exceptions": [None, flagged]},
+        )
     return inspection
 
 

@@ -369,6 +369,18 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
 def inspection_create(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, "quality.inspect")
     plans = queries.plans(request.user).filter(active=True)
+    contract = None
+    code = request.GET.get("contract", "").strip()
+    if code:
+        contract = contract_access.get_contract(request.user, code)
+        plans = plans.filter(contract=contract)
+    if not plans.exists():
+        # Sampling follows a plan (inspection level, AQL per defect class): say so and where to make one.
+        return render(
+            request,
+            "quality/inspection_no_plan.html",
+            {"contract": contract, "can_create_plan": policy.can(request.user, "quality.write")},
+        )
     form = InspectionForm(
         request.POST or None, plans=plans, initial={"plan": request.GET.get("plan"), "original": True}
     )
@@ -400,8 +412,27 @@ def inspection_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _sample_records(inspection: Any, refs: list[str]) -> dict[str, Any]:
+    """Service records behind the sampled items of a service-record lot, by external id (one query)."""
+    if inspection.lot_kind != "service_records" or not refs:
+        return {}
+    try:
+        from waibao.delivery.models import ServiceRecord
+    except ImportError:  # pragma: no cover - the delivery app is optional
+        return {}
+    return {
+        r.external_id: r
+        for r in ServiceRecord.objects.filter(contract_id=inspection.contract_id, external_id__in=refs).only(
+            "pk", "external_id", "kind", "opened_at", "category", "status"
+        )
+    }
+
+
 @login_required
 def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The sample sheet. Each unit has a checkbox per defect class it is inspected in, one per check item
+    of the plan and a value per measured characteristic. "All conform" judges every unit not marked as
+    conforming in one step. A save the services refuse shows the sheet again with everything entered."""
     from waibao.quality.models import Measurement
 
     inspection = access.get_inspection(request.user, code)
@@ -423,9 +454,13 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             )
     for c in variables:
         c["spec"] = spec_text(c)
+    checks = [c for c in services.check_items(inspection.plan) if c["severity"] in sizes]
+    for c in checks:
+        c["severity_label"] = Severity(c["severity"]).label
     role_may = inspection.status == InspectionStatus.SAMPLED and policy.can(request.user, "quality.inspect")
     assigned = services.may_inspect(inspection.plan, request.user)
     can_edit = role_may and assigned
+    posted = None
     if request.method == "POST":
         if not role_may:
             raise PermissionDenied
@@ -435,35 +470,59 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
                 services.require_inspector(inspection.plan, request.user)
             except DomainError as exc:
                 return _forbidden(request, exc.message)
+        p = request.POST
         findings = []
         for item in items:
             for r in results:
-                if item.position <= r.sample_size and request.POST.get(f"f-{item.position}-{r.severity}"):
-                    findings.append((item.position, r.severity, request.POST.get(f"n-{item.position}", "")))
+                if item.position > r.sample_size:
+                    continue
+                failed = [
+                    c["name"]
+                    for i, c in enumerate(checks)
+                    if c["severity"] == r.severity and p.get(f"c-{item.position}-{i}")
+                ]
+                if p.get(f"f-{item.position}-{r.severity}") or failed:
+                    findings.append((item.position, r.severity, p.get(f"n-{item.position}", ""), failed))
         values = [
-            (item.position, c["name"], request.POST.get(f"m-{item.position}-{i}", ""))
+            (item.position, c["name"], p.get(f"m-{item.position}-{i}", ""))
             for item in items
             for i, c in enumerate(variables)
-            if item.position <= sizes.get(c["severity"], 0) and f"m-{item.position}-{i}" in request.POST
+            if item.position <= sizes.get(c["severity"], 0) and f"m-{item.position}-{i}" in p
         ]
-
-        def save() -> Any:
+        bulk = bool(p.get("all_conform"))
+        try:
             with transaction.atomic():
-                services.record_findings(inspection=inspection, actor=request.user, findings=findings)
+                if bulk:
+                    services.judge_all_conforming(
+                        inspection=inspection, actor=request.user, exceptions=findings
+                    )
+                else:
+                    services.record_findings(inspection=inspection, actor=request.user, findings=findings)
                 if values:
                     services.record_measurements(
                         inspection=inspection, actor=request.user, measurements=values
                     )
-            return inspection
-
-        saved = _act(request, save, _("检验结果已保存。"))
-        if saved is not None and request.POST.get("complete"):
-            _act(
-                request,
-                lambda: services.complete_inspection(inspection=inspection, actor=request.user),
-                _("已判定。"),
-            )
-        return redirect("quality:inspection-detail", code=inspection.code)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            posted = p  # show the sheet again with what was entered
+        else:
+            if bulk:
+                flagged = len({f[0] for f in findings})
+                messages.success(
+                    request,
+                    _("已判定：%(ok)s 个样本合格，%(bad)s 个样本有不合格。")
+                    % {"ok": len(items) - flagged, "bad": flagged},
+                )
+            else:
+                messages.success(request, _("检验结果已保存。"))
+            if p.get("complete"):
+                _act(
+                    request,
+                    lambda: services.complete_inspection(inspection=inspection, actor=request.user),
+                    _("已判定。"),
+                )
+            return redirect("quality:inspection-detail", code=inspection.code)
+    records = _sample_records(inspection, [it.ref for it in items])
     rows = []
     for item in items:
         cells = []
@@ -475,13 +534,38 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
                 if c["severity"] == r.severity
                 and not getattr(measured.get((item.pk, c["name"])), "conforming", True)
             ]
-            cells.append((r, item.position <= r.sample_size, f, auto))
-        note = next((f.note for _r, _in, f, _a in cells if f and f.note), "")
-        mcells = [
-            (i, c, item.position <= sizes.get(c["severity"], 0), measured.get((item.pk, c["name"])))
-            for i, c in enumerate(variables)
+            # The class box means "nonconforming for another reason"; failed check items show in their own boxes.
+            ticked = (
+                bool(posted.get(f"f-{item.position}-{r.severity}"))
+                if posted is not None
+                else bool(f and not f.checks)
+            )
+            cells.append((r, item.position <= r.sample_size, ticked, auto, f))
+        failed_checks = {
+            name for (item_id, _s), f in found.items() if item_id == item.pk for name in (f.checks or [])
+        }
+        ccells = [
+            (
+                i,
+                c,
+                item.position <= sizes.get(c["severity"], 0),
+                bool(posted.get(f"c-{item.position}-{i}"))
+                if posted is not None
+                else c["name"] in failed_checks,
+            )
+            for i, c in enumerate(checks)
         ]
-        rows.append((item, cells, note, mcells))
+        if posted is not None:
+            note = posted.get(f"n-{item.position}", "")
+        else:
+            note = next((f.note for (item_id, _s), f in found.items() if item_id == item.pk and f.note), "")
+        mcells = []
+        for i, c in enumerate(variables):
+            value = measured.get((item.pk, c["name"]))
+            raw = posted.get(f"m-{item.position}-{i}") if posted is not None else None
+            shown = raw if raw is not None else (f"{value.value:g}" if value else "")
+            mcells.append((i, c, item.position <= sizes.get(c["severity"], 0), value, shown))
+        rows.append((item, cells, note, mcells, ccells, records.get(item.ref)))
     return render(
         request,
         "quality/inspection_detail.html",
@@ -490,6 +574,7 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             "results": results,
             "rows": rows,
             "variables": variables,
+            "checks": checks,
             "can_edit": can_edit,
             "not_assigned": role_may and not assigned,
             "inspectors": list(inspection.plan.inspectors.all()),
