@@ -25,19 +25,26 @@ and limit numbers". Tables 2-A and 2-B are the same as Z1.4's II-A and II-B.
 
 Sources the table cells were checked against (cell by cell, by script):
 
-* Table 1 and Table 2-A: an R port of the ANSI/ASQ Z1.4 tables (AQLSchemes) and an
-  independently transcribed GB/T 2828.1-2012 implementation (TypeScript, checked by its
-  authors against a scan of the standard) agree on all 15 x 7 and 16 x 26 cells.
-* Table 2-B: the same two sources agree on 415 of 416 cells; they differ only at code
-  letter A, AQL 10, where the Z1.4 port resolves to "down to D (n=8, 1/2)" and the
-  GB/T transcription has the plan 0/1 at A (n=2). We follow GB/T: the 0/1 diagonal of
-  Table 2-B runs unbroken from R/0.010 to A/10, exactly as the 0/1 diagonal of 2-A runs
-  from Q/0.010 to A/6.5. Row S (n=3150) has a plan only under AQL 0.025 (1/2); its other
-  cells are blank in the standard.
-* Table 2-C: the GB/T transcription (1999 edition, no gaps; note the acceptance numbers
-  6 and 8 that do not occur in 2-A), checked against the structural rules of the table
-  (same arrow pattern as 2-A, every arrow resolvable, Ac non-decreasing along rows and
-  down columns).
+* Table 1 and Table 2-A: an R port of the ANSI/ASQ Z1.4 tables (AQLSchemes, file
+  R/AAZ14Single.R of github.com/fjgonzalezmgt/AQLSchemesCust) and an independent
+  transcription of GB/T 2828.1-2012 (TypeScript, double-blind checked by its authors
+  against a scan of the standard for AQL 0.65..6.5 and 15..1000) agree on all 15 x 7
+  and 16 x 26 cells.
+* Table 2-B: the same two sources agree on 415 of 416 cells. At code letter A, AQL 10
+  the Z1.4 port resolves a down arrow to D (n = 8, Ac 1, Re 2), and the MIL-STD-105E
+  Table II-B transcription at nibs.org (FMOC/DPW_AC/AC-TABLE.ASC) shows the shaft of that
+  arrow in row A and its head in row C; the GB/T transcription has a 0/1 plan at A (n = 2)
+  there, but that cell is outside the part its authors checked against the scan (AQL 10
+  came from a factory spreadsheet that also had other errors). ISO 2859-1:1999 lists no
+  change to the single sampling plans of Table 2-B against the 1989 edition (= 105E), so
+  the cell is an arrow: A at AQL 10 on tightened inspection uses the plan of row D. Row S
+  (n = 3150) has a plan only under AQL 0.025 (1/2); its other cells are blank.
+* Table 2-C (1999 edition, no Ac/Re gaps -- note the acceptance numbers 6 and 8 that do
+  not occur in 2-A): the GB/T transcription, double-blind checked against the scan for
+  AQL 0.65..6.5 and 15..1000; every cell where MIL-STD-105E Table II-C has a plan with
+  Re = Ac + 1 (all but its 251 "gap" cells, which the 1999 edition replaced) agrees with
+  it. Structural rules checked by the tests: every arrow leads, through cells of the same
+  arrow only, to a plan; Ac never decreases along a row or down a column.
 
 AQL values 0.010..10 may be "percent nonconforming" or "nonconformities per 100 items";
 values 15..1000 are nonconformities per 100 items only (5.2). This module does not check
@@ -164,7 +171,7 @@ _MASTER: dict[Stage, dict[str, str]] = {
     },
     # Table 2-B -- single sampling plans for tightened inspection (extra row S).
     Stage.TIGHTENED: {
-        "A": "v v v v v v v v v v v v v v v 0 v v 1 2 3 5 8 12 18 27",
+        "A": "v v v v v v v v v v v v v v v v v v 1 2 3 5 8 12 18 27",
         "B": "v v v v v v v v v v v v v v 0 v v 1 2 3 5 8 12 18 27 41",
         "C": "v v v v v v v v v v v v v 0 v v 1 2 3 5 8 12 18 27 41 ^",
         "D": "v v v v v v v v v v v v 0 v v 1 2 3 5 8 12 18 27 41 ^ ^",
@@ -333,12 +340,15 @@ def _resolve(stage: Stage, letter: str, column: int) -> tuple[str, int]:
     index = rows.index(letter)
     cell = _CELLS[stage][letter][column]
     if cell in (_DOWN, _UP):
+        # "Use the first sampling plan below (above) the arrow": an arrow is printed over
+        # several rows, so walk through the cells of the same arrow to the first plan; the
+        # sample size is then the one of that row. Running into the opposite arrow, a blank
+        # cell or the edge of the table would mean mistyped table data.
         step = 1 if cell == _DOWN else -1
-        # "Use the first sampling plan below/above the arrow": skip further arrows.
         index += step
-        while 0 <= index < len(rows) and _CELLS[stage][rows[index]][column] in (_DOWN, _UP):
+        while 0 <= index < len(rows) and _CELLS[stage][rows[index]][column] == cell:
             index += step
-        if not 0 <= index < len(rows) or _CELLS[stage][rows[index]][column] == _BLANK:
+        if not 0 <= index < len(rows) or not _CELLS[stage][rows[index]][column].isdigit():
             raise AssertionError(f"arrow at {stage} {letter}/{AQLS[column]} leads to no plan")
         cell = _CELLS[stage][rows[index]][column]
     if cell == _BLANK:
@@ -443,7 +453,10 @@ class SwitchingState:
     * ``recent_normal`` -- outcomes (True = accepted) of the last five lots on original
       normal inspection since normal inspection started, oldest first (9.3.1).
     * ``tightened_consecutive_accepted`` -- lots accepted in a row on tightened (9.3.2).
-    * ``tightened_not_accepted`` -- lots not accepted since tightened started (9.4).
+    * ``tightened_not_accepted`` -- lots not accepted on original tightened inspection
+      since tightened inspection began (9.4): a cumulative count, not a run -- accepted
+      lots in between do not reset it; only leaving tightened inspection (or resuming
+      after discontinuation) starts it again. The fifth discontinues inspection.
     * ``discontinued`` -- 9.4: acceptance inspection is discontinued; :func:`next_state`
       refuses further lots until :func:`resume`.
     """
@@ -535,11 +548,13 @@ def next_state(
         if failed >= _DISCONTINUE_AFTER:
             return replace(state, tightened_consecutive_accepted=0, tightened_not_accepted=failed,
                            discontinued=True), (
-                "discontinued: 5 lots not accepted on original tightened inspection; acceptance "
-                "inspection is discontinued until the supplier improves quality (9.4)"
+                "discontinued: 5 lots in all not accepted on original tightened inspection since it "
+                "began (9.4 counts them cumulatively, accepted lots in between do not reset the count); "
+                "acceptance inspection is discontinued until the supplier improves quality"
             )
         return replace(state, tightened_consecutive_accepted=0, tightened_not_accepted=failed), (
-            f"stay_tightened: lot not accepted; {failed} of 5 not accepted lots that discontinue inspection"
+            f"stay_tightened: lot not accepted; {failed} not accepted since tightened inspection began, "
+            "the 5th discontinues inspection (9.4)"
         )
     # Reduced inspection (9.3.4).
     if not accepted:

@@ -177,8 +177,10 @@ def test_lot_1000_level_ii_aql_1_5_tightened_and_reduced() -> None:
 
 # ---------------------------------------------------------------------------------------
 # Whole-table checks. The normal and tightened fixtures below were transcribed from an
-# ANSI/ASQ Z1.4 implementation (arrows already resolved) -- a source independent of the
-# module's GB/T 2828.1 data. Each token is "<row letter used><Ac>", columns in AQLS order.
+# ANSI/ASQ Z1.4 implementation (AQLSchemes, arrows already resolved) -- a source
+# independent of the module's data; Tables 2-A and 2-B of GB/T 2828.1-2012 = ISO
+# 2859-1:1999 are those of Z1.4 / MIL-STD-105E. Each token is "<row letter used><Ac>",
+# columns in AQLS order.
 # ---------------------------------------------------------------------------------------
 Z14_NORMAL = {
     "A": "Q0 P0 N0 M0 L0 K0 J0 H0 G0 F0 E0 D0 C0 B0 A0 C1 B1 A1 A2 A3 A5 A7 A10 A14 A21 A30",
@@ -216,10 +218,6 @@ Z14_TIGHTENED = {
     "Q": "R0 Q0 S1 R1 Q1 Q2 Q3 Q5 Q8 Q12 Q18 P18 N18 M18 L18 K18 J18 H18 G18 F18 E18 E27 E41 D41 C41 B41",
     "R": "R0 Q0 S1 R1 R2 R3 R5 R8 R12 R18 Q18 P18 N18 M18 L18 K18 J18 H18 G18 F18 E18 E27 E41 D41 C41 B41",
 }
-# The one cell where the Z1.4 transcription and the GB/T 2828.1 transcription disagree:
-# GB/T prints 0/1 at A/10 in Table 2-B (the 0/1 diagonal R/0.010 .. A/10); the Z1.4 port
-# resolves it as a down arrow to D (n=8, 1/2). The module follows GB/T 2828.1.
-TIGHTENED_DEVIATIONS = {("A", "10"): "A0"}
 # Table 2-C, 1999 edition (no Ac/Re gaps), resolved, from the GB/T 2828.1 transcription.
 REDUCED = {
     "A": "Q0 P0 N0 M0 L0 K0 J0 H0 G0 F0 E0 D0 C0 B0 A0 D1 C1 A1 A2 A3 A5 A7 A10 A14 A21 A30",
@@ -250,8 +248,6 @@ def _fixture_cases() -> list[tuple[str, str, str, str]]:
     for stage, table in (("normal", Z14_NORMAL), ("tightened", Z14_TIGHTENED), ("reduced", REDUCED)):
         for letter, row in table.items():
             for aql, token in zip(AQLS, row.split(), strict=True):
-                if stage == "tightened":
-                    token = TIGHTENED_DEVIATIONS.get((letter, aql), token)
                 cases.append((stage, letter, aql, token))
     return cases
 
@@ -275,9 +271,20 @@ def test_fixtures_cover_whole_tables() -> None:
     assert len(_fixture_cases()) == 3 * 16 * 26
 
 
-def test_tightened_a_10_is_the_documented_deviation() -> None:
+def test_tightened_letter_a_at_aql_10_uses_the_plan_below_the_arrow_in_row_d() -> None:
+    # Table 2-B: A/10 is a down arrow (not a 0/1 plan at n=2); B/10 and C/10 are the same
+    # arrow; the first plan below it is D's 1/2, and the sample size is D's, n = 8.
     plan = plan_for_code_letter("A", "10", "tightened")
-    assert (plan.plan_code_letter, plan.sample_size, plan.accept) == ("A", 2, 0)
+    assert (plan.plan_code_letter, plan.sample_size, plan.accept, plan.reject) == ("D", 8, 1, 2)
+    assert [s._CELLS[Stage.TIGHTENED][row][AQLS.index("10")] for row in "ABCD"] == ["v", "v", "v", "1"]
+    # Through Table 1: a lot of 8 at level II is letter A; 8 >= 8, so the whole lot is inspected
+    # with the plan of row D (Ac 1, Re 2).
+    lot = sampling_plan(8, "II", "10", "tightened")
+    assert (lot.code_letter, lot.plan_code_letter, lot.sample_size, lot.inspect_all) == ("A", "D", 8, True)
+    assert (lot.accept, lot.reject) == (1, 2)
+    # Row A of Table 2-B has no plan before AQL 40: every AQL up to 25 leads to another row.
+    rows = [plan_for_code_letter("A", a, "tightened").plan_code_letter for a in ("6.5", "10", "15", "25", "40")]
+    assert rows == ["B", "D", "C", "B", "A"]
 
 
 @pytest.mark.parametrize("stage", list(Stage))
@@ -369,6 +376,91 @@ def test_every_normal_plan_with_ac_2_or_more_has_a_plan_one_aql_tighter_in_its_r
 def test_arrows(stage: str, letter: str, aql: str, row: str, n: int, ac: int) -> None:
     plan = plan_for_code_letter(letter, aql, stage)
     assert (plan.plan_code_letter, plan.sample_size, plan.accept, plan.reject) == (row, n, ac, ac + 1)
+
+
+def _arrow_cells() -> list[tuple[Stage, str, int]]:
+    cells: list[tuple[Stage, str, int]] = []
+    for stage in Stage:
+        for letter, row in s._CELLS[stage].items():
+            cells.extend((stage, letter, column) for column, cell in enumerate(row) if cell in ("v", "^"))
+    return cells
+
+
+def test_every_arrow_cell_of_every_table_is_walked() -> None:
+    counts = {stage: sum(1 for st, _, _ in _arrow_cells() if st is stage) for stage in Stage}
+    # Every cell of rows A..R is an arrow or a plan: 2-A 416 - 152 plans, 2-B 416 - 136 plans
+    # (row S has no arrows: one plan, the rest blank), 2-C 416 - 137 plans.
+    assert counts == {Stage.NORMAL: 264, Stage.TIGHTENED: 280, Stage.REDUCED: 279}
+
+
+@pytest.mark.parametrize(("stage", "letter", "column"), _arrow_cells())
+def test_an_arrow_uses_the_first_plan_in_its_direction_with_that_rows_sample_size(
+    stage: Stage, letter: str, column: int
+) -> None:
+    # The rule printed under Tables 2-A/2-B/2-C: at a down (up) arrow use the first sampling
+    # plan below (above) it; the sample size is the one of the row where the plan is found.
+    rows = "ABCDEFGHJKLMNPQRS" if stage is Stage.TIGHTENED else CODE_LETTERS
+    printed = s._CELLS[stage]
+    arrow = printed[letter][column]
+    step = 1 if arrow == "v" else -1
+    index = rows.index(letter) + step
+    # The arrow runs over cells of the same arrow only: never into the opposite arrow, a blank
+    # cell or off the table.
+    while printed[rows[index]][column] == arrow:
+        index += step
+        assert 0 <= index < len(rows), (stage, letter, AQLS[column])
+    found = rows[index]
+    assert printed[found][column].isdigit(), (stage, letter, AQLS[column], printed[found][column])
+    assert (index > rows.index(letter)) == (arrow == "v")
+    expected_ac = int(printed[found][column])
+    sizes = N_REDUCED if stage is Stage.REDUCED else N_NORMAL
+    plan = plan_for_code_letter(letter, AQLS[column], stage)
+    assert (plan.plan_code_letter, plan.sample_size, plan.accept, plan.reject) == (
+        found,
+        sizes[found],
+        expected_ac,
+        expected_ac + 1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "letter", "aql", "row", "n", "ac"),
+    [
+        # Table 2-B (= MIL-STD-105E / Z1.4 Table II-B), small code letters at large AQLs.
+        ("tightened", "A", "10", "D", 8, 1),
+        ("tightened", "B", "10", "D", 8, 1),
+        ("tightened", "C", "10", "D", 8, 1),
+        ("tightened", "A", "15", "C", 5, 1),
+        ("tightened", "A", "25", "B", 3, 1),
+        ("tightened", "A", "40", "A", 2, 1),
+        ("tightened", "A", "6.5", "B", 3, 0),
+        ("tightened", "E", "4.0", "F", 20, 1),
+        ("tightened", "K", "0.65", "K", 125, 1),
+        # Table 2-C, 1999 edition (cells of the GB/T 2828.1-2012 transcription checked against
+        # the scan of the standard: AQL 0.65..6.5 and 15..1000).
+        ("reduced", "A", "6.5", "A", 2, 0),
+        ("reduced", "A", "15", "C", 2, 1),
+        ("reduced", "C", "4.0", "B", 2, 0),
+        ("reduced", "C", "6.5", "E", 5, 1),
+        ("reduced", "D", "4.0", "F", 8, 1),
+        ("reduced", "K", "1.0", "K", 50, 2),
+        ("reduced", "M", "6.5", "L", 80, 10),
+        ("reduced", "R", "15", "J", 32, 10),
+        ("reduced", "F", "150", "E", 5, 14),
+    ],
+)
+def test_printed_plans_for_small_letters_and_large_aqls(
+    stage: str, letter: str, aql: str, row: str, n: int, ac: int
+) -> None:
+    plan = plan_for_code_letter(letter, aql, stage)
+    assert (plan.plan_code_letter, plan.sample_size, plan.accept, plan.reject) == (row, n, ac, ac + 1)
+
+
+def test_an_arrow_into_the_opposite_arrow_is_refused_as_bad_table_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {**s._CELLS[Stage.TIGHTENED], "B": ("^",) * 26}
+    monkeypatch.setitem(s._CELLS, Stage.TIGHTENED, broken)
+    with pytest.raises(AssertionError, match="leads to no plan"):
+        s._resolve(Stage.TIGHTENED, "A", AQLS.index("0.010"))
 
 
 def test_plan_code_letter_differs_only_after_an_arrow() -> None:
@@ -524,6 +616,28 @@ def test_discontinuation_after_five_not_accepted_on_tightened() -> None:
     assert str(results[-1]["reason"]).startswith("discontinued:")
     with pytest.raises(SamplingError, match="lot 9: inspection is discontinued"):
         simulate("tightened", "J", "1.5", True, False, [*lots, {"accepted": False}, {"accepted": True}])
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "RARARARAR",  # accepted lots between every rejection
+        "RAAAARAAAARAAAARAAAAR",  # runs of 4 accepted lots: never the 5 that return to normal
+        "RRAAARAAAARR",
+    ],
+)
+def test_the_fifth_not_accepted_lot_since_tightened_began_discontinues_whenever_it_comes(pattern: str) -> None:
+    # 9.4 counts the not accepted lots cumulatively; accepted lots in between reset nothing.
+    assert "AAAAA" not in pattern and pattern.count("R") == 5
+    plan = plan_for_code_letter("J", "1.5", "tightened")  # n=80, Ac 2
+    state = initial_state("tightened")
+    for number, outcome in enumerate(pattern, start=1):
+        rejected_so_far = pattern[:number].count("R")
+        state, reason = _step(state, plan, nonconforming=3 if outcome == "R" else 0)
+        assert state.stage is Stage.TIGHTENED
+        assert state.tightened_not_accepted == rejected_so_far
+        assert state.discontinued is (number == len(pattern)), (pattern, number)
+    assert reason_code(reason) == "discontinued" and "cumulatively" in reason
 
 
 def test_discontinued_state_refuses_lots_until_resumed() -> None:
