@@ -23,7 +23,9 @@ from waibao.contracts.schemas import (
     ClauseIn,
     ClauseOut,
     ClausePatch,
+    ClauseTemplateIn,
     ClauseTemplateOut,
+    ClauseTemplatePatch,
     ContractIn,
     ContractOut,
     ContractPatch,
@@ -38,6 +40,7 @@ from waibao.contracts.schemas import (
     MilestoneIn,
     MilestoneOut,
     MilestonePatch,
+    MissingClausesOut,
     PreviewIn,
     PreviewOut,
     PriceClauseIn,
@@ -94,17 +97,57 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
     vendor = get_vendor(request.user, data.pop("vendor_id"))
     owner_id = data.pop("owner_id")
     if owner_id:
-        from waibao.accounts.models import User
-
-        data["owner"] = User.objects.filter(pk=owner_id, role__in=["admin", "manager"]).first()
-        if data["owner"] is None:
-            raise DomainError(_("负责人无效。"), fields={"owner_id": _("须为外包经理或管理员。")})
+        data["owner"] = owner_id  # the service checks who may own a contract
     return 201, services.create_contract(actor=request.user, vendor=vendor, **data)
 
 
 @router.get("/clause-library", response={200: list[ClauseTemplateOut], **ERRORS})
-def clause_library(request: HttpRequest) -> Any:
-    return ClauseTemplate.objects.filter(is_active=True)
+class LibraryQuery(Schema):
+    include_retired: bool = False
+
+
+def clause_library(request: HttpRequest, params: Query[LibraryQuery]) -> Any:
+    """Active templates; administrators may ask for retired ones too."""
+    qs = ClauseTemplate.objects.all()
+    if not (params.include_retired and policy.can(request.user, "settings.manage")):
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def _template(request: HttpRequest, template_id: int) -> ClauseTemplate:
+    policy.require(request.user, "settings.manage")
+    template = ClauseTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        from django.http import Http404
+
+        raise Http404("clause template")
+    return template
+
+
+@router.post("/clause-library", response={201: ClauseTemplateOut, **ERRORS})
+def create_clause_template(request: HttpRequest, payload: ClauseTemplateIn) -> Any:
+    policy.require(request.user, "settings.manage")
+    return 201, services.save_clause_template(actor=request.user, **payload.dict())
+
+
+@router.patch("/clause-library/{template_id}", response={200: ClauseTemplateOut, **ERRORS})
+def update_clause_template(request: HttpRequest, template_id: int, payload: ClauseTemplatePatch) -> Any:
+    template = _template(request, template_id)
+    values = {"clause_type": template.clause_type, "title": template.title, "text": template.text}
+    values.update(payload.dict(exclude_unset=True))
+    return services.save_clause_template(actor=request.user, template=template, **values)
+
+
+@router.post("/clause-library/{template_id}/retire", response={200: ClauseTemplateOut, **ERRORS})
+def retire_clause_template(request: HttpRequest, template_id: int) -> Any:
+    template = _template(request, template_id)
+    return services.set_clause_template_active(template=template, actor=request.user, active=False)
+
+
+@router.post("/clause-library/{template_id}/restore", response={200: ClauseTemplateOut, **ERRORS})
+def restore_clause_template(request: HttpRequest, template_id: int) -> Any:
+    template = _template(request, template_id)
+    return services.set_clause_template_active(template=template, actor=request.user, active=True)
 
 
 @router.get("/approvals/pending", response={200: list[StepOut], **ERRORS})
@@ -123,6 +166,8 @@ def update_contract(request: HttpRequest, code: str, payload: ContractPatch) -> 
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
     return services.update_contract(contract=contract, actor=request.user, expected_version=version, **data)
+    if "owner_id" in data:
+        data["owner"] = data.pop("owner_id")  # the service checks who may own a contract
 
 
 @router.post("/{code}/status", response={200: ContractOut, **ERRORS_409})
@@ -166,6 +211,14 @@ def update_clause(request: HttpRequest, code: str, clause_id: int, payload: Clau
 
 
 @router.delete("/{code}/clauses/{clause_id}", response={204: None, **ERRORS_409})
+@router.post("/{code}/missing-clauses", response={200: MissingClausesOut, **ERRORS_409})
+def add_missing_clauses(request: HttpRequest, code: str) -> Any:
+    """Add every required clause the contract lacks, from the clause library, in one step."""
+    contract = access.get_contract(request.user, code, write=True)
+    run = services.add_missing_clauses(contract=contract, actor=request.user)
+    return {"added": run.added, "without_template": run.without_template}
+
+
 def delete_clause(request: HttpRequest, code: str, clause_id: int) -> Any:
     contract = access.get_contract(request.user, code)
     services.delete_clause(
@@ -198,7 +251,11 @@ def decide(request: HttpRequest, code: str, payload: DecisionIn) -> Any:
     )
     if payload.decision == "approve":
         return services.approve_step(
-            contract=contract, actor=request.user, comment=payload.comment, amendment=amendment
+            contract=contract,
+            actor=request.user,
+            comment=payload.comment,
+            amendment=amendment,
+            confirm_ended=payload.confirm_ended,
         )
     if payload.decision == "return":
         return services.return_step(

@@ -33,6 +33,10 @@ class ContractForm(BootstrapMixin, forms.Form):
         label=_("服务目标"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     department = forms.CharField(label=_("部门"), max_length=100, required=False)
+    # Any user may be chosen here; the contracts service decides who may own a contract (every door).
+    owner = forms.ModelChoiceField(
+        label=_("负责人"), queryset=Vendor.objects.none(), required=False, help_text=_("外包经理或系统管理员")
+    )
     start_date = forms.DateField(label=_("开始日期"), widget=DATE)
     end_date = forms.DateField(label=_("结束日期"), widget=DATE, required=False)
     renewal_type = forms.ChoiceField(label=_("续约方式"), choices=RenewalType.choices)
@@ -54,8 +58,27 @@ class ContractForm(BootstrapMixin, forms.Form):
         vendor_field = self.fields["vendor"]
         assert isinstance(vendor_field, forms.ModelChoiceField)
         vendor_field.queryset = vendors if vendors is not None else Vendor.objects.all()
+        owner_field = self.fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_field.queryset = _owner_choices(self.data.get(self.add_prefix("owner")) if self.is_bound else None)
         if editing:
             del self.fields["vendor"]
+
+
+def _owner_choices(posted: Any) -> Any:
+    """The owners offered (those the service allows), plus a posted id so that the service — not the
+    form — answers when someone picks a user who may not own a contract."""
+    from django.db.models import Q
+
+    from waibao.accounts.models import User
+    from waibao.contracts.services import owner_candidates
+
+    allowed = owner_candidates()
+    if posted and str(posted).isdigit():
+        return User.objects.filter(Q(pk__in=allowed.values("pk")) | Q(pk=int(posted))).order_by(
+            "full_name", "username"
+        )
+    return allowed
 
 
 class ClauseForm(BootstrapMixin, forms.Form):

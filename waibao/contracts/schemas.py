@@ -66,6 +66,7 @@ class ContractIn(Schema):
 
 
 class ContractPatch(Schema):
+    owner_id: int | None = None
     title: str | None = None
     category: str | None = None
     scope: str | None = None
@@ -121,6 +122,24 @@ class ClauseTemplateOut(Schema):
     clause_type: str
     title: str
     text: str
+    is_active: bool
+
+
+class ClauseTemplateIn(Schema):
+    clause_type: str
+    title: str
+    text: str
+
+
+class ClauseTemplatePatch(Schema):
+    clause_type: str | None = None
+    title: str | None = None
+    text: str | None = None
+
+
+class MissingClausesOut(Schema):
+    added: list[ClauseOut]
+    without_template: list[str]
 
 
 class StepOut(Schema):
@@ -140,6 +159,7 @@ class DecisionIn(Schema):
     decision: str  # "approve" | "return"
     comment: str = ""
     amendment_id: int | None = None
+    confirm_ended: bool = False  # approve a contract whose term is already over (it ends at once)
 
 
 class MilestoneOut(Schema):

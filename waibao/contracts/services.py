@@ -226,9 +226,39 @@ def clean_contract_values(values: dict[str, Any], *, instance: Contract | None =
         data["currency"] = (data["currency"] or "CNY").upper()
         if not re.fullmatch(r"[A-Z]{3}", data["currency"]):
             errors["currency"] = _("币种应为三位字母代码，如 CNY、USD。")
+    if "owner" in data:
+        data["owner"] = _clean_owner(data["owner"], errors)
     if errors:
         raise DomainError(_("合同信息有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
     return data
+
+
+#: Who may own (be responsible for) a contract. Every door — page, API, import — asks here.
+OWNER_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+def owner_candidates() -> Any:
+    """Active users who may be a contract's owner, for pickers."""
+    from waibao.accounts.models import User
+
+    return User.objects.filter(is_active=True, role__in=OWNER_ROLES).order_by("full_name", "username")
+
+
+def _clean_owner(value: Any, errors: dict[str, str]) -> Any:
+    """A user (or user id) who may own a contract, or None when no owner is given."""
+    from waibao.accounts.models import User
+
+    if value in (None, ""):
+        return None
+    if isinstance(value, User):
+        user: Any = value
+    else:
+        key = str(value).strip()
+        user = User.objects.filter(pk=int(key)).first() if key.isdigit() else None
+    if user is None or not user.is_active or user.role not in OWNER_ROLES:
+        errors["owner"] = _("合同负责人须为在职的外包经理或系统管理员。")
+        return None
+    return user
 
 
 def create_contract(*, actor: Any, vendor: Vendor, **values: Any) -> Contract:
@@ -240,7 +270,8 @@ def create_contract(*, actor: Any, vendor: Vendor, **values: Any) -> Contract:
             fields={"vendor": _("该供应商不能签订新合同。")},
         )
     data = clean_contract_values(values)
-    data.setdefault("owner", _user(actor) if getattr(actor, "role", None) == Role.MANAGER else None)
+    if data.get("owner") is None:
+        data["owner"] = _user(actor) if getattr(actor, "role", None) == Role.MANAGER else None
     year = clock.today().year
     for _attempt in range(5):
         try:
@@ -486,19 +517,41 @@ def handle_end_of_term(*, today: date | None = None, actor: Any = "system") -> T
     )
     for contract in due:
         try:
-            if (
-                contract.renewal_type == RenewalType.AUTO
-                and contract.renewal_decision != RenewalDecision.NOT_RENEW
-            ):
-                renew_term(contract=contract, actor=actor, today=today)
+            outcome = end_term_if_due(contract=contract, actor=actor, today=today)
+            if outcome == "renewed":
                 run.renewed.append(contract.code)
-            else:
-                _expire(contract, actor)
+            elif outcome == "expired":
                 run.expired.append(contract.code)
         except DomainError:  # one odd contract must not stop the others; it is retried next run
             logging.getLogger(__name__).exception("end of term failed for %s", contract.code)
             run.failed.append(contract.code)
     return run
+
+
+def term_ended(contract: Contract, today: date | None = None) -> bool:
+    """Whether the contract's term is over: an end date before today (evergreen contracts never end)."""
+    today = today or clock.today()
+    return (
+        contract.end_date is not None
+        and contract.end_date < today
+        and contract.renewal_type != RenewalType.EVERGREEN
+    )
+
+
+def end_term_if_due(*, contract: Contract, actor: Any, today: date | None = None) -> str | None:
+    """Apply the end-of-term rule to one in-force contract: "expired", "renewed", or None (nothing due).
+
+    Idempotent: an expired contract, or one whose term still runs, is left as it is."""
+    today = today or clock.today()
+    if contract.status not in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED) or not term_ended(
+        contract, today
+    ):
+        return None
+    if contract.renewal_type == RenewalType.AUTO and contract.renewal_decision != RenewalDecision.NOT_RENEW:
+        renew_term(contract=contract, actor=actor, today=today)
+        return "renewed"
+    _expire(contract, actor)
+    return "expired"
 
 
 def _expire(contract: Contract, actor: Any) -> None:
@@ -633,6 +686,50 @@ def save_clause_template(
                 changes=audit.diff(before, audit.snapshot(template, list(data))),
             )
     return template
+
+
+def set_clause_template_active(*, template: ClauseTemplate, actor: Any, active: bool) -> ClauseTemplate:
+    """Retire a library template (it is no longer offered; clauses made from it keep their text) or
+    bring it back."""
+    if template.is_active != active:
+        with transaction.atomic():
+            template.is_active = active
+            template.version += 1
+            template.save(update_fields=["is_active", "version", "updated_at"])
+            audit.record(
+                actor,
+                "contracts.clause_template." + ("restored" if active else "retired"),
+                template,
+                changes={"is_active": [not active, active]},
+            )
+    return template
+
+
+def library_template_for(clause_type: str) -> ClauseTemplate | None:
+    """The library text offered for a clause type: its oldest active template."""
+    return ClauseTemplate.objects.filter(clause_type=clause_type, is_active=True).order_by("pk").first()
+
+
+@dataclass(frozen=True)
+class MissingClausesRun:
+    added: list[Clause]
+    without_template: list[str]  # required clause types the library has no active template for
+
+
+def add_missing_clauses(*, contract: Contract, actor: Any) -> MissingClausesRun:
+    """Add every required clause the contract lacks, each from the library's template for its type."""
+    _require_editable(contract)
+    added: list[Clause] = []
+    without: list[str] = []
+    with transaction.atomic():
+        Contract.objects.select_for_update().get(pk=contract.pk)
+        for clause_type in missing_clauses(contract):
+            template = library_template_for(clause_type)
+            if template is None:
+                without.append(clause_type)
+                continue
+            added.append(add_clause(contract=contract, actor=actor, template=template))
+    return MissingClausesRun(added, without)
 
 
 # --- SLA metrics ----------------------------------------------------------------------------------
@@ -933,10 +1030,31 @@ def _notify_approvers(contract: Contract, amendment: Amendment | None) -> None:
     )
 
 
+def ended_term_needs_confirmation(contract: Contract, amendment: Amendment | None = None) -> date | None:
+    """The end date of a contract whose term is already over when its last approval level is pending
+    (approving it needs an explicit confirmation), else None."""
+    step = current_step(contract, amendment)
+    if amendment is not None or step is None or not term_ended(contract):
+        return None
+    last = not ApprovalStep.objects.filter(
+        contract=contract, amendment=None, round=step.round, status=StepStatus.WAITING
+    ).exists()
+    return contract.end_date if last else None
+
+
 def approve_step(
-    *, contract: Contract, actor: Any, comment: str = "", amendment: Amendment | None = None
+    *,
+    contract: Contract,
+    actor: Any,
+    comment: str = "",
+    amendment: Amendment | None = None,
+    confirm_ended: bool = False,
 ) -> Contract:
-    """The current level approves; after the last level the contract (or amendment) takes effect."""
+    """The current level approves; after the last level the contract (or amendment) takes effect.
+
+    A contract whose term is already over is not silently made active: the last approval needs
+    ``confirm_ended``, and then the end-of-term rule applies at once (expired, or rolled forward when it
+    renews automatically), so the contract is never left active past its end date."""
     with transaction.atomic():
         Contract.objects.select_for_update().get(pk=contract.pk)
         step = current_step(contract, amendment)
@@ -946,6 +1064,15 @@ def approve_step(
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied("contracts.approve")
+        ended_on = ended_term_needs_confirmation(contract, amendment)
+        if ended_on is not None and not confirm_ended:
+            message = _(
+                "合同期已于 %(d)s 结束。批准后合同不会保持生效，而是立即按期满处理（固定期限合同记为到期，"
+                "自动续约合同顺延至覆盖今天的合同期）。如确需批准，请勾选确认后再提交。"
+            ) % {"d": ended_on.isoformat()}
+            raise DomainError(
+                message, fields={"confirm_ended": message}, code="term_ended", status=409
+            )
         step.status = StepStatus.APPROVED
         step.decided_by = _user(actor)
         step.decided_at = clock.now()
@@ -974,6 +1101,8 @@ def approve_step(
             _apply_amendment(amendment, actor)
         else:
             _activate(contract, actor)
+            if ended_on is not None:
+                end_term_if_due(contract=contract, actor=actor)
     if nxt is not None:
         _notify_approvers(contract, amendment)
     contract.refresh_from_db()

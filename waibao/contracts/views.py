@@ -151,6 +151,7 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_decide": services.can_decide(user, step),
         "can_decide_amendment": {pk: services.can_decide(user, s) for pk, s in open_amendment_steps.items()},
         "problems": services.submission_problems(contract) if contract.status == ContractStatus.DRAFT else {},
+        "term_ended_on": services.ended_term_needs_confirmation(contract, None) if step else None,
         "events": audit.events_for(contract)[:50] if is_buyer else [],
         "status_changes": contract.status_changes.select_related("actor"),
         "can_write": policy.can(user, "contracts.write"),
@@ -225,10 +226,29 @@ def contract_decide(request: HttpRequest, code: str) -> HttpResponse:
             request, contract, services.return_step, _("已退回。"), "approval",
             contract=contract, actor=request.user, comment=comment, amendment=amendment,
         )  # fmt: skip
-    return _post_action(
-        request, contract, services.approve_step, _("已审批通过。"), "approval",
-        contract=contract, actor=request.user, comment=comment, amendment=amendment,
-    )  # fmt: skip
+    end_before = contract.end_date
+    try:
+        contract = services.approve_step(
+            contract=contract, actor=request.user, comment=comment, amendment=amendment,
+            confirm_ended=request.POST.get("confirm_ended") == "1",
+        )  # fmt: skip
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _approved_message(contract, amendment, end_before))
+    return _detail(contract, "approval")
+
+
+def _approved_message(contract: Any, amendment: Any, end_before: Any) -> str:
+    """Say what the approval did: for a contract whose term was already over, that it ended at once."""
+    if amendment is None and contract.status == ContractStatus.EXPIRED:
+        return _("已审批通过。合同期已于 %(d)s 结束，合同已记为到期。") % {"d": contract.end_date}
+    if amendment is None and contract.status in IN_FORCE and contract.end_date != end_before:
+        return _("已审批通过。原合同期已于 %(old)s 结束，合同已按自动续约顺延至 %(d)s。") % {
+            "old": end_before,
+            "d": contract.end_date,
+        }
+    return _("已审批通过。")
 
 
 @login_required
@@ -311,6 +331,32 @@ def _clause_page(request: HttpRequest, contract: Any, clause: Any = None) -> Htt
 def clause_add(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True)
     return _clause_page(request, contract)
+
+
+@login_required
+@require_POST
+def clauses_add_missing(request: HttpRequest, code: str) -> HttpResponse:
+    contract = access.get_contract(request.user, code, write=True)
+    try:
+        run = services.add_missing_clauses(contract=contract, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _detail(contract, "clauses")
+    if run.added:
+        messages.success(
+            request,
+            _("已从条款库添加 %(n)s 条必备条款：%(t)s。")
+            % {"n": len(run.added), "t": _("、").join(str(c.get_clause_type_display()) for c in run.added)},
+        )
+    if run.without_template:
+        messages.warning(
+            request,
+            _("条款库中没有以下类型的可用模板，请手工添加：%(t)s。")
+            % {"t": _("、").join(str(ClauseType(t).label) for t in run.without_template)},
+        )
+    if not run.added and not run.without_template:
+        messages.info(request, _("没有缺少的必备条款。"))
+    return _detail(contract, "clauses")
 
 
 @login_required
@@ -925,8 +971,43 @@ def contract_settings(request: HttpRequest) -> HttpResponse:
             return redirect("contracts:settings")
     return render(
         request, "contracts/settings.html",
-        {"form": form, "tform": tform, "library": ClauseTemplate.objects.all()},
+        {"form": form, "tform": tform, "library": ClauseTemplate.objects.order_by("-is_active", "clause_type", "pk")},
     )  # fmt: skip
+
+
+@login_required
+def clause_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """An administrator edits one library template; a failed save keeps what was typed."""
+    policy.require(request.user, "settings.manage")
+    template = ClauseTemplate.objects.filter(pk=pk).first()
+    if template is None:
+        raise Http404
+    initial = {"clause_type": template.clause_type, "title": template.title, "text": template.text}
+    form = forms.ClauseTemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_clause_template(actor=request.user, template=template, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("条款模板已保存。"))
+            return redirect("contracts:settings")
+    return render(request, "contracts/template_form.html", {"form": form, "template": template})
+
+
+@login_required
+@require_POST
+def clause_template_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    policy.require(request.user, "settings.manage")
+    template = ClauseTemplate.objects.filter(pk=pk).first()
+    if template is None or action not in ("retire", "restore"):
+        raise Http404
+    services.set_clause_template_active(template=template, actor=request.user, active=action == "restore")
+    if action == "retire":
+        messages.success(request, _("条款模板“%(t)s”已停用，不再出现在条款库中。") % {"t": template.title})
+    else:
+        messages.success(request, _("条款模板“%(t)s”已恢复使用。") % {"t": template.title})
+    return redirect("contracts:settings")
 
 
 @login_required

@@ -73,10 +73,11 @@ def test_auto_renew_contract_rolls_forward_one_term_with_a_new_version_and_one_n
 
 
 def test_auto_renew_catches_up_several_missed_terms(manager, vendor_a, approvers):
-    c = active_contract(
-        manager, vendor_a, approvers, renewal_type=RenewalType.AUTO,
-        start_date=date(2026, 1, 1), end_date=date(2026, 3, 31),
-    )  # fmt: skip
+    with time_machine.travel(date(2026, 1, 15)):  # approved while its first term runs
+        c = active_contract(
+            manager, vendor_a, approvers, renewal_type=RenewalType.AUTO,
+            start_date=date(2026, 1, 1), end_date=date(2026, 3, 31),
+        )  # fmt: skip
     _run("2026-10-15")
     c.refresh_from_db()
     assert c.end_date == date(2026, 12, 31) and c.current_version == 4
@@ -105,10 +106,11 @@ def test_evergreen_and_draft_contracts_are_left_alone(manager, vendor_a, approve
 
 
 def test_term_in_days_when_the_contract_does_not_span_whole_months(manager, vendor_a, approvers):
-    c = active_contract(
-        manager, vendor_a, approvers, renewal_type=RenewalType.AUTO,
-        start_date=date(2026, 1, 10), end_date=date(2026, 2, 18),
-    )  # fmt: skip  # 40 days
+    with time_machine.travel(date(2026, 1, 15)):  # approved while its first term runs
+        c = active_contract(
+            manager, vendor_a, approvers, renewal_type=RenewalType.AUTO,
+            start_date=date(2026, 1, 10), end_date=date(2026, 2, 18),
+        )  # fmt: skip  # 40 days
     _run("2026-02-19")
     c.refresh_from_db()
     assert c.end_date == date(2026, 3, 30)
