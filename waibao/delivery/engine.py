@@ -776,7 +776,7 @@ def explain_rule(definition: slamath.MetricDef) -> str:
     if d.kind == "duration":
         return (
             _("%(s)s → %(e)s 的工作时间（%(stat)s）")
-            % {"s": d.start_field, "e": d.end_field, "stat": d.statistic}
+            % {"s": d.start_field, "e": d.end_field, "stat": statistic_label(d)}
             + where
         )
     if d.kind == "rate":
@@ -788,6 +788,25 @@ def explain_rule(definition: slamath.MetricDef) -> str:
     if d.kind == "count":
         return _("记录数") + where
     return _("手工录入")
+
+
+def statistic_label(definition: slamath.MetricDef) -> str:
+    """A duration metric's statistic in the reader's language, with the percentile definition used:
+    "中位数（最近秩）", "P90（线性插值）", "平均"."""
+    from django.utils.translation import gettext as _
+
+    from waibao.delivery.formatting import plain
+
+    percent = definition.percentile
+    if percent is None:
+        return _("平均")
+    name = (
+        _("中位数")
+        if definition.statistic == "median"
+        else "P" + plain(Decimal(percent.numerator) / percent.denominator)
+    )
+    method = _("线性插值") if definition.method == "linear" else _("最近秩")
+    return _("%(stat)s，%(method)s") % {"stat": name, "method": method}
 
 
 def _shown(value: Any) -> str:

@@ -208,3 +208,21 @@ def test_the_engines_percentile_equals_a_brute_force_nearest_rank_over_the_raw_v
     _terms, runners = cache.for_period_start(datetime(2026, 10, 1).date())
     evaluated = engine.evaluate_periods(contract, ["2026-10"], datetime(2026, 11, 10).date())
     assert [e.result.exact for e in evaluated if e.metric_id == runners[0].metric_id] == [expected]
+
+
+def test_the_rule_line_names_the_statistic_and_its_definition_in_the_readers_language():
+    from django.utils import translation
+
+    from waibao.lib import slamath
+
+    median = slamath.MetricDef.from_dict(MEDIAN_480)
+    p995 = slamath.MetricDef.from_dict({**MEDIAN_480, "statistic": "p99.5", "percentile_method": "linear"})
+    mean = slamath.MetricDef.from_dict({**MEDIAN_480, "statistic": "mean"})
+    with translation.override("zh-hans"):
+        assert engine.statistic_label(median) == "中位数，最近秩"
+        assert "（中位数，最近秩）" in engine.explain_rule(median)
+    with translation.override("en"):
+        assert engine.statistic_label(median) == "Median, nearest rank"
+        assert engine.statistic_label(p995) == "P99.5, linear interpolation"
+        assert engine.statistic_label(mean) == "Mean"
+        assert "Median" not in engine.explain_rule(mean)
