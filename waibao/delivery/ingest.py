@@ -776,36 +776,72 @@ class Source:
     total: int | None
     #: CSV only: the same rows as lists of cells (blank rows skipped likewise), for the columnar path.
     table: Iterator[tuple[int, list[str]]] | None = None
+    #: Closes the file (for a caller that stops before the rows end, as :func:`peek_headers`).
+    close: Callable[[], None] | None = None
+
+
+#: The first bytes of an .xlsx file (a zip archive) and of a legacy .xls file (an OLE compound file).
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+def file_format(path: str, filename: str) -> str:
+    """``"xlsx"`` or ``"csv"``, decided by the file's content; the name only decides what a file that is
+    neither was meant to be (a stored upload has no extension, so the name is never trusted alone)."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    name = filename.lower()
+    if head.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(_OLE_MAGIC):
+        raise rows_error(_("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
+    if name.endswith(".xlsx"):
+        raise rows_error(_("无法读取 Excel 文件。"))
+    if not name.endswith((".csv", ".txt")):
+        raise rows_error(_("只能导入 .csv 或 .xlsx 文件。"))
+    return "csv"
 
 
 def open_source(path: str, filename: str) -> Source:
-    """Stream rows of a CSV (UTF-8 or GBK/GB18030) or .xlsx file, memory flat in the file size."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
+    """Stream rows of a CSV (UTF-8 or GBK/GB18030) or .xlsx file, memory flat in the file size.
+
+    ``filename`` is the name the user gave the file; ``path`` may have no extension at all (stored
+    uploads), so the format is read from the content (:func:`file_format`)."""
+    if file_format(path, filename) == "xlsx":
         from openpyxl import load_workbook
 
+        # openpyxl refuses a *path* without an .xlsx extension; given an open file it reads the content.
+        xfh = open(path, "rb")  # noqa: SIM115 - closed with the workbook
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(xfh, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds
+            xfh.close()
             raise rows_error(_("无法读取 Excel 文件。")) from exc
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         header_row = next(it, None)
         if header_row is None:
+            wb.close()
+            xfh.close()
             raise rows_error(_("文件是空的。"))
         headers = [str(h).strip() if h is not None else "" for h in header_row]
         total = (ws.max_row - 1) if ws.max_row else None
 
         def xrows() -> Iterator[tuple[int, dict[str, Any]]]:
-            for n, row in enumerate(it, start=2):
-                if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                    continue
-                yield n, {h: v for h, v in zip(headers, row, strict=False) if h}
-            wb.close()
+            try:
+                for n, row in enumerate(it, start=2):
+                    if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                        continue
+                    yield n, {h: v for h, v in zip(headers, row, strict=False) if h}
+            finally:
+                wb.close()
+                xfh.close()
 
-        return Source(headers, xrows(), total)
-    if not (name.endswith(".csv") or name.endswith(".txt")):
-        raise rows_error(_("只能导入 .csv 或 .xlsx 文件。"))
+        def close_xlsx() -> None:
+            wb.close()
+            xfh.close()
+
+        return Source(headers, xrows(), total, close=close_xlsx)
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
         lines = head.count(b"\n")
@@ -835,16 +871,14 @@ def open_source(path: str, filename: str) -> Source:
             yield n, dict(zip(headers, row, strict=False))
 
     total = max(0, lines - 1 if head.endswith(b"\n") or lines else 0) or None
-    return Source(headers, crows(), total, trows())
+    return Source(headers, crows(), total, trows(), close=fh2.close)
 
 
 def peek_headers(path: str, filename: str) -> list[str]:
     src = open_source(path, filename)
-    headers = src.headers
-    close = getattr(src.rows, "close", None)
-    if close:
-        close()
-    return headers
+    if src.close is not None:
+        src.close()
+    return src.headers
 
 
 def as_stream_rows(

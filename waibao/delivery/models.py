@@ -108,7 +108,10 @@ class JobSource(models.TextChoices):
 
 
 def import_path(instance: models.Model, filename: str) -> str:
-    return f"delivery/imports/{uuid.uuid4().hex}"
+    # The stored name keeps the upload's extension (tools that look at names, openpyxl among them, need
+    # it); the import itself reads the format from the content (``ingest.file_format``).
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"delivery/imports/{uuid.uuid4().hex}" + (f".{ext}" if ext in ("csv", "xlsx", "txt") else "")
 
 
 class ImportJob(models.Model):

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -35,7 +36,7 @@ def decode_csv_bytes(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SpreadsheetError("the CSV file is neither UTF-8 nor GBK/GB18030 text")
+    raise SpreadsheetError(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。"))
 
 
 def _clean(value: Any) -> Any:
@@ -46,19 +47,25 @@ def _clean(value: Any) -> Any:
 
 
 def read_table(stream: IO[bytes], filename: str) -> Table:
-    """Rows of the first sheet (xlsx) or of the CSV, keyed by the header row's cells."""
+    """Rows of the first sheet (xlsx) or of the CSV, keyed by the header row's cells.
+
+    The format is read from the content (an .xlsx file is a zip archive); the name only says what a
+    file that is neither was meant to be."""
     name = filename.lower()
-    if name.endswith(".xlsx"):
+    data = stream.read()
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SpreadsheetError(_("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
+    if data.startswith(b"PK\x03\x04") or name.endswith(".xlsx"):
         try:
-            wb = load_workbook(stream, read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
-            raise SpreadsheetError(f"cannot read the Excel file: {exc}") from exc
+            raise SpreadsheetError(_("无法读取 Excel 文件。")) from exc
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         try:
             header_row = next(it)
         except StopIteration:
-            raise SpreadsheetError("the file is empty") from None
+            raise SpreadsheetError(_("文件是空的。")) from None
         headers = [str(h).strip() if h is not None else "" for h in header_row]
 
         def xrows() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -70,12 +77,12 @@ def read_table(stream: IO[bytes], filename: str) -> Table:
 
         return Table(headers, xrows())
     if name.endswith(".csv") or name.endswith(".txt"):
-        text = decode_csv_bytes(stream.read())
+        text = decode_csv_bytes(data)
         reader = csv.reader(io.StringIO(text))
         try:
             headers = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise SpreadsheetError("the file is empty") from None
+            raise SpreadsheetError(_("文件是空的。")) from None
 
         def crows() -> Iterator[tuple[int, dict[str, Any]]]:
             for n, row in enumerate(reader, start=2):
@@ -84,7 +91,7 @@ def read_table(stream: IO[bytes], filename: str) -> Table:
                 yield n, {h: _clean(v) for h, v in zip(headers, row, strict=False) if h}
 
         return Table(headers, crows())
-    raise SpreadsheetError("only .xlsx and .csv files can be imported")
+    raise SpreadsheetError(_("只能导入 .csv 或 .xlsx 文件。"))
 
 
 def _cell(value: Any) -> Any:
@@ -109,6 +116,9 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
         for row in rows:
             values = [_cell(v) for v in row]
             ws.append(values)
+            for cell, v in zip(ws[ws.max_row], values, strict=False):
+                if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"  # text that looks like a formula stays text, never a formula
             for i, v in enumerate(values):
                 widths[i] = min(60, max(widths[i], len(str(v)) + 2 if v is not None else 0))
         for i, w in enumerate(widths, start=1):
@@ -120,3 +130,28 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
 
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: A cell that starts with one of these is taken as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> str:
+    """One CSV cell: text that a spreadsheet would run as a formula gets a leading apostrophe (shown
+    as text); datetimes without zone as "YYYY-MM-DD HH:MM:SS"; None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A UTF-8 CSV with BOM (Excel on Chinese Windows opens it correctly), formula-looking text kept as text."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([csv_text(h) for h in headers])
+    for row in rows:
+        w.writerow([csv_text(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
