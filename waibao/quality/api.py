@@ -26,6 +26,8 @@ from waibao.quality.schemas import (
     ComplaintOut,
     ContainmentIn,
     ConvertIn,
+    CsatScaleIn,
+    CsatScaleOut,
     DeliverableDetailOut,
     DeliverableOut,
     FindingsIn,
@@ -532,3 +534,12 @@ def record_satisfaction(request: HttpRequest, payload: SatisfactionIn) -> Any:
     data = payload.dict()
     data.pop("contract")
     return services.record_satisfaction(contract=contract, actor=request.user, **data)
+
+
+@router.put("/satisfaction/scale", response={200: CsatScaleOut, **ERRORS})
+def set_csat_scale(request: HttpRequest, payload: CsatScaleIn) -> Any:
+    """The one scale a contract's CSAT is recorded in; values entered afterwards are checked against it."""
+    contract = contract_access.get_contract(
+        request.user, payload.contract, write=True, action="quality.write"
+    )
+    return services.set_csat_scale(contract=contract, actor=request.user, scale=payload.csat_scale)

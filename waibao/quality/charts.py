@@ -51,13 +51,22 @@ class Series:
 
 def contract_series(contract: Any) -> list[Series]:
     out: list[Series] = []
+    from waibao.quality.models import CsatScale
+    from waibao.quality.services import csat_scale_of
+
     sat = list(SatisfactionResult.objects.filter(contract=contract).order_by("period"))
-    csat = [(s.period, float(s.csat)) for s in sat if s.csat is not None]
+    # One chart per scale: values on another scale (recorded before the scale changed) are not comparable.
+    scale = csat_scale_of(contract)
+    csat = [(s.period, float(s.csat)) for s in sat if s.csat is not None and s.csat_scale == scale]
     nps = [(s.period, float(s.nps)) for s in sat if s.nps is not None]
     if csat:
         out.append(
             Series(
-                "csat", _("客户满意度 CSAT（%）"), "individuals", [p for p, _v in csat], [v for _p, v in csat]
+                "csat",
+                _("客户满意度 CSAT（%(s)s）") % {"s": CsatScale(scale).label},
+                "individuals",
+                [p for p, _v in csat],
+                [v for _p, v in csat],
             )
         )
     if nps:

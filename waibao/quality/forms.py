@@ -377,3 +377,15 @@ class CapaForm(BootstrapMixin, forms.Form):
             if target in self.fields:
                 self.add_error(target, message)
         self.add_error(None, exc.message)
+
+
+class CsatScaleForm(BootstrapMixin, forms.Form):
+    contract = forms.ChoiceField(label=_("合同"))
+    csat_scale = forms.ChoiceField(label=_("满意度量表"))
+
+    def __init__(self, *args: Any, contracts: Any = (), **kwargs: Any) -> None:
+        from waibao.quality.models import CsatScale
+
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = [(c.code, str(c)) for c in contracts]  # type: ignore[attr-defined]
+        self.fields["csat_scale"].choices = CsatScale.choices  # type: ignore[attr-defined]

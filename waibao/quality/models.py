@@ -732,6 +732,42 @@ class Complaint(TimeStampedModel):
         return self.code
 
 
+class CsatScale(models.TextChoices):
+    """The one scale a contract's CSAT figure is given in (survey results and the SLA metric they feed)."""
+
+    PERCENT = "percent", _("0–100 %")
+    SCORE5 = "score5", _("1–5 分")
+    SCORE10 = "score10", _("0–10 分")
+
+
+CSAT_RANGES: dict[str, tuple[int, int]] = {
+    CsatScale.PERCENT: (0, 100),
+    CsatScale.SCORE5: (1, 5),
+    CsatScale.SCORE10: (0, 10),
+}
+
+
+class SatisfactionSetting(models.Model):
+    """Per contract: the scale its CSAT is recorded in (absent: 0–100 %)."""
+
+    contract = models.OneToOneField(
+        "contracts.Contract",
+        verbose_name=_("合同"),
+        on_delete=models.CASCADE,
+        related_name="satisfaction_setting",
+    )
+    csat_scale = models.CharField(
+        _("满意度量表"), max_length=10, choices=CsatScale.choices, default=CsatScale.PERCENT
+    )
+
+    class Meta:
+        verbose_name = _("满意度设置")
+        verbose_name_plural = _("满意度设置")
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.csat_scale}"
+
+
 class SatisfactionResult(TimeStampedModel):
     contract = models.ForeignKey(
         "contracts.Contract",
@@ -740,7 +776,10 @@ class SatisfactionResult(TimeStampedModel):
         related_name="satisfaction_results",
     )
     period = models.CharField(_("期间"), max_length=7, help_text=_("YYYY-MM"))
-    csat = models.DecimalField(_("满意度 CSAT（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    csat = models.DecimalField(_("满意度 CSAT"), max_digits=5, decimal_places=2, null=True, blank=True)
+    csat_scale = models.CharField(
+        _("满意度量表"), max_length=10, choices=CsatScale.choices, default=CsatScale.PERCENT
+    )
     nps = models.DecimalField(_("净推荐值 NPS"), max_digits=5, decimal_places=1, null=True, blank=True)
     responses = models.PositiveIntegerField(_("样本数"), default=0)
     source = models.CharField(_("来源"), max_length=100, blank=True)

@@ -547,6 +547,7 @@ class SatisfactionOut(Schema):
     contract: str
     period: str
     csat: float | None
+    csat_scale: str = Field(description="percent (0–100), score5 (1–5) or score10 (0–10)")
     nps: float | None
     responses: int
 
@@ -562,3 +563,17 @@ class SatisfactionIn(Schema):
     nps: float | None = None
     responses: int = 0
     source: str = ""
+
+
+class CsatScaleIn(Schema):
+    contract: str
+    csat_scale: str = Field(description="percent (0–100), score5 (1–5) or score10 (0–10)")
+
+
+class CsatScaleOut(Schema):
+    contract: str
+    csat_scale: str
+
+    @staticmethod
+    def resolve_contract(obj: Any) -> str:
+        return str(obj.contract.code)

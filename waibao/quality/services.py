@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError, require_transition
@@ -28,6 +29,7 @@ from waibao.quality import whatif
 from waibao.quality.models import (
     CAPA_TRANSITIONS,
     COMPLAINT_TRANSITIONS,
+    CSAT_RANGES,
     DEFAULT_REVIEW_LEVELS,
     DELIVERABLE_TRANSITIONS,
     INSPECTION_TRANSITIONS,
@@ -42,6 +44,7 @@ from waibao.quality.models import (
     ComplaintCategory,
     ComplaintStatus,
     CorrectiveAction,
+    CsatScale,
     DefectClass,
     Deliverable,
     DeliverableStatus,
@@ -2043,6 +2046,71 @@ def _decimal(raw: Any, name: str, low: int, high: int) -> Decimal | None:
     return value
 
 
+def csat_scale_of(contract: Any) -> str:
+    """The scale the contract's CSAT is recorded in (0–100 % unless set otherwise)."""
+    from waibao.quality.models import SatisfactionSetting
+
+    setting = SatisfactionSetting.objects.filter(contract_id=contract.pk).first()
+    return str(setting.csat_scale) if setting else str(CsatScale.PERCENT)
+
+
+# On the percentage scale a CSAT at or below this is not a plausible share of satisfied customers: it is
+# a 1–5 or 0–10 score entered on the wrong scale (a 4.1 average became "4.1 %" and an SPC outlier).
+PERCENT_IMPLAUSIBLE_AT_MOST = 10
+
+
+def _csat(raw: Any, scale: str) -> Decimal | None:
+    """A CSAT value checked against the contract's scale; the field message names the scale."""
+    if raw in (None, ""):
+        return None
+    label = CsatScale(scale).label
+    try:
+        value = Decimal(str(raw).strip().rstrip("%").strip())
+    except InvalidOperation:
+        raise DomainError(
+            _("CSAT 须为数字（量表 %(s)s）。") % {"s": label}, fields={"csat": _("须为数字。")}
+        ) from None
+    low, high = CSAT_RANGES[scale]
+    if not value.is_finite() or not (low <= value <= high):
+        msg = _("CSAT 按 %(s)s 记录，须在 %(l)s 到 %(h)s 之间。") % {"s": label, "l": low, "h": high}
+        raise DomainError(msg, fields={"csat": msg})
+    if scale == CsatScale.PERCENT and 0 < value <= PERCENT_IMPLAUSIBLE_AT_MOST:
+        msg = _(
+            "该合同的 CSAT 按 %(s)s 记录，%(v)s 像是 1–5 或 0–10 分制的评分：请换算为百分比，"
+            "或把该合同的满意度量表改为相应的分制。"
+        ) % {"s": label, "v": value.normalize()}
+        raise DomainError(msg, fields={"csat": msg})
+    return value
+
+
+@transaction.atomic
+def set_csat_scale(*, contract: Any, actor: Any, scale: str) -> Any:
+    """Choose the one scale the contract's CSAT is recorded in. Results recorded before keep their own."""
+    from waibao.quality.models import SatisfactionSetting
+
+    if scale not in CsatScale.values:
+        raise DomainError(
+            _("量表无效：%(s)s。") % {"s": scale},
+            fields={
+                "csat_scale": _("请选择 %(c)s。")
+                % {"c": pgettext("list separator", "、").join(str(c.label) for c in CsatScale)}
+            },
+        )
+    old = csat_scale_of(contract)
+    setting, _created = SatisfactionSetting.objects.update_or_create(
+        contract_id=contract.pk, defaults={"csat_scale": scale}
+    )
+    if old != scale:
+        audit.record(
+            actor,
+            "quality.satisfaction.scale_set",
+            setting,
+            changes={"csat_scale": [old, scale]},
+            vendor_id=contract.vendor_id,
+        )
+    return setting
+
+
 @transaction.atomic
 def record_satisfaction(
     *,
@@ -2057,7 +2125,8 @@ def record_satisfaction(
     period = (period or "").strip()
     if not PERIOD_RE.match(period):
         raise DomainError(_("期间格式须为 YYYY-MM。"), fields={"period": _("格式须为 YYYY-MM。")})
-    csat_v, nps_v = _decimal(csat, "csat", 0, 100), _decimal(nps, "nps", -100, 100)
+    scale = csat_scale_of(contract)
+    csat_v, nps_v = _csat(csat, scale), _decimal(nps, "nps", -100, 100)
     if csat_v is None and nps_v is None:
         raise DomainError(_("CSAT 和 NPS 至少填写一项。"), fields={"csat": _("至少填写一项。")})
     try:
@@ -2071,7 +2140,13 @@ def record_satisfaction(
     result, _created = SatisfactionResult.objects.update_or_create(
         contract=contract,
         period=period,
-        defaults={"csat": csat_v, "nps": nps_v, "responses": n, "source": (source or "")[:100]},
+        defaults={
+            "csat": csat_v,
+            "csat_scale": scale,
+            "nps": nps_v,
+            "responses": n,
+            "source": (source or "")[:100],
+        },
     )
     fed = _feed_sla_metrics(result, actor)
     audit.record(
@@ -2126,6 +2201,7 @@ def import_satisfaction(
         return report
     by_code = {c.code: c for c in contracts}
     parsed = []
+    scales: dict[int, str] = {}
     seen: dict[tuple[str, str], int] = {}
     for rownum, row in rows:
         report.rows += 1
@@ -2146,7 +2222,9 @@ def import_satisfaction(
         try:
             if not PERIOD_RE.match(period):
                 raise DomainError(_("期间格式须为 YYYY-MM。"), fields={"period": _("格式须为 YYYY-MM。")})
-            _decimal(values.get("csat"), "csat", 0, 100)
+            if contract.pk not in scales:
+                scales[contract.pk] = csat_scale_of(contract)
+            _csat(values.get("csat"), scales[contract.pk])
             _decimal(values.get("nps"), "nps", -100, 100)
             if values.get("csat") in (None, "") and values.get("nps") in (None, ""):
                 raise DomainError(

@@ -34,6 +34,7 @@ urlpatterns = [
     path("complaints/<str:code>/", views.complaint_detail, name="complaint-detail"),
     path("complaints/<str:code>/<str:action>/", views.complaint_action, name="complaint-action"),
     path("satisfaction/", views.satisfaction, name="satisfaction"),
+    path("satisfaction/scale/", views.satisfaction_scale, name="satisfaction-scale"),
     path("sla/", views.sla_breaches, name="sla-breaches"),
     path("sla/<int:result_id>/ncr/", views.sla_breach_ncr, name="sla-breach-ncr"),
 ]

@@ -33,6 +33,7 @@ from waibao.quality import access, charts, queries, services, whatif
 from waibao.quality.forms import (
     CapaForm,
     ComplaintForm,
+    CsatScaleForm,
     DeliverableForm,
     EvidenceForm,
     ImportForm,
@@ -1111,12 +1112,55 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
                 if report.ok:
                     messages.success(request, _("已导入 %(n)s 条满意度结果。") % {"n": len(report.saved)})
                     return redirect("quality:satisfaction")
+    return _satisfaction_page(request, form=form, report=report)
+
+
+def _satisfaction_page(
+    request: HttpRequest, *, form: Any, report: Any = None, scale_form: Any = None
+) -> HttpResponse:
+    from waibao.quality.models import SatisfactionSetting
+
+    contracts = _writable_contracts(request.user)
     qs = queries.satisfaction(request.user, contract=request.GET.get("contract", ""))
     return render(
         request,
         "quality/satisfaction.html",
-        {"page": _page(request, qs, 50), "form": form, "report": report, "columns": services.IMPORT_COLUMNS},
+        {
+            "page": _page(request, qs, 50),
+            "form": form,
+            "report": report,
+            "columns": services.IMPORT_COLUMNS,
+            "scale_form": scale_form or CsatScaleForm(contracts=contracts),
+            "scales": SatisfactionSetting.objects.filter(contract__in=contracts).select_related("contract"),
+        },
     )
+
+
+@login_required
+@require_POST
+def satisfaction_scale(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "quality.write")
+    form = CsatScaleForm(request.POST, contracts=_writable_contracts(request.user))
+    if form.is_valid():
+        contract = contract_access.get_contract(
+            request.user, form.cleaned_data["contract"], write=True, action="quality.write"
+        )
+        try:
+            services.set_csat_scale(
+                contract=contract, actor=request.user, scale=form.cleaned_data["csat_scale"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            from waibao.quality.models import CsatScale
+
+            messages.success(
+                request,
+                _("合同 %(c)s 的 CSAT 量表为 %(s)s。")
+                % {"c": contract.code, "s": CsatScale(form.cleaned_data["csat_scale"]).label},
+            )
+            return redirect("quality:satisfaction")
+    return _satisfaction_page(request, form=ImportForm(), scale_form=form)
 
 
 # --- SLA breaches (from the delivery app) as a nonconformance source -------------------------------
