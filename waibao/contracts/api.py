@@ -101,11 +101,11 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
     return 201, services.create_contract(actor=request.user, vendor=vendor, **data)
 
 
-@router.get("/clause-library", response={200: list[ClauseTemplateOut], **ERRORS})
 class LibraryQuery(Schema):
     include_retired: bool = False
 
 
+@router.get("/clause-library", response={200: list[ClauseTemplateOut], **ERRORS})
 def clause_library(request: HttpRequest, params: Query[LibraryQuery]) -> Any:
     """Active templates; administrators may ask for retired ones too."""
     qs = ClauseTemplate.objects.all()
@@ -165,9 +165,9 @@ def update_contract(request: HttpRequest, code: str, payload: ContractPatch) -> 
     contract = access.get_contract(request.user, code, write=True)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
-    return services.update_contract(contract=contract, actor=request.user, expected_version=version, **data)
     if "owner_id" in data:
         data["owner"] = data.pop("owner_id")  # the service checks who may own a contract
+    return services.update_contract(contract=contract, actor=request.user, expected_version=version, **data)
 
 
 @router.post("/{code}/status", response={200: ContractOut, **ERRORS_409})
@@ -210,7 +210,6 @@ def update_clause(request: HttpRequest, code: str, clause_id: int, payload: Clau
     return services.update_clause(clause=clause, actor=request.user, **payload.dict(exclude_unset=True))
 
 
-@router.delete("/{code}/clauses/{clause_id}", response={204: None, **ERRORS_409})
 @router.post("/{code}/missing-clauses", response={200: MissingClausesOut, **ERRORS_409})
 def add_missing_clauses(request: HttpRequest, code: str) -> Any:
     """Add every required clause the contract lacks, from the clause library, in one step."""
@@ -219,6 +218,7 @@ def add_missing_clauses(request: HttpRequest, code: str) -> Any:
     return {"added": run.added, "without_template": run.without_template}
 
 
+@router.delete("/{code}/clauses/{clause_id}", response={204: None, **ERRORS_409})
 def delete_clause(request: HttpRequest, code: str, clause_id: int) -> Any:
     contract = access.get_contract(request.user, code)
     services.delete_clause(
