@@ -206,6 +206,13 @@ class MilestoneActionIn(Schema):
 
 
 class MetricOut(Schema):
+    """An SLA metric. ``definition`` holds its settings; a duration metric's ``statistic`` is ``mean``,
+    ``median``, ``p90``, ``p95`` or any percentile ``p<P>`` (0 < P <= 100, e.g. ``p99.5``), and its optional
+    ``percentile_method`` is ``nearest_rank`` (the default: the value at rank ceil(P/100 * n) of the n values
+    sorted ascending) or ``linear`` (interpolated at position (n - 1) * P/100 + 1). Percentiles are exact.
+    Tiers are bands of the result; a result on a boundary belongs to the better band: ``[from, to)`` when
+    higher is better, ``(from, to]`` when lower is better."""
+
     id: int
     name: str
     record_kind: str
@@ -221,6 +228,9 @@ class MetricOut(Schema):
 
 
 class MetricIn(Schema):
+    """A new or changed SLA metric; ``definition`` as in ``MetricOut`` (percentiles: ``statistic`` ``median``,
+    ``p90``, ``p95`` or ``p<P>``; ``percentile_method`` ``nearest_rank`` by default, or ``linear``)."""
+
     calendar_id: int
     definition: dict[str, Any]
 

@@ -8,6 +8,18 @@ from ninja import Schema
 
 
 class SlaResultOut(Schema):
+    """One SLA metric's result for one period: ``2026-10`` (a month) or ``2026-Q4`` (a quarter), calendar
+    periods in the installation's time zone (a record counts on the local day it was opened, else promised).
+
+    ``value`` is in the metric's unit: percent for share-within and rate metrics, business minutes for
+    duration metrics, the mean for averages, the number of records for counts. Percentile statistics
+    (``median``, ``p90``, ``p95``, any ``p<P>``) are exact, over every record of the period: by **nearest
+    rank** — the value at rank ceil(P/100 * n) (at least 1) of the n values sorted ascending, always one of the
+    records' own values — unless the metric's ``percentile_method`` is ``linear`` (interpolated at position
+    (n - 1) * P/100 + 1, as Excel's PERCENTILE.INC). ``status`` compares ``value`` with ``target`` exactly, and
+    a value on the boundary of two tiers belongs to the better one, so a result exactly at its target is never
+    charged the next tier's credit."""
+
     metric: str
     metric_id: int
     period: str
