@@ -64,7 +64,8 @@ class RecordOut(Schema):
 
 
 class RecordIn(Schema):
-    """One record; timestamps ISO 8601 (no offset: Asia/Shanghai). ``paused``: list of [start, end]."""
+    """One record; timestamps ISO 8601 (without an offset: the installation's time zone, TIME_ZONE, default
+    Asia/Shanghai). ``paused``: list of [start, end]."""
 
     external_id: str
     kind: str = ""
