@@ -193,7 +193,7 @@ class MetricForm(BootstrapMixin, forms.Form):
         custom = getattr(contract, "custom_fields", None) or {}
         seen = set(data_values.kinds) if data_values else set()
         kinds = [
-            (k, _("%(k)s（本合同数据中有）") % {"k": label} if k in seen else label)
+            (k, _("%(k)s（数据中有）") % {"k": label} if k in seen else label)
             for k, label in RecordKind.choices
         ]
         _choices(self.fields["record_kind"], [("", _("— 请选择 —")), *kinds])
@@ -220,6 +220,10 @@ class MetricForm(BootstrapMixin, forms.Form):
         self.fields["rate_by"].widget.attrs["class"] = "form-check-input rate-by"
         for name in ("target_unit", "threshold_unit"):
             self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
+        # Changing a time or the calendar refreshes the conversion shown under it (HTMX, see the template).
+        for name in ("threshold", "threshold_unit", "target", "target_unit", "calendar"):
+            w = self.fields[name].widget
+            w.attrs["class"] = f"{w.attrs.get('class', '')} {self.prefix or 'metric'}-time".strip()
 
     def day_minutes(self) -> int:
         cal = self.cleaned_data.get("calendar") if hasattr(self, "cleaned_data") else None

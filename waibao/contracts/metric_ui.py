@@ -63,7 +63,7 @@ STATISTIC_LABELS: dict[str, Promise] = {
 assert set(STATISTIC_LABELS) == set(slamath.STATISTICS)
 
 CONSEQUENCE_LABELS: dict[str, Promise] = {
-    "none": _("无"),
+    "none": _("无奖惩"),
     "credit_percent": _("扣减月费%"),
     "credit_fixed": _("扣减固定金额"),
     "bonus_percent": _("奖励月费%"),
@@ -485,7 +485,13 @@ def summary(definition: Mapping[str, Any], calendar: Any = None) -> dict[str, An
         how = _g("%(f)s的平均值") % {"f": field_label(d.get("field") or slamath.DEFAULT_AVERAGE_FIELD)}
     sign = "≤" if d.get("direction") == "lower" else "≥"
     tiers = list(d.get("tiers") or [])
-    top = max(range(len(tiers)), key=lambda i: Decimal(str(tiers[i].get("to") or 0))) if tiers else -1
+    # A boundary value belongs to the better band (see slamath._tier_index): [from, to) with the top band
+    # closed when higher is better, (from, to] with the bottom band closed when lower is better.
+    lower_better = d.get("direction") == "lower"
+    if lower_better:
+        edge = min(range(len(tiers)), key=lambda i: Decimal(str(tiers[i].get("from") or 0))) if tiers else -1
+    else:
+        edge = max(range(len(tiers)), key=lambda i: Decimal(str(tiers[i].get("to") or 0))) if tiers else -1
     return {
         "kind": str(KIND_LABELS.get(kind, kind)),
         "record_kind": record_kind_label(record_kind),
@@ -496,10 +502,11 @@ def summary(definition: Mapping[str, Any], calendar: Any = None) -> dict[str, An
         "filters": [filter_text(f) for f in d.get("filter") or []],
         "tiers": [
             {
-                "range": "[{}, {}{}".format(
+                "range": "{}{}, {}{}".format(
+                    "(" if lower_better and i != edge else "[",
                     _bound_text(t.get("from"), kind, per_day),
                     _bound_text(t.get("to"), kind, per_day),
-                    "]" if i == top else ")",
+                    "]" if lower_better or i == edge else ")",
                 ),
                 "consequence": str(CONSEQUENCE_LABELS.get(t.get("consequence") or "none", "")),
                 "amount": ""

@@ -194,7 +194,7 @@ def test_filter_values_come_from_the_contracts_own_records(as_user, manager, ven
     m_page = _metric_page_of(as_user(manager), c)
     block = m_page.split('id="sla-values-priority"')[1].split("</datalist>")[0]
     assert '"P1"' in block and '"P3"' in block
-    assert "工单（本合同数据中有）" in m_page
+    assert "工单（数据中有）" in m_page
 
 
 def _metric_page_of(client, contract):
@@ -225,3 +225,16 @@ def test_the_contract_page_shows_metrics_in_words_and_business_days(as_user, man
     assert "[90%, 95%)" in sla and "[99%, 100%]" in sla
     for raw in ("opened_at", "resolved_at", "2400", "工作分钟", "ticket", "credit_percent", "<code>"):
         assert raw not in sla, raw
+
+
+def test_summary_shows_bands_as_evaluated_and_durations_in_days():
+    from waibao.contracts.metric_ui import summary
+
+    lower = summary({"kind": "rate", "flag": "defect", "direction": "lower", "target": "2", "record_kind": "work_item",
+                     "tiers": [{"from": "0", "to": "2", "consequence": "none"},
+                               {"from": "2", "to": "5", "consequence": "credit_percent", "amount": "2"}]})  # fmt: skip
+    assert [t["range"] for t in lower["tiers"]] == ["[0%, 2%]", "(2%, 5%]"]
+    assert lower["target"] == "≤ 2%" and lower["how"] == "缺陷为“是”的占比" and lower["record_kind"] == "工作项"
+    duration = summary({"kind": "duration", "statistic": "median", "target": "960", "direction": "lower",
+                        "start_field": "opened_at", "end_field": "resolved_at"})  # fmt: skip
+    assert duration["target"] == "≤ 2 个工作日" and "中位数" in duration["how"]
