@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from waibao.accounts import services
-from waibao.accounts.models import ApiToken, User
+from waibao.accounts.models import ApiToken, Invitation, User
 from waibao.core.apiutils import ERRORS
+from waibao.vendors.models import Vendor
 
 router = Router(tags=["accounts"])
 
@@ -60,3 +61,95 @@ def create_token(request: HttpRequest, payload: TokenIn) -> object:
 def revoke_token(request: HttpRequest, token_id: int) -> object:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     return services.revoke_api_token(token=token, actor=request.user)
+
+
+# --- vendor users and invitations ------------------------------------------------------------------
+
+
+class VendorUserOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    email: str
+    is_active: bool
+    last_login: datetime | None
+
+
+class InvitationOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    vendor_id: int
+    language: str
+    state: str
+    sent_at: datetime | None
+    send_count: int
+    expires_at: datetime | None
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_state(obj: object) -> str:
+        from waibao.core import clock
+
+        return str(obj.state(clock.now()))  # type: ignore[attr-defined]
+
+
+class InvitationIn(Schema):
+    email: str
+    full_name: str = ""
+    language: str = "zh-hans"
+
+
+class InvitationSentOut(Schema):
+    invitation: InvitationOut
+    sent: bool  # false when the mail server did not take the message (resend later)
+
+
+def _vendor(request: HttpRequest, vendor_id: int) -> Vendor:
+    from waibao.vendors.access import get_vendor
+
+    return get_vendor(request.user, vendor_id)  # another vendor: 404
+
+
+def _invitation(request: HttpRequest, invitation_id: int) -> Invitation:
+    invitation = get_object_or_404(Invitation.objects.select_related("vendor"), pk=invitation_id)
+    _vendor(request, invitation.vendor_id)
+    return invitation
+
+
+def _link_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+@router.get("/vendors/{vendor_id}/users", response={200: list[VendorUserOut], **ERRORS})
+def vendor_users(request: HttpRequest, vendor_id: int) -> object:
+    return User.objects.filter(vendor=_vendor(request, vendor_id)).order_by("username")
+
+
+@router.get("/vendors/{vendor_id}/invitations", response={200: list[InvitationOut], **ERRORS})
+def vendor_invitations(request: HttpRequest, vendor_id: int) -> object:
+    return Invitation.objects.filter(vendor=_vendor(request, vendor_id))
+
+
+@router.post("/vendors/{vendor_id}/invitations", response={201: InvitationSentOut, **ERRORS})
+def invite(request: HttpRequest, vendor_id: int, payload: InvitationIn) -> object:
+    result = services.invite_vendor_user(
+        actor=request.user, vendor=_vendor(request, vendor_id), link_base=_link_base(request), **payload.dict()
+    )
+    return 201, {"invitation": result.invitation, "sent": result.sent}
+
+
+@router.post("/invitations/{invitation_id}/resend", response={200: InvitationSentOut, **ERRORS})
+def resend(request: HttpRequest, invitation_id: int) -> object:
+    result = services.resend_invitation(
+        invitation=_invitation(request, invitation_id),
+        actor=request.user,
+        link_base=_link_base(request),
+    )
+    return {"invitation": result.invitation, "sent": result.sent}
+
+
+@router.post("/invitations/{invitation_id}/revoke", response={200: InvitationOut, **ERRORS})
+def revoke(request: HttpRequest, invitation_id: int) -> object:
+    return services.revoke_invitation(invitation=_invitation(request, invitation_id), actor=request.user)

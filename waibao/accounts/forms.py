@@ -63,3 +63,26 @@ class UserForm(BootstrapMixin, forms.Form):
         if self.editing is None and not data.get("password"):
             self.add_error("password", _("新用户必须设置密码。"))
         return data
+
+
+class InviteForm(BootstrapMixin, forms.Form):
+    email = forms.EmailField(label=_("邮箱"))
+    full_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    language = forms.ChoiceField(label=_("邮件语言"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE)
+
+
+class AcceptInvitationForm(BootstrapMixin, forms.Form):
+    full_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("登录时使用，默认为您的邮箱。"))
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("再次输入密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data

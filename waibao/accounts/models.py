@@ -104,3 +104,55 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("待接受")
+    ACCEPTED = "accepted", _("已接受")
+    EXPIRED = "expired", _("已过期")
+    REVOKED = "revoked", _("已撤销")
+
+
+class Invitation(models.Model):
+    """An e-mail invitation for a vendor user: the invitee sets their own password through a one-time,
+    expiring link. Sending again makes a new link (the nonce changes) and the old one stops working."""
+
+    email = models.EmailField(_("邮箱"))
+    vendor = models.ForeignKey(
+        "vendors.Vendor", verbose_name=_("供应商"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    full_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    language = models.CharField(
+        _("邮件语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    nonce = models.CharField(_("链接标识"), max_length=32, blank=True)
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("邀请人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("最近发送"), null=True, blank=True)
+    send_count = models.PositiveIntegerField(_("发送次数"), default=0)
+    expires_at = models.DateTimeField(_("链接有效期至"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("创建的用户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("用户邀请")
+        verbose_name_plural = _("用户邀请")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["vendor", "email"], name="invitation_vendor_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def state(self, now: Any) -> str:
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.expires_at is None or self.expires_at <= now:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING

@@ -23,6 +23,8 @@ RULES: dict[str, frozenset[str]] = {
     # contacts, certificates and documents: a vendor user keeps its own up to date
     "vendors.archive.write": frozenset({A, M, V}),
     "users.manage": frozenset({A}),
+    # buyers invite vendor users by e-mail (the invitee sets the password)
+    "users.invite": frozenset({A, M}),
     "settings.manage": frozenset({A}),
     "audit.read": frozenset({A, AU}),
     "calendars.write": frozenset({A, M}),

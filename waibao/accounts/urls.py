@@ -14,4 +14,7 @@ urlpatterns = [
     path("users/", views.user_list_view, name="users"),
     path("users/new/", views.user_edit_view, name="user-new"),
     path("users/<int:pk>/", views.user_edit_view, name="user-edit"),
+    path("vendors/<int:vendor_pk>/users/", views.vendor_users_view, name="vendor-users"),
+    path("invitations/<int:pk>/<str:action>/", views.invitation_action_view, name="invitation-action"),
+    path("invite/<str:token>/", views.invitation_accept_view, name="invitation-accept"),
 ]

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,10 +21,20 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from waibao.accounts import policy, services
-from waibao.accounts.forms import LanguageForm, LoginForm, OtpForm, TokenForm, UserForm
-from waibao.accounts.models import ApiToken, User
+from waibao.accounts.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    LanguageForm,
+    LoginForm,
+    OtpForm,
+    TokenForm,
+    UserForm,
+)
+from waibao.accounts.models import ApiToken, Invitation, User
+from waibao.core import clock
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
+from waibao.vendors.access import get_vendor
 
 PENDING_KEY = "pending_2fa_user"
 MAX_OTP_TRIES = 5
@@ -225,3 +235,114 @@ def user_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.success(request, _("用户已保存。"))
             return redirect("accounts:users")
     return render(request, "accounts/user_form.html", {"form": form, "editing": editing})
+
+
+# --- vendor users and invitations ---------------------------------------------------------------
+
+
+def _vendor_users_context(request: HttpRequest, vendor: Any) -> dict[str, Any]:
+    now = clock.now()
+    invitations = [
+        (inv, inv.state(now))
+        for inv in Invitation.objects.filter(vendor=vendor, accepted_at__isnull=True).select_related(
+            "invited_by"
+        )[:50]
+    ]
+    return {
+        "vendor": vendor,
+        "users": User.objects.filter(vendor=vendor).order_by("-is_active", "full_name", "username"),
+        "invitations": invitations,
+        "can_invite": policy.can(request.user, "users.invite"),
+    }
+
+
+def _link_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _report_send(request: HttpRequest, result: services.InvitationSend) -> None:
+    """Say only what happened: "sent" only when the mail server took the message."""
+    if result.sent:
+        messages.success(
+            request,
+            _("已发送邀请至 %(e)s，链接 %(d)s 天内有效。")
+            % {"e": result.invitation.email, "d": services.invitation_days()},
+        )
+    else:
+        messages.warning(
+            request,
+            _("邀请已登记，但邮件未能发出（邮件服务不可用）。请稍后在列表中点“重发”。"),
+        )
+
+
+@login_required
+def vendor_users_view(request: HttpRequest, vendor_pk: int) -> HttpResponse:
+    """A vendor's users and open invitations; buyers who may invite do it here (page and API)."""
+    vendor = get_vendor(request.user, vendor_pk)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        policy.require(request.user, "users.invite")
+        if form.is_valid():
+            try:
+                result = services.invite_vendor_user(
+                    actor=request.user, vendor=vendor, link_base=_link_base(request), **form.cleaned_data
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                _report_send(request, result)
+                return redirect("accounts:vendor-users", vendor_pk=vendor.pk)
+    ctx = _vendor_users_context(request, vendor) | {"form": form}
+    return render(request, "accounts/vendor_users.html", ctx)
+
+
+@login_required
+@require_POST
+def invitation_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("vendor"), pk=pk)
+    vendor = get_vendor(request.user, invitation.vendor_id)  # another vendor's invitation: 404
+    policy.require(request.user, "users.invite")
+    try:
+        if action == "resend":
+            _report_send(
+                request,
+                services.resend_invitation(invitation=invitation, actor=request.user, link_base=_link_base(request)),
+            )
+        elif action == "revoke":
+            services.revoke_invitation(invitation=invitation, actor=request.user)
+            messages.success(request, _("已撤销对 %(e)s 的邀请，链接已失效。") % {"e": invitation.email})
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:vendor-users", vendor_pk=vendor.pk)
+
+
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page (no login): choose a user name and password; the link works once."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except DomainError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=410)
+    if request.user.is_authenticated:
+        logout(request)
+    form = AcceptInvitationForm(
+        request.POST or None, initial={"username": invitation.email, "full_name": invitation.full_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user = services.accept_invitation(
+                token=token, username=d["username"], password=d["password"], full_name=d["full_name"]
+            )
+        except DomainError as exc:
+            if exc.status == 410:
+                return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=410)
+            apply_domain_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("账户已创建，欢迎使用。您的用户名是 %(u)s。") % {"u": user.username})
+            response = redirect("core:home")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600, samesite="Lax")
+            return response
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})

@@ -73,7 +73,7 @@ def test_page_edit_refuses_a_vendor_user_as_owner(as_user, manager, vendor_a, ve
 
 def test_api_uses_the_same_owner_rule_on_create_and_patch(api_client, manager, quality_user, vendor_a):
     client = api_client(manager)
-    body = {k: v for k, v in FORM.items()} | {"vendor_id": vendor_a.pk, "owner_id": quality_user.pk}
+    body = FORM | {"vendor_id": vendor_a.pk, "owner_id": quality_user.pk}
     r = client.post("/api/v1/contracts/", body, content_type="application/json")
     assert r.status_code == 422 and "owner" in r.json()["fields"]
     c = draft_contract(manager, vendor_a)
