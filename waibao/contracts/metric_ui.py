@@ -455,11 +455,11 @@ def _bound_text(value: Any, kind: str, per_day: int) -> str:
     return f"{text}%" if kind in slamath.PERCENT_KINDS else text
 
 
-def summary(definition: Mapping[str, Any], calendar: Any = None) -> dict[str, Any]:
+def summary(definition: Mapping[str, Any], calendar: Any = None, per_day: int | None = None) -> dict[str, Any]:
     """A stored definition as the contract page shows it: labels, words and units, no field names."""
     d = definition
     kind = str(d.get("kind") or "")
-    per_day = day_minutes(calendar)
+    per_day = per_day if per_day is not None else day_minutes(calendar)
     record_kind = d.get("record_kind") or ""
     how = ""
     if kind in ("share_within", "duration"):
@@ -518,3 +518,42 @@ def summary(definition: Mapping[str, Any], calendar: Any = None) -> dict[str, An
         "min_sample": d.get("min_sample") or 0,
         "weight": d.get("weight") or "1",
     }
+
+
+def setting_text(key: str, value: Any, definition: Mapping[str, Any], per_day: int) -> str | None:
+    """One setting of a definition as people read it (for version and amendment diffs)."""
+    if value is None or value == "" or value == []:
+        return None
+    kind = str(definition.get("kind") or "")
+    if key == "threshold_minutes":
+        return duration_text(value, per_day=per_day)
+    if key == "target":
+        return _bound_text(value, kind, per_day)
+    if key in ("start_field", "end_field", "flag", "field"):
+        return field_label(str(value))
+    if key == "kind":
+        return str(KIND_LABELS.get(str(value), value))
+    if key == "record_kind":
+        return record_kind_label(str(value))
+    if key == "window":
+        return _g("季度") if value == "quarter" else _g("月")
+    if key == "direction":
+        return _g("越低越好") if value == "lower" else _g("越高越好")
+    if key == "statistic":
+        return str(STATISTIC_LABELS.get(str(value), value))
+    if key == "filter" and isinstance(value, list):
+        return "\n".join(filter_text(f) for f in value)
+    if key == "tiers" and isinstance(value, list):
+        rows = summary({**definition, "tiers": value}, per_day=per_day)["tiers"]
+        return "\n".join(" ".join(x for x in (t["range"], t["consequence"], t["amount"]) if x) for t in rows)
+    return str(value)
+
+
+def definition_text(definition: Mapping[str, Any], per_day: int = DEFAULT_DAY_MINUTES) -> str:
+    """A whole definition as a few readable lines (a metric added or removed in a diff)."""
+    s = summary(definition, per_day=per_day)
+    lines = [" · ".join(x for x in (s["kind"], s["record_kind"], s["window"]) if x)]
+    lines.append(" · ".join(x for x in (_g("目标") + " " + s["target"], s["how"]) if x))
+    lines += s["filters"]
+    lines += [" ".join(x for x in (t["range"], t["consequence"], t["amount"]) if x) for t in s["tiers"]]
+    return "\n".join(lines)

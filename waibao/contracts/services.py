@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop as N_
 
 from waibao.accounts.models import Role
 from waibao.calendars.models import Calendar
+from waibao.contracts import metric_ui
 from waibao.contracts.models import (
     DEFAULT_REQUIRED_CLAUSES,
     MILESTONE_TRANSITIONS,
@@ -796,9 +797,7 @@ def metric_error_place(path: str) -> str:
         part = (_TIER_PARTS if head == "tiers" else _FILTER_PARTS).get(parts[2]) if len(parts) > 2 else None
         return _("%(row)s · %(part)s") % {"row": row, "part": _(part)} if part else row
     if head == "filter" and len(parts) >= 2:
-        from waibao.contracts.metric_ui import field_label
-
-        return _("%(row)s · %(part)s") % {"row": _("筛选条件"), "part": field_label(parts[1])}
+        return _("%(row)s · %(part)s") % {"row": _("筛选条件"), "part": metric_ui.field_label(parts[1])}
     label = _METRIC_LABELS.get(head)
     return _(label) if label else path
 
@@ -1456,19 +1455,31 @@ def _metric_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[D
         if o is None or n is None:
             m = o or n
             assert m is not None
-            value = _flat(m["definition"])
+            value = metric_ui.definition_text(m["definition"], _day_minutes(m.get("calendar")))
             rows.append(DiffRow(section, m["name"], value if o else None, value if n else None))
             continue
         od, nd = dict(o["definition"]), dict(n["definition"])
         od.pop("calendar", None)
         nd.pop("calendar", None)
         od["calendar"], nd["calendar"] = o.get("calendar"), n.get("calendar")
+        o_day, n_day = _day_minutes(o.get("calendar")), _day_minutes(n.get("calendar"))
         for field in [*od, *(k for k in nd if k not in od)]:
             if od.get(field) != nd.get(field):
+                # Settings as people read them: labels, business hours/days, operators in words.
                 rows.append(
-                    DiffRow(section, f"{n['name']} · {field}", _flat(od.get(field)), _flat(nd.get(field)))
+                    DiffRow(
+                        section,
+                        f"{n['name']} · {metric_error_place(field)}",
+                        metric_ui.setting_text(field, od.get(field), od, o_day),
+                        metric_ui.setting_text(field, nd.get(field), nd, n_day),
+                    )
                 )
     return rows
+
+
+def _day_minutes(calendar_name: Any) -> int:
+    cal = Calendar.objects.filter(name=calendar_name).first() if calendar_name else None
+    return metric_ui.day_minutes(cal)
 
 
 def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:

@@ -110,7 +110,8 @@ def test_tightening_p1_and_adding_a_metric_through_the_page_then_approving_makes
 
     # The amendment page shows the proposed changes as diff rows.
     detail = as_user(manager).get(r["Location"]).content.decode()
-    assert "P2 工单 4 小时解决率" in detail and f"{m.name} · target" in detail and "97" in detail
+    assert "P2 工单 4 小时解决率" in detail and f"{m.name} · 目标值" in detail and "97%" in detail
+    assert "4 个工作小时" in detail and "threshold_minutes" not in detail
 
     while (step := services.current_step(contract_a, a)) is not None:
         services.approve_step(contract=contract_a, actor=approvers[step.role], amendment=a)

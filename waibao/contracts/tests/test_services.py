@@ -220,7 +220,7 @@ def test_amendment_goes_through_approval_and_creates_version_two_with_new_sla_te
     v1, v2 = c.versions.order_by("number")
     rows = services.diff_snapshots(v1.snapshot, v2.snapshot)
     items = {r.item for r in rows}
-    assert "月服务费" in items and f"{metric.name} · target" in items and f"{metric.name} · tiers" in items
+    assert "月服务费" in items and f"{metric.name} · 目标值" in items and f"{metric.name} · 奖惩区间" in items
     assert not services.diff_snapshots(v1.snapshot, v1.snapshot)
 
 
