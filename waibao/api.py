@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -10,17 +9,20 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from waibao.core.apiutils import AUTH
+from waibao.core.apiutils import AUTH, ApiRenderer, docs_access
 from waibao.core.errors import DomainError
 
 api = NinjaAPI(
     title="Waibao API",
     version="1",
     description="Waibao 外包 REST API. Authenticate with `Authorization: Bearer <token>` (tokens are created on "
-    "your account page or with `waibao create_api_token USERNAME`), or with the browser session.",
+    "your account page or with `waibao create_api_token USERNAME`), or with the browser session. "
+    "Decimals (amounts, percentages, targets) are JSON numbers written with their exact digits; enumerated "
+    "fields list their values as `enum`. The OpenAPI document itself is readable with the same token.",
     auth=AUTH,
+    renderer=ApiRenderer(),
     urls_namespace="api",
-    docs_decorator=login_required,
+    docs_decorator=docs_access,
 )
 
 

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from waibao.accounts import services
-from waibao.accounts.models import ApiToken, Invitation, User
-from waibao.core.apiutils import ERRORS
+from waibao.accounts.models import ApiToken, Invitation, Role, User
+from waibao.core.apiutils import ERRORS, Choice
 from waibao.vendors.models import Vendor
 
 router = Router(tags=["accounts"])
@@ -19,7 +19,7 @@ class MeOut(Schema):
     id: int
     username: str
     full_name: str
-    role: str
+    role: Annotated[str, Choice(Role)]
     vendor_id: int | None
     language: str
 

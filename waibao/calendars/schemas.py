@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Schema
+
+from waibao.calendars.models import Preset
+from waibao.core.apiutils import Choice
 
 
 class CalendarOut(Schema):
@@ -13,14 +17,14 @@ class CalendarOut(Schema):
     holidays: list[str]
     recurring_holidays: list[str]
     workdays: list[str]
-    preset: str
+    preset: Annotated[str, Choice(Preset)]
     description: str
     version: int
 
 
 class CalendarIn(Schema):
     name: str
-    preset: str = ""
+    preset: Annotated[str, Choice(Preset)] = ""
     time_zone: str | None = None
     weekly_hours: dict[str, list[list[str]]] | None = None
     holidays: list[str] | None = None

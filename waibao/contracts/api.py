@@ -6,7 +6,7 @@ Contracts are addressed by their reference code (``CT-2026-0001``).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from waibao.accounts import policy
 from waibao.calendars.models import Calendar
 from waibao.contracts import access, queries, services
-from waibao.contracts.models import ClauseTemplate
+from waibao.contracts.models import ClauseTemplate, ContractStatus
 from waibao.contracts.schemas import (
     AmendmentIn,
     AmendmentOut,
@@ -51,10 +51,11 @@ from waibao.contracts.schemas import (
     StepOut,
     VersionOut,
 )
-from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.vendors.access import get_vendor
+from waibao.vendors.models import Category
 
 router = Router(tags=["contracts"])
 
@@ -62,8 +63,8 @@ router = Router(tags=["contracts"])
 class ContractQuery(Schema):
     q: str = ""
     vendor: str = ""
-    status: str = ""
-    category: str = ""
+    status: Annotated[str, Choice(ContractStatus, blank=True)] = ""
+    category: Annotated[str, Choice(Category, blank=True)] = ""
     ending_within: int | None = None
     end_before: date | None = None
     end_after: date | None = None

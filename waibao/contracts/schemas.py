@@ -2,9 +2,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
+
+from waibao.accounts.models import Role
+from waibao.contracts.models import (
+    AdjustmentFormula,
+    AmendmentStatus,
+    ClauseType,
+    ContractStatus,
+    IndexKind,
+    MilestoneStatus,
+    MilestoneTrigger,
+    RenewalDecision,
+    RenewalType,
+    StepStatus,
+)
+from waibao.core.apiutils import Choice, Number
+from waibao.lib import slamath
+from waibao.vendors.models import Category
 
 
 class ContractOut(Schema):
@@ -14,23 +31,23 @@ class ContractOut(Schema):
     vendor_code: str
     vendor_name: str
     title: str
-    category: str
+    category: Annotated[str, Choice(Category)]
     scope: str
     objectives: str
-    status: str
+    status: Annotated[str, Choice(ContractStatus)]
     owner_id: int | None
     department: str
     start_date: date
     end_date: date | None
-    renewal_type: str
+    renewal_type: Annotated[str, Choice(RenewalType)]
     notice_days: int
     renewal_lead_days: int
-    renewal_decision: str
-    total_value: Decimal
-    monthly_fee: Decimal
+    renewal_decision: Annotated[str, Choice(RenewalDecision)]
+    total_value: Number
+    monthly_fee: Number
     currency: str
-    credit_cap_percent: Decimal
-    bonus_cap_percent: Decimal | None
+    credit_cap_percent: Number
+    bonus_cap_percent: Number | None
     current_version: int
     terminated_on: date | None
     termination_reason: str
@@ -48,98 +65,98 @@ class ContractOut(Schema):
 class ContractIn(Schema):
     vendor_id: int
     title: str
-    category: str
+    category: Annotated[str, Choice(Category)]
     scope: str = ""
     objectives: str = ""
     owner_id: int | None = None
     department: str = ""
     start_date: date
     end_date: date | None = None
-    renewal_type: str = "fixed_term"
+    renewal_type: Annotated[str, Choice(RenewalType)] = "fixed_term"
     notice_days: int = 30
     renewal_lead_days: int = 90
-    total_value: Decimal = Decimal(0)
-    monthly_fee: Decimal = Decimal(0)
+    total_value: Number = Decimal(0)
+    monthly_fee: Number = Decimal(0)
     currency: str = "CNY"
-    credit_cap_percent: Decimal = Decimal(15)
-    bonus_cap_percent: Decimal | None = None
+    credit_cap_percent: Number = Decimal(15)
+    bonus_cap_percent: Number | None = None
 
 
 class ContractPatch(Schema):
     owner_id: int | None = None
     title: str | None = None
-    category: str | None = None
+    category: Annotated[str, Choice(Category)] | None = None
     scope: str | None = None
     objectives: str | None = None
     department: str | None = None
     start_date: date | None = None
     end_date: date | None = None
-    renewal_type: str | None = None
+    renewal_type: Annotated[str, Choice(RenewalType)] | None = None
     notice_days: int | None = None
     renewal_lead_days: int | None = None
-    total_value: Decimal | None = None
-    monthly_fee: Decimal | None = None
+    total_value: Number | None = None
+    monthly_fee: Number | None = None
     currency: str | None = None
-    credit_cap_percent: Decimal | None = None
-    bonus_cap_percent: Decimal | None = None
+    credit_cap_percent: Number | None = None
+    bonus_cap_percent: Number | None = None
     version: int | None = None
 
 
 class StatusIn(Schema):
-    to: str
+    to: Annotated[str, Choice(ContractStatus)]
     reason: str = ""
     on: date | None = None
 
 
 class RenewalIn(Schema):
-    decision: str
+    decision: Annotated[str, Choice(RenewalDecision)]
     note: str = ""
 
 
 class ClauseOut(Schema):
     id: int
-    clause_type: str
+    clause_type: Annotated[str, Choice(ClauseType)]
     title: str
     text: str
     position: int
 
 
 class ClauseIn(Schema):
-    clause_type: str = ""
+    clause_type: Annotated[str, Choice(ClauseType, blank=True)] = ""
     title: str = ""
     text: str = ""
     template_id: int | None = None
 
 
 class ClausePatch(Schema):
-    clause_type: str | None = None
+    clause_type: Annotated[str, Choice(ClauseType)] | None = None
     title: str | None = None
     text: str | None = None
 
 
 class ClauseTemplateOut(Schema):
     id: int
-    clause_type: str
+    clause_type: Annotated[str, Choice(ClauseType)]
     title: str
     text: str
     is_active: bool
 
 
 class ClauseTemplateIn(Schema):
-    clause_type: str
+    clause_type: Annotated[str, Choice(ClauseType)]
     title: str
     text: str
 
 
 class ClauseTemplatePatch(Schema):
-    clause_type: str | None = None
+    clause_type: Annotated[str, Choice(ClauseType)] | None = None
     title: str | None = None
     text: str | None = None
 
 
 class MissingClausesOut(Schema):
     added: list[ClauseOut]
-    without_template: list[str]
+    without_template: list[Annotated[str, Choice(ClauseType)]]
 
 
 class StepOut(Schema):
@@ -148,15 +165,15 @@ class StepOut(Schema):
     round: int
     position: int
     level_name: str
-    role: str
-    status: str
+    role: Annotated[str, Choice(Role)]
+    status: Annotated[str, Choice(StepStatus)]
     decided_by_id: int | None
     decided_at: datetime | None
     comment: str
 
 
 class DecisionIn(Schema):
-    decision: str  # "approve" | "return"
+    decision: Annotated[str, Choice(["approve", "return"])]
     comment: str = ""
     amendment_id: int | None = None
     confirm_ended: bool = False  # approve a contract whose term is already over (it ends at once)
@@ -165,13 +182,13 @@ class DecisionIn(Schema):
 class MilestoneOut(Schema):
     id: int
     name: str
-    trigger: str
+    trigger: Annotated[str, Choice(MilestoneTrigger)]
     due_date: date | None
-    amount: Decimal | None
-    percent: Decimal | None
-    amount_due: Decimal | None
+    amount: Number | None
+    percent: Number | None
+    amount_due: Number | None
     acceptance_criteria: str
-    status: str
+    status: Annotated[str, Choice(MilestoneStatus)]
     accepted_at: datetime | None
     paid_at: datetime | None
     version: int
@@ -183,25 +200,25 @@ class MilestoneOut(Schema):
 
 class MilestoneIn(Schema):
     name: str
-    trigger: str = "date"
+    trigger: Annotated[str, Choice(MilestoneTrigger)] = "date"
     due_date: date | None = None
-    amount: Decimal | None = None
-    percent: Decimal | None = None
+    amount: Number | None = None
+    percent: Number | None = None
     acceptance_criteria: str = ""
 
 
 class MilestonePatch(Schema):
     name: str | None = None
-    trigger: str | None = None
+    trigger: Annotated[str, Choice(MilestoneTrigger)] | None = None
     due_date: date | None = None
-    amount: Decimal | None = None
-    percent: Decimal | None = None
+    amount: Number | None = None
+    percent: Number | None = None
     acceptance_criteria: str | None = None
     version: int | None = None
 
 
 class MilestoneActionIn(Schema):
-    action: str  # "due" | "accept" | "paid"
+    action: Annotated[str, Choice(["due", "accept", "paid"])]
     note: str = ""
 
 
@@ -237,59 +254,59 @@ class MetricIn(Schema):
 
 class PreviewIn(Schema):
     value: Any
-    monthly_fee: Decimal | None = None
+    monthly_fee: Number | None = None
 
 
 class PreviewOut(Schema):
     errors: dict[str, str] = {}
     value: float | None = None
-    status: str | None = None
+    status: Annotated[str, Choice(slamath.STATUSES)] | None = None
     margin: float | None = None
     tier: int | None = None
-    consequence: str | None = None
-    credit: str | None = None
-    bonus: str | None = None
+    consequence: Annotated[str, Choice(slamath.CONSEQUENCES)] | None = None
+    credit: Number | None = None
+    bonus: Number | None = None
     capped: bool | None = None
 
 
 class PriceClauseOut(Schema):
     id: int
     index_name: str
-    index_kind: str
-    base_value: Decimal
+    index_kind: Annotated[str, Choice(IndexKind)]
+    base_value: Number
     base_date: date | None
-    threshold_percent: Decimal
-    share_percent: Decimal
-    formula: str
+    threshold_percent: Number
+    share_percent: Number
+    formula: Annotated[str, Choice(AdjustmentFormula)]
     notes: str
     version: int
 
 
 class PriceClauseIn(Schema):
     index_name: str
-    index_kind: str = "price_index"
-    base_value: Decimal
+    index_kind: Annotated[str, Choice(IndexKind)] = "price_index"
+    base_value: Number
     base_date: date | None = None
-    threshold_percent: Decimal = Decimal(5)
-    share_percent: Decimal = Decimal(50)
-    formula: str = "shared_excess"
+    threshold_percent: Number = Decimal(5)
+    share_percent: Number = Decimal(50)
+    formula: Annotated[str, Choice(AdjustmentFormula)] = "shared_excess"
     notes: str = ""
 
 
 class PriceClausePatch(Schema):
     index_name: str | None = None
-    index_kind: str | None = None
-    base_value: Decimal | None = None
+    index_kind: Annotated[str, Choice(IndexKind)] | None = None
+    base_value: Number | None = None
     base_date: date | None = None
-    threshold_percent: Decimal | None = None
-    share_percent: Decimal | None = None
-    formula: str | None = None
+    threshold_percent: Number | None = None
+    share_percent: Number | None = None
+    formula: Annotated[str, Choice(AdjustmentFormula)] | None = None
     notes: str | None = None
     version: int | None = None
 
 
 class IndexValueIn(Schema):
-    value: Decimal
+    value: Number
     on_date: date | None = None
     note: str = ""
 
@@ -297,10 +314,10 @@ class IndexValueIn(Schema):
 class IndexValueOut(Schema):
     id: int
     on_date: date
-    value: Decimal
-    change_percent: Decimal
+    value: Number
+    change_percent: Number
     crossed: bool
-    proposed_fee: Decimal | None
+    proposed_fee: Number | None
 
 
 class AmendmentOut(Schema):
@@ -310,7 +327,7 @@ class AmendmentOut(Schema):
     reason: str
     changes: dict[str, Any]
     effective_from: date
-    status: str
+    status: Annotated[str, Choice(AmendmentStatus)]
     resulting_version: int | None
 
 

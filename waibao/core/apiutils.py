@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+import json
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import wraps
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Schema
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from waibao.accounts import services as account_services
 
@@ -73,3 +85,100 @@ def paginate(
         "pages": pages,
         "items": list(items[start : start + size]),
     }
+
+
+# --- numbers --------------------------------------------------------------------------------------
+#
+# The rule: every decimal in every API answer is a JSON *number* written with its exact digits
+# (``90``, ``12345.60``, never ``"9E+1"`` or ``"90"``); a float would lose digits of a 16-digit amount.
+# The renderer applies it to every response in one place; ``Number`` is how a schema field declares a
+# decimal so that the OpenAPI document says ``number`` (requests accept a number or a numeric string).
+
+# A decimal travels through json.dumps as a marked string ("\x00<random>:12.50\x00") and the marks and
+# quotes are then taken off; the random part keeps any real text from ever looking like a mark.
+_MARK = f"\x00{secrets.token_hex(6)}:"
+_MARKED = re.compile(
+    '"' + re.escape(json.dumps(_MARK)[1:-1]) + r"(-?[0-9]+(?:\.[0-9]+)?)" + re.escape(json.dumps("\x00")[1:-1]) + '"'
+)
+
+
+def plain_decimal(value: Decimal) -> str:
+    """``Decimal("9E+1")`` → ``"90"``: fixed-point digits, no exponent (the stored scale is kept)."""
+    return format(value, "f")
+
+
+class _Encoder(NinjaJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            if not o.is_finite():
+                return None
+            return f"{_MARK}{plain_decimal(o)}\x00"
+        return super().default(o)
+
+
+class ApiRenderer(JSONRenderer):
+    """JSON with decimals as exact plain numbers (see the rule above)."""
+
+    encoder_class = _Encoder
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        text = json.dumps(data, cls=self.encoder_class, **self.json_dumps_params)
+        return _MARKED.sub(lambda m: m.group(1), text)
+
+
+class _NumberSchema:
+    """Documents a decimal as ``number`` in answers (pydantic would say ``string``)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        if handler.mode == "serialization":
+            return {"type": "number"}
+        return handler(schema)
+
+
+#: A decimal field of an API schema: ``credit: Number``.
+Number = Annotated[Decimal, _NumberSchema()]
+
+
+# --- enumerated values ----------------------------------------------------------------------------
+
+
+class Choice:
+    """``status: Annotated[str, Choice(Contract.Status)]`` — the field's allowed values, declared as an
+    ``enum`` in the OpenAPI document. ``blank=True`` also lists ``""`` (a filter that means "any").
+
+    It documents; the services check what comes in (with messages in the user's language), and a
+    stored value is always answered as it is."""
+
+    def __init__(self, choices: type[models.TextChoices] | Sequence[str], *, blank: bool = False) -> None:
+        values = [str(v) for v in (choices.values if isinstance(choices, type) else choices)]
+        self.values: list[str] = ([""] if blank and "" not in values else []) + values
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "enum": self.values}
+
+
+# --- the OpenAPI document -------------------------------------------------------------------------
+
+
+def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI document and the docs page: for a signed-in user, or a client with a valid API token
+    (code generators fetch ``/api/v1/openapi.json`` with ``Authorization: Bearer …``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            scheme, _sep, token = header.partition(" ")
+            user = account_services.authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                if header:
+                    return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+                return redirect_to_login(request.get_full_path())
+            request.user = user
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
+
+from waibao.core.apiutils import Choice, Number
+from waibao.delivery.models import DisputeStatus, ImportPolicy, JobSource, JobStatus, ManualStatus, ResultStatus
 
 
 class SlaResultOut(Schema):
@@ -25,12 +27,12 @@ class SlaResultOut(Schema):
     period: str
     value: float | None
     sample_size: int
-    target: Decimal
-    status: str
+    target: Number
+    status: Annotated[str, Choice(ResultStatus)]
     margin: float | None
     tier: int | None
-    credit: Decimal
-    bonus: Decimal
+    credit: Number
+    bonus: Number
     capped: bool
     currency: str
     contract_version: int
@@ -85,7 +87,7 @@ class RecordIn(Schema):
 
 class BatchIn(Schema):
     records: list[RecordIn]
-    policy: str = "all_or_nothing"
+    policy: Annotated[str, Choice(ImportPolicy)] = "all_or_nothing"
 
 
 class RowError(Schema):
@@ -97,10 +99,10 @@ class RowError(Schema):
 class JobOut(Schema):
     id: int
     contract: str
-    source: str
+    source: Annotated[str, Choice(JobSource)]
     file_name: str
-    policy: str
-    status: str
+    policy: Annotated[str, Choice(ImportPolicy)]
+    status: Annotated[str, Choice(JobStatus)]
     rows_total: int | None
     rows_done: int
     rows_per_second: float
@@ -140,7 +142,7 @@ class DisputeOut(Schema):
     external_id: str
     comment: str
     proposed: dict[str, Any]
-    status: str
+    status: Annotated[str, Choice(DisputeStatus)]
     raised_at: datetime
     decided_at: datetime | None
     response: str
@@ -164,7 +166,7 @@ class ManualValueIn(Schema):
 
     metric_id: int
     period: str
-    value: Decimal
+    value: Number
     note: str = ""
 
 
@@ -173,9 +175,9 @@ class ManualValueOut(Schema):
     metric_id: int
     metric: str
     period: str
-    value: Decimal
-    status: str
-    confirmed_value: Decimal | None
+    value: Number
+    status: Annotated[str, Choice(ManualStatus)]
+    confirmed_value: Number | None
     note: str
     entered_at: datetime
     decided_at: datetime | None

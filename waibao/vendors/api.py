@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
-from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
 from waibao.core.files import attachment, from_uploaded
 from waibao.vendors import access, queries, services
+from waibao.vendors.models import Category, CertificateState, VendorStatus
 from waibao.vendors.schemas import (
     CertificateOut,
     ContactIn,
@@ -31,11 +32,11 @@ router = Router(tags=["vendors"])
 
 class VendorQuery(Schema):
     q: str = ""
-    category: str = ""
-    status: str = ""
+    category: Annotated[str, Choice(Category, blank=True)] = ""
+    status: Annotated[str, Choice(VendorStatus, blank=True)] = ""
     region: str = ""
     country: str = ""
-    cert_state: str = ""
+    cert_state: Annotated[str, Choice([*CertificateState.values, "none"], blank=True)] = ""
     tag: str = ""
     sort: str = "code"
     page: int = 1

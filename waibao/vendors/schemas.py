@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Schema
+
+from waibao.core.apiutils import Choice
+from waibao.vendors.models import Category, CertificateState, CertificateType, DocumentType, Size, VendorStatus
 
 
 class ContactOut(Schema):
@@ -40,10 +44,10 @@ class VendorOut(Schema):
     country: str
     region: str
     city: str
-    category: str
-    size: str
+    category: Annotated[str, Choice(Category)]
+    size: Annotated[str, Choice(Size, blank=True)]
     website: str
-    status: str
+    status: Annotated[str, Choice(VendorStatus)]
     notes: str
     tags: list[str]
     version: int
@@ -63,8 +67,8 @@ class VendorIn(Schema):
     country: str = "CN"
     region: str = ""
     city: str = ""
-    category: str
-    size: str = ""
+    category: Annotated[str, Choice(Category)]
+    size: Annotated[str, Choice(Size, blank=True)] = ""
     website: str = ""
     notes: str = ""
     tags: list[str] = []
@@ -78,8 +82,8 @@ class VendorPatch(Schema):
     country: str | None = None
     region: str | None = None
     city: str | None = None
-    category: str | None = None
-    size: str | None = None
+    category: Annotated[str, Choice(Category)] | None = None
+    size: Annotated[str, Choice(Size, blank=True)] | None = None
     website: str | None = None
     notes: str | None = None
     tags: list[str] | None = None
@@ -87,13 +91,13 @@ class VendorPatch(Schema):
 
 
 class StatusIn(Schema):
-    to: str
+    to: Annotated[str, Choice(VendorStatus)]
     reason: str = ""
 
 
 class StatusChangeOut(Schema):
-    from_status: str
-    to_status: str
+    from_status: Annotated[str, Choice(VendorStatus, blank=True)]
+    to_status: Annotated[str, Choice(VendorStatus)]
     reason: str
     at: datetime
     actor: str | None
@@ -107,14 +111,14 @@ class StatusChangeOut(Schema):
 class CertificateOut(Schema):
     id: int
     vendor_id: int
-    type: str
+    type: Annotated[str, Choice(CertificateType)]
     level: int | None
     number: str
     issuer: str
     scope: str
     valid_from: date | None
     valid_until: date | None
-    state: str
+    state: Annotated[str, Choice(CertificateState)]
     has_file: bool
     file_name: str
 
@@ -132,7 +136,7 @@ class CertificateOut(Schema):
 class DocumentOut(Schema):
     id: int
     vendor_id: int
-    type: str
+    type: Annotated[str, Choice(DocumentType)]
     title: str
     file_name: str
     file_type: str
