@@ -169,18 +169,10 @@ def enter_manual_value(request: HttpRequest, code: str, payload: ManualValueIn) 
     metric = contract.sla_metrics.filter(pk=payload.metric_id).first()
     if metric is None:
         raise DomainError(_("该合同没有这个指标。"), fields={"metric_id": _("该合同没有这个指标。")})
-    value, note = payload.value, payload.note
-    if policy.can(request.user, "delivery.manual"):
-        result = services.set_manual_value(
-            metric=metric, period=payload.period, value=value, actor=request.user, note=note
-        )
-        manual = ManualValue.objects.select_related("metric").get(metric=metric, period=result.period)
-        return {"manual": manual, "result": result}
-    policy.require(request.user, "delivery.manual_propose")
-    proposed = services.propose_manual_value(
-        metric=metric, period=payload.period, value=value, actor=request.user, note=note
+    entry = services.enter_manual_value(
+        metric=metric, period=payload.period, value=payload.value, actor=request.user, note=payload.note
     )
-    return {"manual": proposed, "result": None}
+    return {"manual": entry.manual, "result": entry.result}
 
 
 @router.post("/manual-values/{manual_id}/confirm", response={200: ManualValueOut, **ERRORS_409})

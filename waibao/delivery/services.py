@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
@@ -23,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from waibao.accounts import policy
 from waibao.contracts.models import Contract, SlaMetric
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError, require_transition
@@ -699,8 +701,11 @@ def set_manual_value(
     Upserts the (metric, period) value and recomputes that period's results. If the period is closed,
     the closed result is kept and an :class:`SlaAdjustment` records the change (as for late records).
     Raises DomainError if the metric is not manual, or the period is malformed, not started yet or
-    outside the contract. Returns the period's :class:`SlaResult` for the metric.
+    outside the contract. Returns the period's :class:`SlaResult` for the metric. A user who is not a
+    buyer allowed to enter values (a vendor user: see :func:`enter_manual_value`) is refused.
     """
+    if getattr(actor, "pk", None) and manual_entry_mode(actor) != "set":
+        raise PermissionDenied("delivery.manual")
     number = _manual_value_of(value)
     contract = _check_manual(metric, period)
     period = period.strip()
@@ -733,7 +738,10 @@ def set_manual_value(
 def propose_manual_value(
     *, metric: SlaMetric, period: str, value: Decimal, actor: Any, note: str = ""
 ) -> ManualValue:
-    """A vendor user proposes a manual metric's value; it counts only once the buyer confirms it."""
+    """A vendor user proposes a manual metric's value for its own contract; it counts only once the
+    buyer confirms it. Anyone else is refused (buyers set values with :func:`set_manual_value`)."""
+    if manual_entry_mode(actor) != "propose" or policy.vendor_scope(actor) != metric.contract.vendor_id:
+        raise PermissionDenied("delivery.manual_propose")
     number = _manual_value_of(value)
     contract = _check_manual(metric, period)
     period = period.strip()
@@ -758,6 +766,40 @@ def propose_manual_value(
             message=row.note,
         )
     return row
+
+
+def manual_entry_mode(actor: Any) -> str | None:
+    """Buyer sets, vendor proposes: ``"set"`` for a buyer role that enters values (they count at once),
+    ``"propose"`` for a vendor user (the value counts once a buyer confirms it), None for anyone else."""
+    if policy.can(actor, "delivery.manual"):
+        return "set"
+    if policy.can(actor, "delivery.manual_propose"):
+        return "propose"
+    return None
+
+
+@dataclass(frozen=True)
+class ManualEntry:
+    manual: ManualValue
+    result: SlaResult | None  # the recomputed result when the value counts at once; None for a proposal
+
+
+def enter_manual_value(
+    *, metric: SlaMetric, period: str, value: Any, actor: Any, note: str = ""
+) -> ManualEntry:
+    """A manual metric's value from whoever enters it, through any door (page, API, portal): the actor's
+    role decides whether it is set or proposed (:func:`manual_entry_mode`). Raises PermissionDenied for
+    a role that may do neither, DomainError for a value or period the rules refuse."""
+    mode = manual_entry_mode(actor)
+    if mode == "set":
+        result = set_manual_value(metric=metric, period=period, value=value, actor=actor, note=note)
+        manual = ManualValue.objects.select_related("metric").get(metric=metric, period=result.period)
+        return ManualEntry(manual, result)
+    if mode == "propose":
+        return ManualEntry(
+            propose_manual_value(metric=metric, period=period, value=value, actor=actor, note=note), None
+        )
+    raise PermissionDenied("delivery.manual")
 
 
 def _pending(manual: ManualValue) -> ManualValue:

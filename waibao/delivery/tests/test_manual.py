@@ -353,3 +353,39 @@ def test_listing_manual_values_does_not_grow_queries(
     with django_assert_max_num_queries(8):
         r = c.get(f"/api/v1/delivery/contracts/{survey.contract.code}/manual-values")
     assert r.json()["count"] == 5
+
+
+# --- buyer sets, vendor proposes: decided in the service, whichever door is used ---------------------
+
+
+def test_the_service_lets_a_buyer_set_and_makes_a_vendor_users_value_a_proposal(
+    survey, manager, vendor_user_a
+):
+    from waibao.delivery.services import enter_manual_value
+
+    set_entry = enter_manual_value(metric=survey, period="2026-10", value="95", actor=manager)
+    assert set_entry.result is not None and set_entry.manual.status == "confirmed"
+    proposal = enter_manual_value(metric=survey, period="2026-10", value="80", actor=vendor_user_a)
+    assert proposal.result is None and proposal.manual.status == "proposed"
+    assert result(survey, "2026-10").value == 95.0  # the proposal does not count yet
+
+
+def test_a_vendor_user_cannot_set_a_value_through_the_service(survey, vendor_user_a):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.set_manual_value(metric=survey, period="2026-10", value=99, actor=vendor_user_a)
+    assert not ManualValue.objects.exists()
+
+
+def test_a_role_that_may_neither_set_nor_propose_is_refused(survey, finance_user, auditor, vendor_user_b):
+    from django.core.exceptions import PermissionDenied
+
+    from waibao.delivery.services import enter_manual_value
+
+    for user in (finance_user, auditor):
+        with pytest.raises(PermissionDenied):
+            enter_manual_value(metric=survey, period="2026-10", value=99, actor=user)
+    with pytest.raises(PermissionDenied):  # another vendor's user cannot propose on vendor A's contract
+        services.propose_manual_value(metric=survey, period="2026-10", value=99, actor=vendor_user_b)
+    assert not ManualValue.objects.exists()
