@@ -97,3 +97,32 @@ class ManualDecideForm(BootstrapMixin, forms.Form):
             attrs={"class": "form-control form-control-sm", "placeholder": _("意见（驳回必填）")}
         ),
     )
+
+
+class MissedFilterForm(BootstrapMixin, forms.Form):
+    """The missed-records list's filters and order (GET); a bad value is shown, the list stays unfiltered."""
+
+    q = forms.CharField(label=_("记录编号包含"), required=False, max_length=100)
+    min_over_hours = forms.DecimalField(
+        label=_("至少超出（小时）"), required=False, min_value=0, max_digits=10, decimal_places=2
+    )
+    sort = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[
+            ("opened", _("开始时间，从早到晚")),
+            ("-opened", _("开始时间，从晚到早")),
+            ("external_id", _("记录编号，升序")),
+            ("-external_id", _("记录编号，降序")),
+        ],
+    )
+
+    def filters(self) -> Any:
+        from waibao.delivery.queries import MissedFilters
+
+        data = self.cleaned_data
+        return MissedFilters(
+            sort=data.get("sort") or "opened",
+            q=(data.get("q") or "").strip(),
+            min_over_hours=data.get("min_over_hours"),
+        )

@@ -14,6 +14,7 @@ from waibao.contracts.models import IN_FORCE, Contract, SlaMetric
 from waibao.core import clock
 from waibao.delivery import engine
 from waibao.delivery.access import visible_contracts, visible_records
+from waibao.delivery.formatting import rule_text
 from waibao.delivery.models import DisputeStatus, ManualValue, RecordDispute, ServiceRecord, SlaResult
 from waibao.lib import slamath
 
@@ -43,7 +44,9 @@ def metric_unit(metric: SlaMetric) -> str:
     if kind in ("share_within", "rate"):
         return "%"
     if kind == "duration":
-        return "min"
+        from django.utils.translation import gettext
+
+        return gettext("小时")  # duration results are shown in hours (stored in business minutes)
     return ""
 
 
@@ -70,9 +73,57 @@ class PortfolioRow:
         return sum(1 for c in self.cells if c.rag == "red")
 
 
-def portfolio(user: Any, *, vendor_id: int | None = None, sort: str = "") -> list[PortfolioRow]:
-    """Every in-force contract the user may see, with each metric's current-period RAG. Three queries."""
-    today = clock.today()
+def month_of(period: str) -> str:
+    """The month a period key starts in ("2026-Q4" → "2026-10")."""
+    start, _end = slamath.period_bounds(period)
+    return slamath.period_key(start, "month")
+
+
+def data_months(contract_ids: Any) -> list[str]:
+    """Months (newest first) in which any of the contracts has an SLA result with data: the periods a
+    period picker offers. A quarter with data counts for its first month. One indexed query."""
+    keys = (
+        SlaResult.objects.filter(contract_id__in=contract_ids)
+        .exclude(status="no_data")
+        .order_by()
+        .values_list("period", flat=True)
+        .distinct()
+    )
+    return sorted({month_of(k) for k in keys}, reverse=True)
+
+
+def pick_month(requested: str | None, months: list[str], today: date | None = None) -> str:
+    """The month a page shows: the requested one when it is a valid month key, else the latest month
+    with data, else the current month (then the page truthfully shows that there is no data)."""
+    if requested:
+        try:
+            start, _end = slamath.period_bounds(requested)
+        except ValueError:
+            start = None
+        if start is not None and "Q" not in requested and slamath.period_key(start, "month") == requested:
+            return requested
+    if months:
+        return months[0]
+    return slamath.period_key(today or clock.today(), "month")
+
+
+def picker_months(months: list[str], selected: str, today: date | None = None) -> list[str]:
+    """The picker's options: every month with data, the selected one and the current month, newest first."""
+    current = slamath.period_key(today or clock.today(), "month")
+    return sorted({*months, selected, current}, reverse=True)
+
+
+def period_for(metric: SlaMetric, month: str) -> str:
+    """The metric's period that contains ``month`` (the month itself, or its quarter)."""
+    return slamath.period_key(slamath.period_bounds(month)[0], metric_window(metric))
+
+
+def portfolio(
+    user: Any, *, vendor_id: int | None = None, sort: str = "", period: str | None = None
+) -> list[PortfolioRow]:
+    """Every in-force contract the user may see, with each metric's RAG for one month (its quarter for
+    quarterly metrics): ``period`` when given, else the latest month with data among these contracts.
+    Four queries."""
     contracts = (
         visible_contracts(user).filter(status__in=IN_FORCE).select_related("vendor", "owner").order_by("code")
     )
@@ -82,19 +133,20 @@ def portfolio(user: Any, *, vendor_id: int | None = None, sort: str = "") -> lis
     if not contracts_list:
         return []
     ids = [c.pk for c in contracts_list]
+    month = period if period else pick_month(None, data_months(ids))
     metrics: dict[int, list[SlaMetric]] = defaultdict(list)
     for m in SlaMetric.objects.filter(contract_id__in=ids, retired=False).order_by("position", "id"):
         metrics[m.contract_id].append(m)
-    periods = {slamath.period_key(today, "month"), slamath.period_key(today, "quarter")}
+    start = slamath.period_bounds(month)[0]
+    periods = {month, slamath.period_key(start, "quarter")}
     results = {
         (r.metric_id, r.period): r for r in SlaResult.objects.filter(contract_id__in=ids, period__in=periods)
     }
     rows = []
-    month = slamath.period_key(today, "month")
     for c in contracts_list:
         row = PortfolioRow(c, month)
         for m in metrics.get(c.pk, []):
-            r = results.get((m.pk, current_period(metric_window(m), today)))
+            r = results.get((m.pk, period_for(m, month)))
             row.cells.append(Cell(m, r, rag(r)))
             if r is not None:
                 row.credit += r.credit
@@ -108,6 +160,14 @@ def portfolio(user: Any, *, vendor_id: int | None = None, sort: str = "") -> lis
     elif sort == "-code":
         rows.sort(key=lambda r: r.contract.code, reverse=True)
     return rows
+
+
+def portfolio_months(user: Any, *, vendor_id: int | None = None) -> list[str]:
+    """Months with data among the in-force contracts the user may see (newest first)."""
+    contracts = visible_contracts(user).filter(status__in=IN_FORCE)
+    if vendor_id is not None:
+        contracts = contracts.filter(vendor_id=vendor_id)
+    return data_months(contracts.values("pk"))
 
 
 @dataclass
@@ -127,16 +187,38 @@ class MetricPanel:
     # value, its confirm/reject form.
     entry_form: Any = None
     manual_rows: list[tuple[ManualValue, Any]] = field(default_factory=list)
+    # The metric's period shown (the selected month, or its quarter).
+    period: str = ""
 
     @property
     def chart_id(self) -> str:
         return f"chart-{self.metric.pk}"
 
 
-def contract_dashboard(contract: Contract) -> dict[str, Any]:
+@dataclass
+class HistoryRow:
+    """One period of the contract's history: each metric's result (None where it has none)."""
+
+    period: str
+    cells: list[tuple[SlaMetric, SlaResult | None]]
+    credit: Decimal
+
+
+HISTORY_PAGE_SIZE = 12
+
+
+def contract_dashboard(contract: Contract, month: str | None = None, history_page: Any = 1) -> dict[str, Any]:
+    """The contract delivery page for one month (``month``, else the latest month with data): each
+    metric's result for that month (its quarter for quarterly metrics), the twelve periods up to it,
+    year-to-date credits of the month's year up to it, and the whole history of periods, paged."""
+    from django.core.paginator import Paginator
+
     today = clock.today()
     metrics = list(contract.sla_metrics.filter(retired=False).order_by("position", "id"))
     all_results = list(SlaResult.objects.filter(contract=contract).order_by("period_start", "period"))
+    months = sorted({month_of(r.period) for r in all_results if r.status != "no_data"}, reverse=True)
+    selected = pick_month(month, months, today)
+    sel_start, sel_end = slamath.period_bounds(selected)
     by_metric: dict[int, list[SlaResult]] = defaultdict(list)
     for r in all_results:
         by_metric[r.metric_id].append(r)
@@ -147,28 +229,32 @@ def contract_dashboard(contract: Contract) -> dict[str, Any]:
     panels = []
     for m in metrics:
         window = metric_window(m)
-        hist = [r for r in by_metric.get(m.pk, []) if ("Q" in r.period) == (window == "quarter")][-12:]
-        cur_key = current_period(window, today)
-        current = next((r for r in hist if r.period == cur_key), None)
-        try:
-            rule = engine.explain_rule(slamath.MetricDef.from_dict(m.definition))
-        except slamath.InvalidMetric:
-            rule = ""
-        panel = MetricPanel(m, metric_unit(m), window, current, rag(current), hist, _chart(m, hist), rule)
+        key = period_for(m, selected)
+        hist = [
+            r
+            for r in by_metric.get(m.pk, [])
+            if ("Q" in r.period) == (window == "quarter") and r.period_start <= sel_start
+        ][-12:]
+        current = next((r for r in hist if r.period == key), None)
+        panel = MetricPanel(
+            m, metric_unit(m), window, current, rag(current), hist, _chart(m, hist), rule_text(m.definition)
+        )
+        panel.period = key
         if (m.definition or {}).get("kind") == "manual":
             panel.manual = True
             panel.manual_values = manual.get(m.pk, [])[:6]
             panel.manual_periods = manual_periods(contract, window, today)
         panels.append(panel)
-    year = str(today.year)
-    credit = sum((r.credit for r in all_results if r.period.startswith(year)), Decimal("0"))
-    bonus = sum((r.bonus for r in all_results if r.period.startswith(year)), Decimal("0"))
+    year = str(sel_start.year)
+    in_ytd = [r for r in all_results if r.period.startswith(year) and r.period_start <= sel_start]
+    credit = sum((r.credit for r in in_ytd), Decimal("0"))
+    bonus = sum((r.bonus for r in in_ytd), Decimal("0"))
     counts = ServiceRecord.objects.filter(contract=contract).aggregate(
-        n=Count("id"), month=Count("id", filter=Q(day__gte=today.replace(day=1)))
+        n=Count("id"), month=Count("id", filter=Q(day__gte=sel_start, day__lt=sel_end))
     )
     open_disputes = RecordDispute.objects.filter(contract=contract, status=DisputeStatus.OPEN).count()
-    month_start, month_end = slamath.period_bounds(slamath.period_key(today, "month"))
-    elapsed = slamath.elapsed_fraction(slamath.period_key(today, "month"), today)
+    is_open = sel_start <= today < sel_end
+    elapsed = slamath.elapsed_fraction(selected, today) if is_open else (1.0 if today >= sel_end else 0.0)
     closable = sorted(
         {
             r.period
@@ -185,11 +271,29 @@ def contract_dashboard(contract: Contract) -> dict[str, Any]:
         "records_month": counts["month"],
         "open_disputes": open_disputes,
         "elapsed_percent": int(elapsed * 100),
-        "month_start": month_start,
-        "month_end": month_end,
+        "period_open": is_open,
+        "month_start": sel_start,
+        "month_end": sel_end,
         "closable": closable,
         "year": year,
+        "period": selected,
+        "periods": picker_months(months, selected, today),
+        "has_data": bool(months),
+        "history": Paginator(_history(metrics, all_results), HISTORY_PAGE_SIZE).get_page(history_page),
     }
+
+
+def _history(metrics: list[SlaMetric], results: list[SlaResult]) -> list[HistoryRow]:
+    """Every period with a result, newest first (a quarter after its last month), each metric's result."""
+    by_key: dict[str, dict[int, SlaResult]] = defaultdict(dict)
+    for r in results:
+        by_key[r.period][r.metric_id] = r
+    rows = []
+    for key in sorted(by_key, key=lambda k: (slamath.period_bounds(k)[1], "Q" in k), reverse=True):
+        cells = [(m, by_key[key].get(m.pk)) for m in metrics]
+        credit = sum((r.credit for r in by_key[key].values()), Decimal("0"))
+        rows.append(HistoryRow(key, cells, credit))
+    return rows
 
 
 def manual_periods(contract: Contract, window: str, today: date, count: int = 6) -> list[str]:
@@ -200,9 +304,11 @@ def manual_periods(contract: Contract, window: str, today: date, count: int = 6)
 
 
 def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
-    target = float((metric.definition or {}).get("target") or 0)
+    # Duration results are stored in business minutes and shown in hours.
+    per = 60.0 if (metric.definition or {}).get("kind") == "duration" else 1.0
+    target = float((metric.definition or {}).get("target") or 0) / per
     periods = [r.period for r in hist]
-    values = [None if r.value is None else round(r.value, 2) for r in hist]
+    values = [None if r.value is None else round(r.value / per, 2) for r in hist]
     colors = {"red": "#dc3545", "amber": "#fd7e14", "green": "#198754", "grey": "#adb5bd"}
     return {
         "tooltip": {"trigger": "axis"},
@@ -258,30 +364,199 @@ def records_for(user: Any, contract: Contract, params: Any) -> QuerySet[ServiceR
     return qs.order_by("-day", "-opened_at", "-id")
 
 
-def missed_records(
-    contract: Contract, metric: SlaMetric, period: str, limit: int = 500
-) -> tuple[list[tuple[ServiceRecord, int | None]], int, str]:
-    """Records of the period that count against the metric (with business seconds), the total, the rule."""
+# --- traceability: the records that count against a metric in one period --------------------------
+#
+# Whether a record missed needs its business time through the metric's calendar, which the database
+# cannot compute, so the list is read in an indexed order (the period's days by the (contract, day,
+# opened_at, id) index, or external ids by the unique key) in growing chunks from a scan position, each
+# record checked by ``engine.missed``, until one page and one more row are found. A page never counts
+# the period: "next" exists when the extra row was found. SQL narrows the scan first where a miss has
+# a necessary condition the database can check (business time never exceeds wall-clock time; a CSAT
+# below target; a defect), and each page examines at most ``SCAN_LIMIT`` records, ending with a
+# "continue" position when nothing more was found in them.
+
+MISSED_SORTS: dict[str, tuple[str, ...]] = {
+    "opened": ("day", "opened_at", "id"),
+    "-opened": ("-day", "-opened_at", "-id"),
+    "external_id": ("external_id",),
+    "-external_id": ("-external_id",),
+}
+MISSED_PAGE_SIZE = 50
+SCAN_LIMIT = 20_000
+_FIRST_CHUNK, _MAX_CHUNK = 200, 5_000
+_TEXT_FIELDS = ("priority", "category", "status", "kind")
+
+
+@dataclass
+class MissedFilters:
+    sort: str = "opened"
+    q: str = ""  # part of the external id
+    min_over_hours: Decimal | None = None  # at least this late (timed metrics and deadlines)
+
+
+@dataclass
+class MissedItem:
+    record: dict[str, Any]
+    seconds: int | None  # business seconds from start to end (timed metrics)
+    over: int | None  # seconds beyond the limit or deadline; None when not measurable
+
+
+@dataclass
+class MissedPage:
+    items: list[MissedItem]
+    next_at: int | None  # scan position of the next page, None at the end
+    partial: bool  # the scan limit was reached before a full page was found
+    rule: str
+    definition: dict[str, Any]
+
+
+def _runner(contract: Contract, metric: SlaMetric, period: str) -> engine.Runner | None:
     start, _end = slamath.period_bounds(period)
-    cache = engine.TermsCache(contract)
-    _terms, runners = cache.for_period_start(start)
-    runner = next((r for r in runners if r.metric_id == metric.pk), None)
+    _terms, runners = engine.TermsCache(contract).for_period_start(start)
+    return next((r for r in runners if r.metric_id == metric.pk), None)
+
+
+def _necessary(d: slamath.MetricDef) -> Q:
+    """A condition every missed record satisfies (so the database can skip the others); Q() if none."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    std = slamath.STANDARD_FIELDS
+    q = Q()
+    for cond in d.filter:
+        if cond.field in _TEXT_FIELDS and cond.op == "eq" and isinstance(cond.value, str):
+            q &= Q(**{cond.field: cond.value})
+        elif cond.field in _TEXT_FIELDS and cond.op == "in" and all(isinstance(v, str) for v in cond.value):
+            q &= Q(**{f"{cond.field}__in": list(cond.value)})
+    limit = None
+    if d.kind == "share_within" and d.threshold_minutes is not None:
+        limit = int(d.threshold_minutes)
+    elif d.kind == "duration" and d.direction == "lower":
+        limit = d.target
+    timed = d.start_field in std and d.end_field in std
+    if limit is not None and timed and d.start_field and d.end_field:
+        # Business time never exceeds the wall-clock time between the two (pauses only subtract), so
+        # a record that took no longer than the limit on the clock cannot have missed.
+        s, e = d.start_field, d.end_field
+        q &= (
+            Q(**{f"{s}__isnull": True})
+            | Q(**{f"{e}__isnull": True})
+            | Q(**{f"{e}__gt": F(s) + timedelta(minutes=float(limit))})
+        )
+    elif d.kind == "average" and (d.field or "csat") == "csat":
+        q &= Q(csat__lt=d.target) if d.direction == "higher" else Q(csat__gt=d.target)
+    elif d.kind == "rate" and d.flag == "defect" and d.direction == "lower":
+        q &= Q(defect=True)
+    return q
+
+
+def _over(d: slamath.MetricDef, values: dict[str, Any], secs: int | None) -> int | None:
+    if d.kind == "share_within" and secs is not None:
+        return max(0, secs) - int(d.threshold_minutes or 0) * 60
+    if d.kind == "duration" and secs is not None and d.direction == "lower":
+        return int(max(0, secs) - d.target * 60)
+    if d.kind == "rate" and not d.flag and d.start_field and d.end_field:
+        actual, deadline = values.get(d.start_field), values.get(d.end_field)
+        if hasattr(actual, "timestamp") and hasattr(deadline, "timestamp"):
+            return int((actual - deadline).total_seconds())
+    return None
+
+
+def measures_lateness(definition: Any) -> bool:
+    """Whether the metric has a limit or deadline to be late against (the "how late" filter and column)."""
+    d = definition or {}
+    kind = d.get("kind")
+    return (
+        kind == "share_within"
+        or (kind == "duration" and d.get("direction") == "lower")
+        or (kind == "rate" and not d.get("flag"))
+    )
+
+
+def iter_missed(
+    contract: Contract,
+    metric: SlaMetric,
+    period: str,
+    filters: MissedFilters,
+    *,
+    at: int = 0,
+    scan_limit: int | None = None,
+) -> Any:
+    """Yield (scan position, MissedItem) from scan position ``at``; then, if ``scan_limit`` records were
+    examined first, yield (position reached, None) once and stop. The runner must exist."""
+    runner = _runner(contract, metric, period)
     if runner is None:
-        return [], 0, ""
+        return
+    d = runner.definition
     s, e = slamath.period_bounds(period)
-    qs = ServiceRecord.objects.filter(contract=contract, day__gte=s, day__lt=e).order_by("day", "id")
-    if runner.definition.record_kind:
-        qs = qs.filter(kind=runner.definition.record_kind)
-    out: list[tuple[ServiceRecord, int | None]] = []
-    total = 0
-    for rec in qs.iterator(chunk_size=2000):
-        values = {f: getattr(rec, f) for f in engine.RECORD_VALUE_FIELDS if f != "id"}
-        bad, secs = engine.missed(runner, values)
-        if bad:
-            total += 1
-            if len(out) < limit:
-                out.append((rec, secs))
-    return out, total, engine.explain_rule(runner.definition)
+    qs = ServiceRecord.objects.filter(contract=contract, day__gte=s, day__lt=e)
+    if d.record_kind:
+        qs = qs.filter(kind=d.record_kind)
+    qs = qs.filter(_necessary(d))
+    if filters.q:
+        qs = qs.filter(external_id__icontains=filters.q)
+    min_over = None if filters.min_over_hours is None else filters.min_over_hours * 3600
+    qs = qs.order_by(*MISSED_SORTS.get(filters.sort, MISSED_SORTS["opened"])).values(
+        *engine.RECORD_VALUE_FIELDS
+    )
+    pos, chunk, examined = at, _FIRST_CHUNK, 0
+    while True:
+        if scan_limit is not None:
+            chunk = min(chunk, scan_limit - examined)
+            if chunk <= 0:
+                yield pos, None
+                return
+        batch = list(qs[pos : pos + chunk])
+        for i, values in enumerate(batch):
+            bad, secs = engine.missed(runner, {k: v for k, v in values.items() if k != "id"})
+            if not bad:
+                continue
+            over = _over(d, values, secs)
+            if min_over is not None and (over is None or over < min_over):
+                continue
+            yield pos + i, MissedItem(values, secs, over)
+        examined += len(batch)
+        pos += len(batch)
+        if len(batch) < chunk:
+            return
+        chunk = min(chunk * 2, _MAX_CHUNK)
+
+
+def missed_definition(contract: Contract, metric: SlaMetric, period: str) -> dict[str, Any]:
+    """The metric's definition in force in the period (raises ValueError for a malformed period)."""
+    runner = _runner(contract, metric, period)
+    return runner.definition.to_dict() if runner is not None else dict(metric.definition or {})
+
+
+def missed_page(
+    contract: Contract,
+    metric: SlaMetric,
+    period: str,
+    filters: MissedFilters,
+    *,
+    at: int = 0,
+    page_size: int = MISSED_PAGE_SIZE,
+    scan_limit: int = SCAN_LIMIT,
+) -> MissedPage:
+    """One page of the records that count against ``metric`` in ``period``, from scan position ``at``.
+
+    Raises ValueError for a malformed period. Never counts the whole period (see above)."""
+    definition = missed_definition(contract, metric, period)
+    if _runner(contract, metric, period) is None:
+        return MissedPage([], None, False, "", definition)
+    items: list[MissedItem] = []
+    next_at: int | None = None
+    partial = False
+    for pos, item in iter_missed(contract, metric, period, filters, at=max(0, at), scan_limit=scan_limit):
+        if item is None:
+            next_at, partial = pos, True
+            break
+        if len(items) == page_size:
+            next_at = pos
+            break
+        items.append(item)
+    return MissedPage(items, next_at, partial, rule_text(definition), definition)
 
 
 def open_disputes(user: Any) -> QuerySet[RecordDispute]:

@@ -14,6 +14,11 @@ urlpatterns = [
     path("contracts/<str:code>/records/", views.record_list, name="records"),
     path("contracts/<str:code>/records/new/", views.record_edit, name="record-new"),
     path("contracts/<str:code>/missed/<int:metric_id>/<str:period>/", views.missed, name="missed"),
+    path(
+        "contracts/<str:code>/missed/<int:metric_id>/<str:period>/export.<str:fmt>",
+        views.missed_export,
+        name="missed-export",
+    ),
     path("contracts/<str:code>/manual/<int:metric_id>/", views.manual_enter, name="manual-enter"),
     path("manual/<int:pk>/decide/", views.manual_decide, name="manual-decide"),
     path("contracts/<str:code>/import/", views.import_start, name="import"),

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,12 +21,14 @@ from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
 from waibao.delivery import access, queries, rows, services
+from waibao.delivery.formatting import missed_cells, missed_columns
 from waibao.delivery.forms import (
     DecideForm,
     DisputeForm,
     ImportForm,
     ManualDecideForm,
     ManualValueForm,
+    MissedFilterForm,
     RecordForm,
 )
 from waibao.delivery.models import (
@@ -39,7 +40,7 @@ from waibao.delivery.models import (
     SlaResult,
 )
 from waibao.lib import slamath
-from waibao.lib.spreadsheets import XLSX_MIME, write_xlsx
+from waibao.lib.spreadsheets import XLSX_MIME, write_csv, write_xlsx
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -48,9 +49,18 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
+    """Every in-force contract's SLA status for one month: the picked one, else the latest with data."""
     sort = request.GET.get("sort", "rag")
-    rows_ = queries.portfolio(request.user, sort=sort)
-    ctx = {"rows": rows_, "sort": sort, "period": rows_[0].period if rows_ else ""}
+    months = queries.portfolio_months(request.user)
+    period = queries.pick_month(request.GET.get("period"), months)
+    rows_ = queries.portfolio(request.user, sort=sort, period=period)
+    ctx = {
+        "rows": rows_,
+        "sort": sort,
+        "period": period,
+        "periods": queries.picker_months(months, period),
+        "has_data": period in months,
+    }
     if _is_htmx(request):
         return render(request, "delivery/portfolio.html#table", ctx)
     return render(request, "delivery/portfolio.html", ctx)
@@ -148,7 +158,7 @@ def _render_contract(
     """The contract delivery page. After a refused manual value (or decision) the bound form comes
     back in place, with its errors next to its fields and what the user typed; ``notice`` is a success
     line shown in one metric's card (HTMX requests, which swap only that card)."""
-    dashboard = queries.contract_dashboard(contract)
+    dashboard = queries.contract_dashboard(contract, request.GET.get("period"), request.GET.get("history", 1))
     for p in dashboard["panels"]:
         if not p.manual:
             continue
@@ -305,30 +315,119 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/record_detail.html", ctx)
 
 
-@login_required
-def missed(request: HttpRequest, code: str, metric_id: int, period: str) -> HttpResponse:
+def _missed_filters(request: HttpRequest) -> MissedFilterForm:
+    return MissedFilterForm(request.GET or None)
+
+
+def _missed_context(request: HttpRequest, code: str, metric_id: int, period: str) -> dict[str, Any]:
     contract = access.get_contract(request.user, code)
     metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
     if metric is None:
         raise Http404
     try:
-        items, total, rule = queries.missed_records(contract, metric, period)
+        slamath.period_bounds(period)
     except ValueError:
         raise Http404 from None
-    result = SlaResult.objects.filter(contract=contract, metric=metric, period=period).first()
-    return render(
-        request,
-        "delivery/missed.html",
+    form = _missed_filters(request)
+    filters = form.filters() if form.is_valid() else queries.MissedFilters()
+    return {"contract": contract, "metric": metric, "period": period, "form": form, "filters": filters}
+
+
+def _int_param(request: HttpRequest, name: str) -> int:
+    try:
+        return max(0, int(request.GET.get(name, 0)))
+    except ValueError:
+        return 0
+
+
+@login_required
+def missed(request: HttpRequest, code: str, metric_id: int, period: str) -> HttpResponse:
+    """The records that count against a metric in one period: sorted, filtered, paged from an index
+    without counting the period (see ``queries.missed_page``)."""
+    ctx = _missed_context(request, code, metric_id, period)
+    at, before = _int_param(request, "at"), _int_param(request, "n")
+    page = queries.missed_page(ctx["contract"], ctx["metric"], period, ctx["filters"], at=at)
+    columns = missed_columns(page.definition)
+    sort = ctx["filters"].sort
+    numeric = {"@business", "@over", "@pauses"}
+    ctx.update(
         {
-            "contract": contract,
-            "metric": metric,
-            "period": period,
-            "items": [(r, None if s is None else round(s / 60, 1)) for r, s in items],
-            "total": total,
-            "rule": rule,
-            "result": result,
-        },
+            "page": page,
+            "columns": columns,
+            "heads": [_missed_head(key, label, sort, key in numeric) for key, label, _x in columns],
+            "rows": [
+                (item, [(c, k in numeric) for c, (k, _l, _x) in zip(cells, columns, strict=True)])
+                for item, cells in (
+                    (item, missed_cells(page.definition, item, columns)) for item in page.items
+                )
+            ],
+            "scan_limit": f"{queries.SCAN_LIMIT:,}",
+            "first": before + 1,
+            "last": before + len(page.items),
+            "after": before + len(page.items),
+            "paged": at > 0,
+            "result": SlaResult.objects.filter(
+                contract=ctx["contract"], metric=ctx["metric"], period=period
+            ).first(),
+            "lateness": queries.measures_lateness(page.definition),
+            "sort": sort,
+        }
     )
+    return render(request, "delivery/missed.html", ctx)
+
+
+#: The columns of the missed list that sort from an index: column key → (ascending, descending) order.
+_SORTABLE = {"external_id": ("external_id", "-external_id"), "opened_at": ("opened", "-opened")}
+
+
+def _missed_head(key: str, label: str, sort: str, numeric: bool) -> dict[str, Any]:
+    asc, desc = _SORTABLE.get(key, ("", ""))
+    return {
+        "label": label,
+        "numeric": numeric,
+        "sort": (desc if sort == asc else asc) if asc else "",
+        "arrow": " ↑" if asc and sort == asc else (" ↓" if desc and sort == desc else ""),
+    }
+
+
+#: An .xlsx is built in memory, so it takes at most this many rows; CSV takes them all.
+MISSED_XLSX_MAX = 20_000
+
+
+def _capped(rows: Any, limit: int) -> Any:
+    for i, row in enumerate(rows):
+        if i == limit:
+            yield [_("仅导出前 %(n)s 条；全部记录请导出 CSV。") % {"n": f"{limit:,}"}]
+            return
+        yield row
+
+
+@login_required
+def missed_export(request: HttpRequest, code: str, metric_id: int, period: str, fmt: str) -> HttpResponse:
+    """All the missed records of the list's filters, as .xlsx or .csv (headers in the reader's language;
+    text that starts like a formula is written as text)."""
+    policy.require(request.user, "export")
+    ctx = _missed_context(request, code, metric_id, period)
+    contract, metric = ctx["contract"], ctx["metric"]
+    definition = queries.missed_definition(contract, metric, period)
+    columns = missed_columns(definition)
+    headers = [str(label) for _key, _page_label, label in columns]
+    items = (
+        item
+        for _pos, item in queries.iter_missed(contract, metric, period, ctx["filters"])
+        if item is not None
+    )
+    rows: Any = (missed_cells(definition, item, columns, export=True) for item in items)
+    name = f"missed-{contract.code}-{metric.pk}-{period}"
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    if fmt == "xlsx":
+        rows = _capped(rows, MISSED_XLSX_MAX)
+    if fmt == "csv":
+        response = HttpResponse(write_csv(headers, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    return _xlsx(write_xlsx([(_("未达标记录"), headers, rows)]), f"{name}.xlsx")
 
 
 # --- manual KPI values ---------------------------------------------------------------------------
@@ -366,30 +465,38 @@ def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpRespons
     metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
     if metric is None:
         raise Http404
-    if services.manual_entry_mode(request.user) is None:
-        raise PermissionDenied("delivery.manual")
+    buyer = policy.can(request.user, "delivery.manual")
+    if not buyer:
+        policy.require(request.user, "delivery.manual_propose")
     window = queries.metric_window(metric)
     form = _entry_form(metric.pk, queries.manual_periods(contract, window, clock.today()), request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            entry = services.enter_manual_value(
-                metric=metric,
-                period=data["period"],
-                value=data["value"],
-                actor=request.user,
-                note=data["note"],
-            )
-            if entry.result is not None:
+            if buyer:
+                result = services.set_manual_value(
+                    metric=metric,
+                    period=data["period"],
+                    value=data["value"],
+                    actor=request.user,
+                    note=data["note"],
+                )
                 done = _("%(m)s %(p)s 的值已确认：%(s)s。") % {
                     "m": metric.name,
-                    "p": entry.result.period,
-                    "s": entry.result.get_status_display(),
+                    "p": result.period,
+                    "s": result.get_status_display(),
                 }
             else:
+                services.propose_manual_value(
+                    metric=metric,
+                    period=data["period"],
+                    value=data["value"],
+                    actor=request.user,
+                    note=data["note"],
+                )
                 done = _("已提交 %(m)s %(p)s 的值，待采购方确认。") % {
                     "m": metric.name,
-                    "p": entry.manual.period,
+                    "p": data["period"].strip(),
                 }
         except DomainError as exc:
             _place_error(form, exc)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from waibao.delivery import formatting
 from waibao.delivery.formatting import plain
 
 register = template.Library()
@@ -29,3 +30,21 @@ def widget_with_errors(field: Any) -> str:
             "autofocus": True,
         }
     return str(field.as_widget(attrs=attrs))
+
+
+@register.filter
+def metric_value(value: Any, definition: Any) -> str:
+    """``{{ result.value|metric_value:metric.definition }}`` → "95.5%", "8.25 小时", "4.5", "—"."""
+    return formatting.metric_value(definition, value)
+
+
+@register.filter
+def metric_target(definition: Any) -> str:
+    """``{{ metric.definition|metric_target }}`` → "≥ 95%", "≤ 8 小时"."""
+    return formatting.metric_target(definition)
+
+
+@register.filter
+def hours(seconds: Any) -> str:
+    """``{{ seconds|hours }}`` → "0.58 小时"."""
+    return formatting.hours(seconds)

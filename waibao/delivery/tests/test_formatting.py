@@ -65,4 +65,4 @@ def test_the_missed_records_page_shows_the_target_plainly(contract, manager, tic
         .get(f"/delivery/contracts/{contract.code}/missed/{metric.pk}/2026-10/")
         .content.decode()
     )
-    assert "目标 95）" in html and "95.0000" not in html
+    assert "目标 ≥ 95%）" in html and "95.0000" not in html
