@@ -238,6 +238,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "waibao@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long a vendor user's invitation link (set your password) stays valid.
+WAIBAO_INVITATION_DAYS = env_int("WAIBAO_INVITATION_DAYS", 7)
 
 # --- Background work -------------------------------------------------------------------------
 TASKS = {

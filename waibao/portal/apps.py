@@ -13,6 +13,7 @@ class PortalConfig(AppConfig):
         from waibao.core import registry
 
         registry.nav_item("vendor", _("我的档案"), "portal:profile", 5, match="/vendors/")
+        registry.panel("home", "portal/_todo_panel.html", 1, todo_panel)
         registry.panel("home", "portal/_home_panel.html", 5, home_panel)
 
 
@@ -27,3 +28,11 @@ def home_panel(request, **kwargs):  # type: ignore[no-untyped-def]
     today = clock.today()
     certs = [(c, c.state(today, queries.warn_days())) for c in vendor.certificates.all()]
     return {"vendor": vendor, "certificates": certs}
+
+
+def todo_panel(request, **kwargs):  # type: ignore[no-untyped-def]
+    """What the vendor must do now: 8D steps due, deliverables returned, disputes answered."""
+    from waibao.portal.queries import vendor_todo
+
+    todo = vendor_todo(request.user)
+    return None if todo is None else {"todo": todo}

@@ -27,6 +27,8 @@ def chinese_left(html: str) -> set[str]:
     html = re.sub(r"<script.*?</script>", "", html, flags=re.S)
     # Accepted import column names are listed in both languages on purpose.
     html = re.sub(r'<table[^>]*id="import-columns".*?</table>', "", html, flags=re.S)
+    # The clause library holds contract texts (seeded in the installation's language): data, not interface.
+    html = re.sub(r'<ul[^>]*id="clause-library".*?</ul>', "", html, flags=re.S)
     # The brand and the switch back to Chinese are Chinese on purpose.
     html = html.replace("外包 Waibao", "Waibao").replace("Waibao 外包", "Waibao").replace('lang="zh-CN">中文<', "")
     return set(CJK.findall(html)) - DATA
