@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 from waibao.accounts import policy
 from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
 from waibao.core.errors import DomainError
-from waibao.delivery import access, queries, services
+from waibao.delivery import access, ingest, queries, services
 from waibao.delivery.models import ImportJob, JobStatus, ManualValue
 from waibao.delivery.schemas import (
     BatchIn,
@@ -68,7 +68,11 @@ def records_batch(request: HttpRequest, code: str, payload: BatchIn) -> Any:
     records = [r.dict(exclude_unset=True) for r in payload.records]
     job = services.import_batch(contract=contract, actor=request.user, records=records, policy=payload.policy)
     if job.status == JobStatus.REJECTED:
-        raise DomainError(job.message, fields={f"{r}.{c}": m for r, c, m in job.errors_preview})
+        # The message says each reason once (count and first rows); ``fields`` lists the first rows.
+        groups = [ingest.group_line(g) for g in (job.summary or {}).get("groups", [])[:10]]
+        raise DomainError(
+            " ".join([job.message, *groups]), fields={f"{r}.{c}": m for r, c, m in job.errors_preview}
+        )
     return job
 
 

@@ -98,6 +98,8 @@ class ColumnarPlan:
         if mapping is None:
             mapping = {h: h for h in headers if h in rows.FIELDS or h.startswith("custom.")}
         self.source: dict[str, str] = {}
+        #: field → one value for the whole file (``rows.CONSTANT`` keys), read as a cell of every row
+        _columns, self.constants = rows.split_mapping(mapping)
         # Duplicate or empty headers: the row path keeps its own rules for them.
         self.usable = len(set(headers)) == len(headers) and all(headers)
         #: custom field name → header (typed in Python by the row path's function, once per distinct value)
@@ -117,7 +119,10 @@ class ColumnarPlan:
 
     def _cell(self, name: str) -> pl.Expr:
         header = self.source.get(name)
-        return pl.col(header) if header is not None else pl.lit("", dtype=pl.Utf8)
+        if header is not None:
+            return pl.col(header)
+        # A constant is the same text in every row (``rows.apply_mapping`` gives it to the row path).
+        return pl.lit(self.constants.get(name, ""), dtype=pl.Utf8)
 
     def _instants(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Expr], list[pl.Expr]]:
         """Read the mapped timestamp columns, in steps so that each costly operation runs once.

@@ -29,13 +29,14 @@ import time as _time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from waibao.contracts.models import Contract, RecordKind
 from waibao.core import audit, clock
@@ -101,30 +102,77 @@ class Outcome:
     job: ImportJob
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     periods: set[str] = field(default_factory=set)
+    #: ``{"groups": ErrorSink.summary(), "notes": [sentence, ...]}`` (also stored as ``job.summary``)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
-def row_context(contract: Contract) -> rows.RowContext:
+@dataclass
+class KindDefault:
+    """The record kind a row without one gets: the one allowed kind the contract's metrics measure, if
+    there is exactly one. A metric's kind that is not an allowed kind (free text stored before kinds were
+    chosen from a list, e.g. ``case``) is never used — every row would fail on it — and is reported once
+    (``ignored``: (metric name, kind))."""
+
+    kind: str
+    ignored: list[tuple[str, str]]
+
+
+def kind_default(contract: Contract) -> KindDefault:
+    allowed = set(RecordKind.values)
+    measured = list(contract.sla_metrics.exclude(record_kind="").values_list("name", "record_kind"))
+    kinds = {k for _n, k in measured if k in allowed}
+    return KindDefault(
+        kinds.pop() if len(kinds) == 1 else "", [(n, k) for n, k in measured if k not in allowed]
+    )
+
+
+def ignored_kind_note(default: KindDefault) -> str:
+    """One sentence about the metrics' kinds that were not used (empty when there are none)."""
+    if not default.ignored:
+        return ""
+    return _(
+        "指标的记录类型不在允许的类型中，导入时未用作默认类型：%(m)s。请在合同中为这些指标选择记录类型。"
+    ) % {
+        "m": rows.join_words([_("%(name)s（%(kind)s）") % {"name": n, "kind": k} for n, k in default.ignored])
+    }
+
+
+def row_context(contract: Contract, default: KindDefault | None = None) -> rows.RowContext:
     from django.conf import settings
 
     custom = contract.custom_fields if isinstance(contract.custom_fields, dict) else {}
-    measured = set(contract.sla_metrics.exclude(record_kind="").values_list("record_kind", flat=True))
-    default = measured.pop() if len(measured) == 1 else ""
+    if default is None:
+        default = kind_default(contract)
     return rows.RowContext(
         frozenset(RecordKind.values),
         {k: str(v) for k, v in custom.items()},
         settings.TIME_ZONE,
-        default_kind=default,
+        default_kind=default.kind,
+        kind_labels=dict(RecordKind.choices),
     )
 
 
+#: Row numbers kept per error group (the error file has them all), and how many groups are kept.
+GROUP_ROWS = 5
+MAX_GROUPS = 50
+
+
 class ErrorSink:
-    """Collects (row, column, rule, original values) into a CSV file and a short preview."""
+    """Collects (row, column, rule, original values) into a CSV file, a short preview, and the errors
+    grouped by (column, rule) with a count and the first rows — so that 3,786 rows failing for one
+    reason are reported once.
+
+    An error is ``(field, rule)`` or ``(field, rule, group rule)`` when the rule's text names something
+    particular to the row (another row's number) and the group should not."""
 
     def __init__(self, headers: list[str]) -> None:
         self.headers = headers
         self.count = 0
         self.rows_rejected = 0
         self.preview: list[list[Any]] = []
+        #: (column, rule) → [rows, first row numbers]
+        self.groups: dict[tuple[str, str], list[Any]] = {}
+        self.ungrouped = 0
         fd, self.path = tempfile.mkstemp(suffix=".csv", prefix="waibao-errors-")
         self.fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.fh)
@@ -134,17 +182,42 @@ class ErrorSink:
         self,
         rownum: int,
         raw: Mapping[str, Any],
-        errors: list[tuple[str, str]],
+        errors: list[tuple[str, ...]],
         column_of: Callable[[str], str],
     ) -> None:
         self.rows_rejected += 1
         original = [raw.get(h, "") for h in self.headers]
-        for fname, rule in errors:
+        for error in errors:
+            fname, rule = error[0], error[1]
             self.count += 1
             col = column_of(fname)
             self.writer.writerow([rownum, col, rule, *original])
             if len(self.preview) < PREVIEW:
                 self.preview.append([rownum, col, rule])
+            key = (col, error[2] if len(error) > 2 else rule)
+            group = self.groups.get(key)
+            if group is None:
+                if len(self.groups) >= MAX_GROUPS:
+                    self.ungrouped += 1
+                    continue
+                group = self.groups[key] = [0, []]
+            if not group[1] or group[1][-1] != rownum:
+                group[0] += 1
+                if len(group[1]) < GROUP_ROWS:
+                    group[1].append(rownum)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The groups, largest first: ``{"column", "rule", "rows", "first_rows"}``."""
+        ordered = sorted(self.groups.items(), key=lambda kv: (-kv[1][0], kv[1][1][:1]))
+        out = [
+            {"column": col, "rule": rule, "rows": n, "first_rows": first}
+            for (col, rule), (n, first) in ordered
+        ]
+        if self.ungrouped:
+            out.append(
+                {"column": "", "rule": _("其他错误（见错误文件）"), "rows": self.ungrouped, "first_rows": []}
+            )
+        return out
 
     def close(self) -> None:
         if not self.fh.closed:
@@ -154,6 +227,35 @@ class ErrorSink:
         self.close()
         if os.path.exists(self.path):
             os.unlink(self.path)
+
+
+def _first_rows(group: Mapping[str, Any]) -> str:
+    first = [f"{r:,}" for r in group.get("first_rows") or []]
+    return rows.join_words(first) + (" …" if first and group["rows"] > len(first) else "")
+
+
+def group_line(group: Mapping[str, Any]) -> str:
+    """One error group as a sentence: ``3,786 行 · 类型：记录类型“case”不在允许的类型中（第 2、3、4 … 行）``."""
+    text = ngettext("%(n)s 行", "%(n)s 行", group["rows"]) % {"n": f"{group['rows']:,}"}
+    if group.get("column"):
+        text += " · " + str(group["column"])
+    text += _("：") + str(group["rule"])
+    if group.get("first_rows"):
+        text += _("（第 %(rows)s 行）") % {"rows": _first_rows(group)}
+    return text
+
+
+def display_groups(job: ImportJob) -> list[dict[str, str]]:
+    """The job's error groups for a table: count, column, rule, first rows — all as text."""
+    return [
+        {
+            "count": f"{g['rows']:,}",
+            "column": str(g.get("column") or ""),
+            "rule": str(g["rule"]),
+            "first": _first_rows(g),
+        }
+        for g in (job.summary or {}).get("groups", [])
+    ]
 
 
 #: Staging data columns of a row that carries no values (rejected, unchanged).
@@ -437,7 +539,8 @@ def run(
     contract = job.contract
     cache = engine.TermsCache(contract).preload()
     sqlite = connection.vendor == "sqlite"
-    preparer = Preparer(mapping, row_context(contract), cache, sqlite)
+    default = kind_default(contract)
+    preparer = Preparer(mapping, row_context(contract, default), cache, sqlite)
     plan = None
     if table is not None and COLUMNAR:
         from waibao.delivery import columnar
@@ -445,10 +548,23 @@ def run(
         plan = columnar.ColumnarPlan(headers, mapping, preparer.ctx, cache, sqlite)
     deltas = engine.Deltas()
     sink = ErrorSink(headers)
-    reverse = {v: k for k, v in (mapping or {}).items()}
+    columns, constants = rows.split_mapping(mapping or {})
+    reverse = {v: k for k, v in columns.items() if v}
 
     def column_of(fname: str) -> str:
-        return reverse.get(fname, reverse.get("paused" if fname == "pauses" else fname, fname))
+        """The file's column of a field; a field no column gives is named as people call it."""
+        name = "paused" if fname == "pauses" else fname
+        if name in reverse:
+            return reverse[name]
+        if mapping is None:  # rows keyed by field name (the batch API): the name the client sent
+            return fname
+        if name in constants:
+            return rows.field_label(name) + _("（固定值）")
+        return rows.field_label(name)
+
+    notes = []
+    if default.ignored and (mapping is None or ("kind" not in reverse and "kind" not in constants)):
+        notes.append(ignored_kind_note(default))
 
     started = _time.monotonic()
     now = clock.now()
@@ -497,11 +613,15 @@ def run(
                     rownum = chunk.rows[i][0]
                     ext = ext_of[i]
                     p = chunk.slow.get(i)
-                    errors = list(p[1]) if p is not None else []
+                    errors: list[tuple[str, ...]] = list(p[1]) if p is not None else []
                     if ext:
                         first = before.get(ext) or in_chunk.get(ext)
                         if first is not None:
-                            errors.append(("external_id", _("与第 %(r)s 行的记录编号重复。") % {"r": first}))
+                            errors.append((
+                                "external_id",
+                                _("与第 %(r)s 行的记录编号重复。") % {"r": first},
+                                _("记录编号与前面的行重复。"),
+                            ))  # fmt: skip
                             # the duplicate is not staged: the first occurrence keeps the key
                         else:
                             in_chunk[ext] = rownum
@@ -577,11 +697,14 @@ def run(
         job.rows_done, job.count_new, job.count_updated, job.count_unchanged = done, new, updated, same
         job.count_rejected, job.error_count, job.errors_preview = sink.rows_rejected, sink.count, sink.preview
         outcome.errors = [(r, c, m) for r, c, m in sink.preview]
+        groups = sink.summary()
         if done == 0:
             sink.count += 1
             job.error_count = sink.count
             job.errors_preview = [[1, "", _("文件中没有数据行。")]]
             outcome.errors = [(1, "", _("文件中没有数据行。"))]
+            groups = [{"column": "", "rule": _("文件中没有数据行。"), "rows": 0, "first_rows": []}]
+        job.summary = outcome.summary = {"groups": groups, "notes": notes}
         if sink.count and job.policy == ImportPolicy.ALL_OR_NOTHING:
             job.count_new = job.count_updated = job.count_unchanged = 0  # nothing was stored
             _finish(
@@ -743,6 +866,7 @@ def _finish(job: ImportJob, status: str, sink: ErrorSink, actor: Any, message: s
             "count_rejected",
             "error_count",
             "errors_preview",
+            "summary",
         ]
     )
     audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
@@ -879,6 +1003,32 @@ def peek_headers(path: str, filename: str) -> list[str]:
     if src.close is not None:
         src.close()
     return src.headers
+
+
+def sample_values(path: str, filename: str, *, n: int = 3, scan: int = 500) -> dict[str, list[str]]:
+    """The first ``n`` different non-empty values of each column (from at most ``scan`` rows), as text."""
+    src = open_source(path, filename)
+    found: dict[str, list[str]] = {h: [] for h in src.headers if h}
+    try:
+        for count, (_rownum, row) in enumerate(src.rows):
+            if count >= scan or all(len(v) >= n for v in found.values()):
+                break
+            for header, value in row.items():
+                seen = found.get(header)
+                if seen is None or len(seen) >= n or value is None:
+                    continue
+                if isinstance(value, datetime):
+                    text = value.isoformat(" ")
+                elif isinstance(value, date):
+                    text = value.isoformat()
+                else:
+                    text = str(value).strip()
+                if text and text not in seen:
+                    seen.append(text[:60])
+    finally:
+        if src.close is not None:
+            src.close()
+    return found
 
 
 def as_stream_rows(

@@ -135,6 +135,8 @@ class ImportJob(models.Model):
     count_rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     errors_preview = models.JSONField(_("错误预览"), default=list, blank=True)
+    #: ``{"groups": [{"column", "rule", "rows", "first_rows"}], "notes": [...]}`` (``ingest.ErrorSink.summary``)
+    summary = models.JSONField(_("导入摘要"), default=dict, blank=True)
     error_file = models.FileField(_("错误文件"), upload_to=import_path, blank=True)
     cancel_requested = models.BooleanField(_("已请求取消"), default=False)
     message = models.TextField(_("说明"), blank=True)

@@ -21,6 +21,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 TIMESTAMPS: Final = ("opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at")
 TEXTS: Final = {"external_id": 100, "kind": 30, "priority": 20, "category": 100, "status": 30}
@@ -49,6 +50,61 @@ RECORD_FIELDS: Final = (
     "custom",
 )
 CUSTOM_PREFIXES: Final = ("custom.", "custom:", "自定义.", "自定义:", "自定义：")
+
+#: What people call each field (shown instead of the field's name everywhere a user reads it).
+FIELD_LABELS: Final[Mapping[str, Any]] = {
+    "external_id": gettext_lazy("记录编号"),
+    "kind": gettext_lazy("记录类型"),
+    "opened_at": gettext_lazy("开始时间"),
+    "first_response_at": gettext_lazy("首次响应时间"),
+    "resolved_at": gettext_lazy("解决时间"),
+    "promised_at": gettext_lazy("承诺时间"),
+    "delivered_at": gettext_lazy("送达时间"),
+    "priority": gettext_lazy("优先级"),
+    "category": gettext_lazy("类别"),
+    "status": gettext_lazy("状态"),
+    "csat": gettext_lazy("满意度（1–5）"),
+    "defect": gettext_lazy("缺陷"),
+    "paused": gettext_lazy("暂停区间"),
+}
+
+#: A mapping key ``"=<field>"`` gives that field one value for the whole file instead of a column.
+CONSTANT: Final = "="
+#: The fields that may take a constant value.
+CONSTANT_FIELDS: Final = ("kind", "priority", "category", "status")
+
+
+def field_label(target: str) -> str:
+    """The reader's name of a mapping target (a field or ``custom.<name>``)."""
+    if target.startswith("custom."):
+        return _("自定义字段“%(n)s”") % {"n": target[7:]}
+    label = FIELD_LABELS.get("paused" if target == "pauses" else target)
+    return str(label) if label is not None else target
+
+
+def join_words(words: list[str]) -> str:
+    """Words in a running list, with the reader's separator (、 in Chinese, a comma in English)."""
+    return _("、").join(words)
+
+
+def split_mapping(mapping: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A stored mapping → (header → target, field → constant value)."""
+    columns: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    for key, value in mapping.items():
+        if key.startswith(CONSTANT) and key[1:] in FIELDS:
+            constants[key[1:]] = value
+        else:
+            columns[key] = value
+    return columns, constants
+
+
+def join_mapping(columns: Mapping[str, str], constants: Mapping[str, str]) -> dict[str, str]:
+    """The stored form of (header → target, field → constant value); blank constants are left out."""
+    out = dict(columns)
+    out.update({CONSTANT + f: str(v).strip() for f, v in constants.items() if str(v).strip()})
+    return out
+
 
 #: Header names recognised without a mapping (compared case-insensitively, spaces and _ ignored).
 SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -109,7 +165,9 @@ def recognise(headers: list[str], saved: Mapping[str, str] | None = None) -> tup
     for header in headers:
         if not header:
             continue
-        if saved and header in saved:
+        if header.startswith(CONSTANT) and header[1:] in FIELDS:
+            unknown.append(header)  # a real column named like a stored constant: the user maps it
+        elif saved and header in saved:
             mapping[header] = saved[header]
         elif (field := _LOOKUP.get(_norm(header))) is not None:
             mapping[header] = field
@@ -118,40 +176,78 @@ def recognise(headers: list[str], saved: Mapping[str, str] | None = None) -> tup
             mapping[header] = "custom." + name.strip()
         else:
             unknown.append(header)
+    # Constants remembered for the contract apply while this file has no column for their field.
+    _columns, constants = split_mapping(saved or {})
+    given = set(mapping.values())
+    mapping.update({CONSTANT + f: v for f, v in constants.items() if f not in given})
     return mapping, unknown
 
 
-def mapping_errors(mapping: Mapping[str, str]) -> dict[str, str]:
-    """A mapping must give external_id and a start (opened_at or promised_at), each field once."""
+def mapping_errors(
+    mapping: Mapping[str, str],
+    *,
+    kinds: Mapping[str, Any] | None = None,
+    kind_needed: bool = False,
+) -> dict[str, str]:
+    """A mapping must give external_id and a start (opened_at or promised_at), each field once, from a
+    column or (the fields of ``CONSTANT_FIELDS``) as one value for the whole file.
+
+    ``kinds`` (value → label) are the allowed record kinds a constant kind must be one of;
+    ``kind_needed``: the contract has no default kind, so the file must give one (a column or a value).
+    Keys are the file's headers or the fields concerned; messages name fields as people call them.
+    """
     errors: dict[str, str] = {}
-    targets = [t for t in mapping.values() if t]
-    for target in targets:
-        if target not in FIELDS and not (target.startswith("custom.") and len(target) > 7):
-            errors[target] = _("未知字段。")
+    columns, constants = split_mapping(mapping)
+    targets = [t for t in columns.values() if t]
+    for header, target in columns.items():
+        if target and target not in FIELDS and not (target.startswith("custom.") and len(target) > 7):
+            errors[header] = _("未知字段。")
     seen: set[str] = set()
-    for header, target in mapping.items():
+    for header, target in columns.items():
         if target and target in seen:
-            errors[header] = _("字段“%(f)s”被映射了两次。") % {"f": target}
+            errors[header] = _("字段“%(f)s”被映射了两次。") % {"f": field_label(target)}
         seen.add(target)
+    for name, value in constants.items():
+        if name not in CONSTANT_FIELDS:
+            errors[name] = _("“%(f)s”不能填写固定值。") % {"f": field_label(name)}
+        elif name in seen:
+            errors[name] = _("“%(f)s”已对应文件中的一列，不能再填写固定值。") % {"f": field_label(name)}
+        elif len(value) > TEXTS[name]:
+            errors[name] = _("超过 %(n)s 个字符。") % {"n": TEXTS[name]}
+        elif name == "kind" and kinds is not None and value not in kinds:
+            errors[name] = _("记录类型“%(v)s”不在允许的类型中（%(c)s）。") % {
+                "v": value,
+                "c": join_words([str(label) for label in kinds.values()]),
+            }
     if "external_id" not in targets:
-        errors["external_id"] = _("必须有一列映射为 external_id（记录编号）。")
+        errors["external_id"] = _("必须有一列对应“记录编号”。")
     if "opened_at" not in targets and "promised_at" not in targets:
-        errors["opened_at"] = _("必须有一列映射为 opened_at 或 promised_at。")
+        errors["opened_at"] = _("必须有一列对应“开始时间”或“承诺时间”。")
+    if kind_needed and "kind" not in targets and not constants.get("kind") and "kind" not in errors:
+        errors["kind"] = _(
+            "文件中没有记录类型，合同的指标也没有可用的默认类型：请选择对应的一列，或为整个文件指定记录类型。"
+        )
     return errors
 
 
 def apply_mapping(raw: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
-    """``{field: value}`` from ``{header: value}``."""
+    """``{field: value}`` from ``{header: value}``; constants (``"=<field>"`` keys) fill their field."""
     out: dict[str, Any] = {}
     for header, value in raw.items():
         target = mapping.get(header)
         if target:
             out[target] = value
+    for key, value in mapping.items():
+        if key.startswith(CONSTANT) and key[1:] in FIELDS and key not in raw:
+            out[key[1:]] = value
     return out
 
 
 class RowContext:
-    """What validation needs to know about the contract: allowed kinds, custom fields, time zone."""
+    """What validation needs to know about the contract: allowed kinds, custom fields, time zone.
+
+    ``kind_labels`` (value → lazy label) name the kinds in messages and let a file spell a kind as people
+    call it in either language (``工单``, ``Ticket``); the stored value is always the kind's code."""
 
     def __init__(
         self,
@@ -159,11 +255,34 @@ class RowContext:
         custom_fields: Mapping[str, str] | None = None,
         tz: str = "Asia/Shanghai",
         default_kind: str = "",
+        kind_labels: Mapping[str, Any] | None = None,
     ) -> None:
         self.kinds = kinds
-        self.default_kind = default_kind
+        self.default_kind = default_kind if default_kind in kinds else ""
+        self.kind_labels = {k: v for k, v in (kind_labels or {}).items() if k in kinds}
+        self.kind_aliases = kind_aliases(kinds, self.kind_labels)
         self.custom_fields = dict(custom_fields or {})
         self.tz: tzinfo = ZoneInfo(tz)
+
+
+def kind_aliases(kinds: frozenset[str] | set[str], labels: Mapping[str, Any]) -> dict[str, str]:
+    """Lower-cased spellings of each kind (its code, its label in Chinese and in English) → its code."""
+    from django.utils import translation
+
+    aliases = {k.lower(): k for k in kinds}
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            aliases.update({str(v).strip().lower(): k for k, v in labels.items() if k in kinds})
+    return aliases
+
+
+def normalise_constants(mapping: Mapping[str, str], labels: Mapping[str, Any]) -> dict[str, str]:
+    """A mapping whose constant kind, if written as people call it (``工单``, ``Ticket``), is its code."""
+    out = dict(mapping)
+    value = out.get(CONSTANT + "kind")
+    if value:
+        out[CONSTANT + "kind"] = kind_aliases(set(labels), labels).get(value.strip().lower(), value)
+    return out
 
 
 def _blank(v: Any) -> bool:
@@ -258,8 +377,18 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
         errors.append(("external_id", _("必填。")))
     if not v["kind"]:
         v["kind"] = ctx.default_kind
-    if v["kind"] not in ctx.kinds:
-        errors.append(("kind", _("不是允许的值：%(c)s。") % {"c": ", ".join(sorted(ctx.kinds))}))
+        if not v["kind"] and not any(f == "kind" for f, _r in errors):
+            errors.append(("kind", _("记录类型为空，合同也没有默认类型。")))
+    elif v["kind"] not in ctx.kinds:
+        known = ctx.kind_aliases.get(v["kind"].lower())
+        if known is not None:
+            v["kind"] = known
+        else:
+            errors.append((
+                "kind",
+                _("记录类型“%(v)s”不在允许的类型中（%(c)s）。")
+                % {"v": v["kind"], "c": join_words(_kind_names(ctx))},
+            ))  # fmt: skip
     v["priority"] = v["priority"].upper()
     for name in TIMESTAMPS:
         value = raw.get(name)
@@ -276,18 +405,18 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
         and v["promised_at"] is None
         and not any(f in ("opened_at", "promised_at") for f, _r in errors)
     ):
-        errors.append(("opened_at", _("必填（或填写 promised_at）。")))
+        errors.append(("opened_at", _("必填（或填写承诺时间）。")))
     opened = v["opened_at"]
     if opened is not None:
         for later in ("first_response_at", "resolved_at", "delivered_at"):
             if v[later] is not None and v[later] < opened:
-                errors.append((later, _("不能早于 opened_at。")))
+                errors.append((later, _("不能早于开始时间。")))
     if (
         v["first_response_at"] is not None
         and v["resolved_at"] is not None
         and v["resolved_at"] < v["first_response_at"]
     ):
-        errors.append(("resolved_at", _("不能早于 first_response_at。")))
+        errors.append(("resolved_at", _("不能早于首次响应时间。")))
     csat = raw.get("csat")
     v["csat"] = None
     if type(csat) is str and csat in _CSAT_TEXT:
@@ -328,6 +457,12 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
     items += [(k[7:], val) for k, val in raw.items() if k.startswith("custom.")]
     v["custom"] = custom_values(items, ctx, errors)
     return v, errors
+
+
+def _kind_names(ctx: RowContext) -> list[str]:
+    """The allowed kinds as the reader calls them (their labels, else their codes)."""
+    rest = sorted(ctx.kinds - set(ctx.kind_labels))
+    return [str(label) for label in ctx.kind_labels.values()] + rest
 
 
 def custom_values(

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 from ninja import Schema
 
 from waibao.core.apiutils import Choice, Number
-from waibao.delivery.models import DisputeStatus, ImportPolicy, JobSource, JobStatus, ManualStatus, ResultStatus
+from waibao.delivery.models import (
+    DisputeStatus,
+    ImportPolicy,
+    JobSource,
+    JobStatus,
+    ManualStatus,
+    ResultStatus,
+)
 
 
 class SlaResultOut(Schema):
@@ -96,6 +103,16 @@ class RowError(Schema):
     rule: str
 
 
+class ErrorGroup(Schema):
+    """Rows that failed for one reason: how many, and the first of them (the error file has them all)."""
+
+    column: str
+    rule: str
+    rows: int
+    first_rows: list[int]
+    text: str
+
+
 class JobOut(Schema):
     id: int
     contract: str
@@ -112,6 +129,10 @@ class JobOut(Schema):
     count_rejected: int
     error_count: int
     errors: list[RowError]
+    #: The errors once per rule (column and rule) with a count and the first rows, largest first.
+    error_groups: list[ErrorGroup]
+    #: Things the import decided that the user should know (e.g. a metric's record kind not used).
+    notes: list[str]
     message: str
     created_at: datetime
     started_at: datetime | None
@@ -124,6 +145,17 @@ class JobOut(Schema):
     @staticmethod
     def resolve_errors(obj: Any) -> list[dict[str, Any]]:
         return [{"row": r, "column": c, "rule": m} for r, c, m in (obj.errors_preview or [])]
+
+    @staticmethod
+    def resolve_error_groups(obj: Any) -> list[dict[str, Any]]:
+        from waibao.delivery.ingest import group_line
+
+        groups = (obj.summary or {}).get("groups", [])
+        return [{**g, "text": group_line(g)} for g in groups]
+
+    @staticmethod
+    def resolve_notes(obj: Any) -> list[str]:
+        return list((obj.summary or {}).get("notes", []))
 
 
 class DisputeIn(Schema):

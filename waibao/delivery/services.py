@@ -73,8 +73,28 @@ def saved_mapping(contract: Contract) -> dict[str, str]:
     return dict(row.mapping) if row else {}
 
 
+def mapping_problems(contract: Contract, mapping: Mapping[str, str]) -> dict[str, str]:
+    """What is wrong with a column mapping for this contract (``rows.mapping_errors`` with the allowed
+    kinds, and a kind required when the contract's metrics give no default one)."""
+    from waibao.contracts.models import RecordKind
+
+    labels: dict[str, Any] = dict(RecordKind.choices)
+    return rows.mapping_errors(
+        mapping,
+        kinds=labels,
+        kind_needed=not ingest.kind_default(contract).kind,
+    )
+
+
+def _normalised(mapping: Mapping[str, str]) -> dict[str, str]:
+    from waibao.contracts.models import RecordKind
+
+    labels: dict[str, Any] = dict(RecordKind.choices)
+    return rows.normalise_constants(mapping, labels)
+
+
 def save_mapping(*, contract: Contract, actor: Any, mapping: Mapping[str, str]) -> ColumnMapping:
-    errors = rows.mapping_errors(mapping)
+    errors = mapping_problems(contract, mapping)
     if errors:
         raise DomainError(_("列映射有误。"), fields=errors)
     with transaction.atomic():
@@ -83,6 +103,14 @@ def save_mapping(*, contract: Contract, actor: Any, mapping: Mapping[str, str]) 
         )
         before = dict(row.mapping)
         merged = {**before, **dict(mapping.items())}
+        # A constant applies only while the file has no column for its field: the newest choice wins.
+        _columns, constants = rows.split_mapping(mapping)
+        given = {t for h, t in mapping.items() if t and not h.startswith(rows.CONSTANT)}
+        for field_name in rows.CONSTANT_FIELDS:
+            if field_name in given or field_name not in constants:
+                merged.pop(rows.CONSTANT + field_name, None)
+            if field_name in constants:
+                merged[rows.CONSTANT + field_name] = constants[field_name]
         row.mapping, row.updated_at, row.updated_by = (
             merged,
             clock.now(),
@@ -120,9 +148,11 @@ def create_file_job(
     policy: str = ImportPolicy.ALL_OR_NOTHING,
     source: str = JobSource.FILE,
     enqueue: bool = True,
+    mapping: Mapping[str, str] | None = None,
 ) -> ImportJob:
-    """Store the uploaded file as a job. Columns are recognised (standard names or the contract's saved
-    mapping); if some are unknown the job waits in ``mapping`` for :func:`set_job_mapping`."""
+    """Store the uploaded file as a job. Columns are recognised (standard names, the contract's saved
+    mapping, then ``mapping``: header → field and ``"=<field>"`` → one value for the whole file); if some
+    are unknown, or the mapping is incomplete, the job waits in ``mapping`` for :func:`set_job_mapping`."""
     if policy not in ImportPolicy.values:
         raise DomainError(_("导入策略无效。"), fields={"policy": _("导入策略无效。")})
     name = os.path.basename(upload.name or "upload")
@@ -144,9 +174,13 @@ def create_file_job(
     except DomainError:
         job.file.delete(save=False)
         raise
-    mapping, unknown = rows.recognise(headers, saved_mapping(contract))
-    job.mapping = mapping
-    job.status = JobStatus.MAPPING if unknown or rows.mapping_errors(mapping) else JobStatus.QUEUED
+    recognised, unknown = rows.recognise(headers, saved_mapping(contract))
+    if mapping:
+        recognised.update(_normalised(mapping))
+        unknown = [h for h in unknown if h not in mapping]
+    job.mapping = recognised
+    status_mapping = unknown or mapping_problems(contract, recognised)
+    job.status = JobStatus.MAPPING if status_mapping else JobStatus.QUEUED
     job.save()
     audit.record(
         actor,
@@ -169,8 +203,8 @@ def set_job_mapping(
 ) -> ImportJob:
     if job.status != JobStatus.MAPPING:
         raise DomainError(_("导入任务当前状态不允许此操作。"), code="invalid_state", status=409)
-    clean = {h: (t or "") for h, t in mapping.items()}
-    errors = rows.mapping_errors(clean)
+    clean = _normalised({h: (t or "") for h, t in mapping.items()})
+    errors = mapping_problems(job.contract, clean)
     if errors:
         raise DomainError(_("列映射有误。"), fields=errors)
     if remember:
@@ -240,7 +274,8 @@ def import_path(
     progress: Any = None,
     source: str = JobSource.CLI,
 ) -> ImportJob:
-    """Import a file from disk synchronously (command line); unknown columns need ``mapping``."""
+    """Import a file from disk synchronously (command line); unknown columns need ``mapping`` (header →
+    field, ``"=<field>"`` → one value for the whole file), which is then saved for the contract."""
     with open(path, "rb") as fh:
         job = create_file_job(
             contract=contract,
@@ -249,15 +284,22 @@ def import_path(
             policy=policy,
             source=source,
             enqueue=False,
+            mapping=mapping,
         )
     if job.status == JobStatus.MAPPING:
-        if mapping is None:
-            headers = job_headers(job)
-            _known, unknown = rows.recognise(headers, saved_mapping(contract))
+        problems = mapping_problems(contract, job.mapping)
+        _known, unknown = rows.recognise(job_headers(job), {**saved_mapping(contract), **(mapping or {})})
+        # Columns the given mapping leaves out are ignored; without a mapping they must be mapped first.
+        unknown = [h for h in unknown if h not in job.mapping] if mapping is None else []
+        if unknown or problems:
             job.status = JobStatus.CANCELLED
             job.save(update_fields=["status"])
-            raise DomainError(_("无法识别的列：%(c)s。请先保存列映射。") % {"c": ", ".join(unknown)})
-        set_job_mapping(job=job, actor=actor, mapping={**job.mapping, **mapping}, enqueue=False)
+            parts = [_("无法识别的列：%(c)s。") % {"c": rows.join_words(unknown)}] if unknown else []
+            parts += list(dict.fromkeys(str(m) for m in problems.values()))
+            raise DomainError(" ".join([*parts, _("请先保存列映射。")]), fields=problems)
+        set_job_mapping(job=job, actor=actor, mapping=job.mapping, enqueue=False)
+    elif mapping:
+        save_mapping(contract=contract, actor=actor, mapping=job.mapping)
     return run_job(job.pk, progress=progress)
 
 

@@ -20,7 +20,7 @@ from waibao.contracts.models import RecordKind, SlaMetric
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
-from waibao.delivery import access, queries, rows, services
+from waibao.delivery import access, ingest, queries, rows, services
 from waibao.delivery.formatting import missed_cells, missed_columns
 from waibao.delivery.forms import (
     DecideForm,
@@ -558,9 +558,8 @@ def import_start(request: HttpRequest, code: str) -> HttpResponse:
             if job.status == JobStatus.MAPPING:
                 return redirect("delivery:job-mapping", pk=job.pk)
             return redirect("delivery:job", pk=job.pk)
-    return render(
-        request, "delivery/import.html", {"form": form, "contract": contract, "synonyms": rows.SYNONYMS}
-    )
+    synonyms = [(rows.field_label(f), names) for f, names in rows.SYNONYMS.items()]
+    return render(request, "delivery/import.html", {"form": form, "contract": contract, "synonyms": synonyms})
 
 
 @login_required
@@ -585,6 +584,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "contract": job.contract,
         "can_cancel": not job.is_done and policy.can(request.user, "delivery.import"),
+        "error_groups": ingest.display_groups(job),
     }
     if _is_htmx(request):
         return render(request, "delivery/job.html#progress", ctx)
@@ -593,19 +593,18 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    from waibao.delivery import mapping_ui
+
     job = access.get_job(request.user, pk, write=True)
     if job.status != JobStatus.MAPPING:
         return redirect("delivery:job", pk=job.pk)
     headers = services.job_headers(job)
-    targets = [("", _("（忽略此列）")), *[(f, f) for f in rows.FIELDS]]
+    mapping = dict(job.mapping or {})
     errors: dict[str, str] = {}
+    typed: dict[int, str] = {}
     if request.method == "POST":
-        mapping = {}
-        for i, h in enumerate(headers):
-            target = request.POST.get(f"col{i}", "")
-            if target == "custom":
-                target = "custom." + (request.POST.get(f"custom{i}", "").strip() or h)
-            mapping[h] = target
+        mapping = mapping_ui.mapping_from_post(headers, request.POST)
+        typed = {i: request.POST.get(f"custom{i}", "").strip() for i in range(len(headers))}
         try:
             services.set_job_mapping(job=job, actor=request.user, mapping=mapping)
         except DomainError as exc:
@@ -613,13 +612,10 @@ def job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             return redirect("delivery:job", pk=job.pk)
-    current = job.mapping or {}
-    columns = [(i, h, current.get(h, "")) for i, h in enumerate(headers)]
-    return render(
-        request,
-        "delivery/mapping.html",
-        {"job": job, "contract": job.contract, "columns": columns, "targets": targets, "errors": errors},
-    )
+    elif job.mapping:
+        errors = services.mapping_problems(job.contract, job.mapping)
+    ctx = mapping_ui.page_context(job, headers, mapping, errors, typed)
+    return render(request, "delivery/mapping.html", ctx)
 
 
 @login_required

@@ -135,7 +135,7 @@ def test_manual_entry_form_shows_field_errors(contract, manager, as_user):
             "first_response_at": "2026-10-08 09:00",
         },
     )
-    assert r.status_code == 200 and "不能早于 opened_at" in r.content.decode()
+    assert r.status_code == 200 and "不能早于开始时间" in r.content.decode()
     r = c.post(
         f"/delivery/contracts/{contract.code}/records/new/",
         {

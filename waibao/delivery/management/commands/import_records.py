@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from waibao.contracts.models import Contract
 from waibao.core.errors import DomainError
-from waibao.delivery import ingest, services
+from waibao.delivery import ingest, rows, services
 
 
 class Command(BaseCommand):
@@ -28,15 +28,30 @@ class Command(BaseCommand):
             metavar="HEADER=FIELD",
             help="map a column (repeatable); saved for the contract",
         )
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="one value of kind, priority, category or status for every row (repeatable), e.g. kind=ticket",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         contract = Contract.objects.filter(code=opts["contract"]).first()
         if contract is None:
             raise CommandError(f"no contract {opts['contract']}")
-        mapping = dict(m.split("=", 1) for m in opts["map"]) or None
+        columns = [m.split("=", 1) for m in opts["map"]]
+        constants = [m.split("=", 1) for m in opts["set"]]
+        if any(len(p) != 2 for p in columns + constants):
+            raise CommandError("--map takes HEADER=FIELD and --set FIELD=VALUE")
+        mapping = {p[0]: p[1] for p in columns}
+        mapping.update({rows.CONSTANT + f.strip(): v.strip() for f, v in constants})
         total = None
         try:
-            total = ingest.open_source(opts["file"], opts["file"]).total
+            src = ingest.open_source(opts["file"], opts["file"])
+            total = src.total
+            if src.close is not None:
+                src.close()
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         bar = tqdm(
@@ -48,7 +63,7 @@ class Command(BaseCommand):
                 actor="cli",
                 path=opts["file"],
                 policy="valid_rows" if opts["valid_rows"] else "all_or_nothing",
-                mapping=mapping,
+                mapping=mapping or None,
                 progress=bar.update,
             )
         except DomainError as exc:
@@ -60,8 +75,12 @@ class Command(BaseCommand):
             f"job #{job.pk} {job.status}: new {job.count_new}, updated {job.count_updated}, "
             f"unchanged {job.count_unchanged}, rejected {job.count_rejected} ({job.rows_per_second:.0f} rows/s)"
         )
-        for row, col, rule in job.errors_preview[:20]:
-            self.stdout.write(f"  row {row} · {col}: {rule}")
+        summary = job.summary or {}
+        for note in summary.get("notes", []):
+            self.stdout.write(f"  {note}")
+        # Errors once per rule, with a count and the first rows; every row is in the error file.
+        for group in summary.get("groups", []):
+            self.stdout.write(f"  {ingest.group_line(group)}")
         if job.error_file:
             self.stdout.write(f"error file: {job.error_file.path}")
         if job.status != "succeeded":
