@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
 from waibao.core import audit
+from waibao.core.actions import Refusal, act, attempt, refuse
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
@@ -58,25 +59,6 @@ from waibao.quality.models import (
     Severity,
     Step,
 )
-
-
-def _act(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
-    """Run a service for a POST button; show its DomainError as a message instead of a half-done page."""
-    try:
-        result = fn()
-    except DomainError as exc:
-        messages.error(
-            request,
-            exc.message
-            + (
-                " " + "；".join(exc.fields.values())
-                if exc.fields and exc.message not in exc.fields.values()
-                else ""
-            ),
-        )
-        return None
-    messages.success(request, ok)
-    return result
 
 
 def _page(request: HttpRequest, qs: Any, size: int = 25) -> Any:
@@ -302,7 +284,11 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = access.get_plan(request.user, pk)
+    return _plan_page(request, access.get_plan(request.user, pk))
+
+
+def _plan_page(request: HttpRequest, plan: Any, refused: Refusal | None = None) -> HttpResponse:
+    """The plan page; after a refused resume / back-to-normal that stream's form keeps what was typed."""
     streams = list(plan.streams.select_related("defect_class").prefetch_related("switches"))
     return render(
         request,
@@ -321,6 +307,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for c in plan.characteristics or []
             ],
             "history": audit.events_for(plan)[:30] if policy.is_buyer(request.user) else [],
+            "refused": refused,
         },
     )
 
@@ -330,21 +317,24 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def stream_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     stream = access.get_stream(request.user, pk, write=True, action="quality.write")
     why = request.POST.get("why", "")
+    fn: Callable[[], Any]
     if action == "resume":
-        _act(
-            request,
-            lambda: services.resume_stream(stream=stream, actor=request.user, why=why),
-            _("检验已恢复（加严检验）。"),
-        )
+        fn = lambda: services.resume_stream(stream=stream, actor=request.user, why=why)  # noqa: E731
+        ok = _("检验已恢复（加严检验）。")
     elif action == "normal":
-        _act(
-            request,
-            lambda: services.reinstate_normal(stream=stream, actor=request.user, why=why),
-            _("已恢复正常检验。"),
-        )
+        fn = lambda: services.reinstate_normal(stream=stream, actor=request.user, why=why)  # noqa: E731
+        ok = _("已恢复正常检验。")
     else:
         raise Http404
-    return redirect("quality:plan-detail", pk=stream.plan_id)
+    return act(
+        request,
+        action,
+        fn,
+        ok=ok,
+        done=lambda _r: redirect("quality:plan-detail", pk=stream.plan_id),
+        page=lambda refused: _plan_page(request, access.get_plan(request.user, stream.plan_id), refused),
+        key=stream.pk,
+    )
 
 
 # --- inspections ------------------------------------------------------------------------------
@@ -431,6 +421,10 @@ def _sample_records(inspection: Any, refs: list[str]) -> dict[str, Any]:
 
 @login_required
 def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _inspection_sheet(request, code)
+
+
+def _inspection_sheet(request: HttpRequest, code: str, refused: Refusal | None = None) -> HttpResponse:
     """The sample sheet. Each unit has a checkbox per defect class it is inspected in, one per check item
     of the plan and a value per measured characteristic. "All conform" judges every unit not marked as
     conforming in one step. A save the services refuse shows the sheet again with everything entered."""
@@ -462,7 +456,7 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
     assigned = services.may_inspect(inspection.plan, request.user)
     can_edit = role_may and assigned
     posted = None
-    if request.method == "POST":
+    if request.method == "POST" and refused is None:  # a refused cancel only shows the sheet
         if not role_may:
             raise PermissionDenied
         inspection = access.get_inspection(request.user, code, write=True)
@@ -517,7 +511,7 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.success(request, _("检验结果已保存。"))
             if p.get("complete"):
-                _act(
+                attempt(
                     request,
                     lambda: services.complete_inspection(inspection=inspection, actor=request.user),
                     _("已判定。"),
@@ -581,6 +575,7 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
             "inspectors": list(inspection.plan.inspectors.all()),
             "ncrs": inspection.nonconformances.all(),
             "history": audit.events_for(inspection)[:20] if policy.is_buyer(request.user) else [],
+            "refused": refused,
         },
     )
 
@@ -589,14 +584,16 @@ def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
     inspection = access.get_inspection(request.user, code, write=True)
-    _act(
+    return act(
         request,
+        "cancel",
         lambda: services.cancel_inspection(
             inspection=inspection, actor=request.user, reason=request.POST.get("reason", "")
         ),
-        _("抽检已取消。"),
+        ok=_("抽检已取消。"),
+        done=lambda _r: redirect("quality:inspection-detail", code=inspection.code),
+        page=lambda refused: _inspection_sheet(request, code, refused),
     )
-    return redirect("quality:inspection-detail", code=inspection.code)
 
 
 # --- nonconformances --------------------------------------------------------------------------
@@ -645,7 +642,11 @@ def ncr_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ncr_detail(request: HttpRequest, code: str) -> HttpResponse:
-    ncr = access.get_ncr(request.user, code)
+    return _ncr_page(request, access.get_ncr(request.user, code))
+
+
+def _ncr_page(request: HttpRequest, ncr: Any, refused: Refusal | None = None) -> HttpResponse:
+    """The NCR page; after a refused action (``refused``) its form comes back with what was typed."""
     capa = getattr(ncr, "capa", None) if hasattr(ncr, "capa") else None
     return render(
         request,
@@ -660,6 +661,7 @@ def ncr_detail(request: HttpRequest, code: str) -> HttpResponse:
             or policy.can(request.user, "quality.write"),
             "complaint": getattr(ncr, "complaint", None) if hasattr(ncr, "complaint") else None,
             "history": audit.events_for(ncr)[:30],
+            "refused": refused,
         },
     )
 
@@ -667,55 +669,64 @@ def ncr_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def ncr_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """Containment and evidence (the vendor's answer), 8D, close and cancel. A refused action shows the
+    NCR page again with what was typed in that form and the message beside it."""
     ncr = access.get_ncr(request.user, code)
     reason = request.POST.get("reason", "")
+
+    def back(_result: Any = None) -> HttpResponse:
+        return redirect("quality:ncr-detail", code=ncr.code)
+
+    def page(refused: Refusal) -> HttpResponse:
+        return _ncr_page(request, access.get_ncr(request.user, code), refused)
+
     if action in ("containment", "evidence"):
         access.require_step_writer(request.user)
         if action == "containment":
-            _act(
+            return act(
                 request,
+                action,
                 lambda: services.update_containment(
                     ncr=ncr, actor=request.user, containment=request.POST.get("containment", "")
                 ),
-                _("围堵措施已保存。"),
+                ok=_("围堵措施已保存。"),
+                done=back,
+                page=page,
             )
-        else:
-            form = EvidenceForm(request.POST, request.FILES)
-            if form.is_valid():
-                _act(
-                    request,
-                    lambda: services.add_evidence(
-                        ncr=ncr, actor=request.user, upload=from_uploaded(form.cleaned_data["file"])
-                    ),
-                    _("证据已上传。"),
-                )
-            else:
-                messages.error(request, _("请选择文件。"))
-        return redirect("quality:ncr-detail", code=ncr.code)
+        form = EvidenceForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return refuse(request, action, DomainError(_("请选择文件。")), page)
+        return act(
+            request,
+            action,
+            lambda: services.add_evidence(
+                ncr=ncr, actor=request.user, upload=from_uploaded(form.cleaned_data["file"])
+            ),
+            ok=_("证据已上传。"),
+            done=back,
+            page=page,
+        )
     policy.require(request.user, "quality.write")
     if action == "capa":
-        capa = _act(
+        return act(
             request,
+            action,
             lambda: services.start_corrective_action(ncr=ncr, actor=request.user),
-            _("已发起 8D 纠正措施，供应商已收到通知。"),
+            ok=_("已发起 8D 纠正措施，供应商已收到通知。"),
+            done=lambda capa: redirect("quality:capa-detail", code=capa.code),
+            page=page,
         )
-        if capa is not None:
-            return redirect("quality:capa-detail", code=capa.code)
-    elif action == "close":
-        _act(
-            request,
-            lambda: services.close_nonconformance(ncr=ncr, actor=request.user, reason=reason),
-            _("不合格已关闭。"),
+    if action == "close":
+        fn: Callable[[], Any] = lambda: services.close_nonconformance(  # noqa: E731
+            ncr=ncr, actor=request.user, reason=reason
         )
+        ok = _("不合格已关闭。")
     elif action == "cancel":
-        _act(
-            request,
-            lambda: services.cancel_nonconformance(ncr=ncr, actor=request.user, reason=reason),
-            _("不合格已取消。"),
-        )
+        fn = lambda: services.cancel_nonconformance(ncr=ncr, actor=request.user, reason=reason)  # noqa: E731
+        ok = _("不合格已取消。")
     else:
         raise Http404
-    return redirect("quality:ncr-detail", code=ncr.code)
+    return act(request, action, fn, ok=ok, done=back, page=page)
 
 
 @login_required
@@ -750,11 +761,7 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
     message beside each step that is incomplete."""
     capa = access.get_capa(request.user, code)
     steps = _capa_steps(capa)
-    may_write_steps = policy.can(request.user, "quality.vendor_respond") or policy.can(
-        request.user, "quality.write"
-    )
-    can_fill = capa.status == CapaStatus.OPEN and may_write_steps
-    form = CapaForm(request.POST or None, steps=steps) if can_fill else None
+    form = CapaForm(request.POST or None, steps=steps) if _can_fill(request, capa) else None
     if request.method == "POST":
         access.require_step_writer(request.user)
         if form is None:
@@ -775,6 +782,29 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.success(request, _("8D 已提交，等待采购方确认。") if submit else _("草稿已保存。"))
                 return redirect("quality:capa-detail", code=capa.code)
+    return _capa_page(request, capa, steps=steps, form=form)
+
+
+def _can_fill(request: HttpRequest, capa: Any) -> bool:
+    may_write_steps = policy.can(request.user, "quality.vendor_respond") or policy.can(
+        request.user, "quality.write"
+    )
+    return capa.status == CapaStatus.OPEN and may_write_steps
+
+
+def _capa_page(
+    request: HttpRequest,
+    capa: Any,
+    *,
+    steps: list[Any] | None = None,
+    form: Any = None,
+    refused: Refusal | None = None,
+) -> HttpResponse:
+    """The 8D page; after a refused accept / return / verify that form comes back with what was typed."""
+    steps = _capa_steps(capa) if steps is None else steps
+    can_fill = _can_fill(request, capa)
+    if form is None and can_fill:
+        form = CapaForm(None, steps=steps)
     return render(
         request,
         "quality/capa_detail.html",
@@ -788,6 +818,7 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_write": policy.can(request.user, "quality.write"),
             "today": services.clock.today(),
             "history": audit.events_for(capa)[:30],
+            "refused": refused,
         },
         status=200,
     )
@@ -798,57 +829,52 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
 def capa_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     capa = access.get_capa(request.user, code)
     p = request.POST
+
+    def back(_result: Any = None) -> HttpResponse:
+        return redirect("quality:capa-detail", code=capa.code)
+
+    def page(refused: Refusal) -> HttpResponse:
+        return _capa_page(request, access.get_capa(request.user, code), refused=refused)
+
+    fn: Callable[[], Any]
     if action == "step":
         access.require_step_writer(request.user)
         step = p.get("step", "")
-        _act(
-            request,
-            lambda: services.fill_capa_step(
-                capa=capa,
-                actor=request.user,
-                step=step,
-                content=p.get("content", ""),
-                whys=[p.get(f"why{i}", "") for i in range(1, 6)],
-                categories=p.getlist("categories"),
-            ),
-            _("%(s)s 已保存。") % {"s": Step(step).label if step in Step.values else step},
+        fn = lambda: services.fill_capa_step(  # noqa: E731
+            capa=capa,
+            actor=request.user,
+            step=step,
+            content=p.get("content", ""),
+            whys=[p.get(f"why{i}", "") for i in range(1, 6)],
+            categories=p.getlist("categories"),
         )
+        ok = _("%(s)s 已保存。") % {"s": Step(step).label if step in Step.values else step}
     elif action == "submit":
         access.require_step_writer(request.user)
-        _act(
-            request,
-            lambda: services.submit_capa(capa=capa, actor=request.user),
-            _("8D 已提交，等待采购方确认。"),
-        )
+        fn = lambda: services.submit_capa(capa=capa, actor=request.user)  # noqa: E731
+        ok = _("8D 已提交，等待采购方确认。")
     else:
         policy.require(request.user, "quality.write")
         if action == "return":
-            _act(
-                request,
-                lambda: services.return_capa(capa=capa, actor=request.user, reason=p.get("reason", "")),
-                _("8D 已退回供应商。"),
-            )
+            fn = lambda: services.return_capa(capa=capa, actor=request.user, reason=p.get("reason", ""))  # noqa: E731
+            ok = _("8D 已退回供应商。")
         elif action == "accept":
-            when = p.get("verify_after") or None
-            _act(
-                request,
-                lambda: services.accept_capa_plan(
-                    capa=capa, actor=request.user, verify_after=date.fromisoformat(when) if when else None
-                ),
-                _("已接受纠正措施，等待效果验证。"),
-            )
+            try:
+                when = date.fromisoformat(p["verify_after"]) if p.get("verify_after") else None
+            except ValueError:
+                msg = _("请输入有效的日期。")
+                return refuse(request, action, DomainError(msg, fields={"verify_after": msg}), page)
+            fn = lambda: services.accept_capa_plan(capa=capa, actor=request.user, verify_after=when)  # noqa: E731
+            ok = _("已接受纠正措施，等待效果验证。")
         elif action == "verify":
             effective = p.get("effective") == "1"
-            _act(
-                request,
-                lambda: services.verify_capa(
-                    capa=capa, actor=request.user, effective=effective, note=p.get("note", "")
-                ),
-                _("验证有效，8D 与不合格已关闭。") if effective else _("验证未通过，8D 已重开。"),
+            fn = lambda: services.verify_capa(  # noqa: E731
+                capa=capa, actor=request.user, effective=effective, note=p.get("note", "")
             )
+            ok = _("验证有效，8D 与不合格已关闭。") if effective else _("验证未通过，8D 已重开。")
         else:
             raise Http404
-    return redirect("quality:capa-detail", code=capa.code)
+    return act(request, action, fn, ok=ok, done=back, page=page)
 
 
 # --- deliverables -----------------------------------------------------------------------------
@@ -917,7 +943,13 @@ def deliverable_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
-    d = access.get_deliverable(request.user, code)
+    return _deliverable_page(request, access.get_deliverable(request.user, code))
+
+
+def _deliverable_page(
+    request: HttpRequest, d: Any, refused: Refusal | None = None, version_form: Any = None
+) -> HttpResponse:
+    """The deliverable page; after a refused review (or new version) that form keeps what was typed."""
     levels = d.review_levels or []
     return render(
         request,
@@ -927,7 +959,7 @@ def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
             "versions": d.versions.select_related("uploaded_by"),
             "decisions": d.decisions.select_related("reviewer", "version"),
             "levels": [(i, name) for i, name in enumerate(levels)],
-            "version_form": VersionForm(),
+            "version_form": version_form or VersionForm(),
             "can_review": d.status == DeliverableStatus.IN_REVIEW
             and policy.can(request.user, "quality.review"),
             "reviewed_this_version": d.decisions.filter(
@@ -941,6 +973,7 @@ def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
                 or policy.can(request.user, "quality.write")
             ),
             "history": audit.events_for(d)[:30],
+            "refused": refused,
         },
     )
 
@@ -949,39 +982,60 @@ def deliverable_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def deliverable_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     d = access.get_deliverable(request.user, code)
+
+    def back(_result: Any = None) -> HttpResponse:
+        return redirect("quality:deliverable-detail", code=d.code)
+
     if action == "version":
         access.require_step_writer(request.user)
         form = VersionForm(request.POST, request.FILES)
-        if form.is_valid():
-            _act(
-                request,
-                lambda: services.add_version(
-                    deliverable=d,
-                    actor=request.user,
-                    upload=from_uploaded(form.cleaned_data["file"]),
-                    note=form.cleaned_data["note"],
-                ),
-                _("新版本已提交，重新进入审核。"),
+
+        def version_page(refused: Refusal) -> HttpResponse:
+            # The version form is a Django form: its note and errors come back through it.
+            refused.shown = True
+            for message in refused.messages:
+                form.add_error(None, message)
+            for name, found in refused.errors.items():
+                for message in found:
+                    form.add_error(name if name in form.fields else None, message)
+            return _deliverable_page(
+                request, access.get_deliverable(request.user, code), refused, version_form=form
             )
-        else:
-            messages.error(request, _("请选择文件。"))
-    elif action == "review":
-        policy.require(request.user, "quality.review")
-        decision = request.POST.get("decision", "")
-        _act(
+
+        if not form.is_valid():
+            return _deliverable_page(request, d, version_form=form)
+        return act(
             request,
-            lambda: services.review_deliverable(
+            action,
+            lambda: services.add_version(
                 deliverable=d,
                 actor=request.user,
-                decision=decision,
-                comment=request.POST.get("comment", ""),
-                open_ncr=bool(request.POST.get("open_ncr")),
+                upload=from_uploaded(form.cleaned_data["file"]),
+                note=form.cleaned_data["note"],
             ),
-            _("审核意见已记录。"),
+            ok=_("新版本已提交，重新进入审核。"),
+            done=back,
+            page=version_page,
+            names=form.fields,
         )
-    else:
+    if action != "review":
         raise Http404
-    return redirect("quality:deliverable-detail", code=d.code)
+    policy.require(request.user, "quality.review")
+    p = request.POST
+    return act(
+        request,
+        action,
+        lambda: services.review_deliverable(
+            deliverable=d,
+            actor=request.user,
+            decision=p.get("decision", ""),
+            comment=p.get("comment", ""),
+            open_ncr=bool(p.get("open_ncr")),
+        ),
+        ok=_("审核意见已记录。"),
+        done=back,
+        page=lambda refused: _deliverable_page(request, access.get_deliverable(request.user, code), refused),
+    )
 
 
 @login_required
@@ -1031,7 +1085,11 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def complaint_detail(request: HttpRequest, code: str) -> HttpResponse:
-    c = access.get_complaint(request.user, code)
+    return _complaint_page(request, access.get_complaint(request.user, code))
+
+
+def _complaint_page(request: HttpRequest, c: Any, refused: Refusal | None = None) -> HttpResponse:
+    """The complaint page; after a refused triage / convert / close that form keeps what was typed."""
     return render(
         request,
         "quality/complaint_detail.html",
@@ -1043,6 +1101,7 @@ def complaint_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_write": policy.can(request.user, "quality.write"),
             "severities": Severity.choices,
             "history": audit.events_for(c)[:20] if policy.is_buyer(request.user) else [],
+            "refused": refused,
         },
     )
 
@@ -1052,42 +1111,44 @@ def complaint_detail(request: HttpRequest, code: str) -> HttpResponse:
 def complaint_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     c = access.get_complaint(request.user, code, write=True)
     p = request.POST
+
+    def back(_result: Any = None) -> HttpResponse:
+        return redirect("quality:complaint-detail", code=c.code)
+
+    def page(refused: Refusal) -> HttpResponse:
+        return _complaint_page(request, access.get_complaint(request.user, code), refused)
+
+    fn: Callable[[], Any]
     if action == "triage":
         try:
             contract = contract_access.get_contract(request.user, p.get("contract", ""))
         except Http404:
-            messages.error(request, _("请选择责任合同。"))
-            return redirect("quality:complaint-detail", code=c.code)
-        _act(
-            request,
-            lambda: services.triage_complaint(
-                complaint=c,
-                actor=request.user,
-                contract=contract,
-                vendor_caused=p.get("vendor_caused") == "1",
-                note=p.get("note", ""),
-            ),
-            _("已分派。"),
+            msg = _("请选择责任合同。")
+            return refuse(request, action, DomainError(msg, fields={"contract": msg}), page)
+        fn = lambda: services.triage_complaint(  # noqa: E731
+            complaint=c,
+            actor=request.user,
+            contract=contract,
+            vendor_caused=p.get("vendor_caused") == "1",
+            note=p.get("note", ""),
         )
-    elif action == "convert":
-        ncr = _act(
-            request,
-            lambda: services.convert_complaint(
-                complaint=c, actor=request.user, severity=p.get("severity") or None
-            ),
-            _("已转为不合格。"),
+        return act(request, action, fn, ok=_("已分派。"), done=back, page=page)
+    if action == "convert":
+        fn = lambda: services.convert_complaint(  # noqa: E731
+            complaint=c, actor=request.user, severity=p.get("severity") or None
         )
-        if ncr is not None:
-            return redirect("quality:ncr-detail", code=ncr.code)
-    elif action == "close":
-        _act(
+        return act(
             request,
-            lambda: services.close_complaint(complaint=c, actor=request.user, note=p.get("note", "")),
-            _("投诉已关闭。"),
+            action,
+            fn,
+            ok=_("已转为不合格。"),
+            done=lambda ncr: redirect("quality:ncr-detail", code=ncr.code),
+            page=page,
         )
-    else:
-        raise Http404
-    return redirect("quality:complaint-detail", code=c.code)
+    if action == "close":
+        fn = lambda: services.close_complaint(complaint=c, actor=request.user, note=p.get("note", ""))  # noqa: E731
+        return act(request, action, fn, ok=_("投诉已关闭。"), done=back, page=page)
+    raise Http404
 
 
 @login_required
@@ -1202,7 +1263,7 @@ def sla_breach_ncr(request: HttpRequest, result_id: int) -> HttpResponse:
 
     result = delivery_access.get_result(request.user, result_id)
     policy.require(request.user, "quality.write")
-    ncr = _act(
+    ncr = attempt(
         request,
         lambda: services.open_ncr_for_sla_breach(result=result, actor=request.user),
         _("已登记不合格并通知供应商。"),
