@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from waibao.accounts import services
-from waibao.accounts.models import ApiToken, Invitation, Role, User
+from waibao.accounts.models import ApiToken, Invitation, InvitationState, Role, User
 from waibao.core.apiutils import ERRORS, Choice
 from waibao.vendors.models import Vendor
 
@@ -81,7 +81,7 @@ class InvitationOut(Schema):
     full_name: str
     vendor_id: int
     language: str
-    state: str
+    state: Annotated[str, Choice(InvitationState)]
     sent_at: datetime | None
     send_count: int
     expires_at: datetime | None

@@ -8,7 +8,6 @@ import pytest
 from ninja import Schema
 from ninja.schema import NinjaGenerateJsonSchema
 
-
 pytestmark = pytest.mark.django_db
 
 #: Fields whose values come from the customer's data or free text, not from a list of ours.
