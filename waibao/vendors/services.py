@@ -450,6 +450,11 @@ IMPORT_COLUMNS: dict[str, list[str]] = {
 }
 
 
+def example_sheet_title() -> str:
+    """The template's sheet with the example vendor and the column guide (never read by the import)."""
+    return _("示例与说明")
+
+
 @dataclass
 class ImportReport:
     created: list[Vendor] = field(default_factory=list)
@@ -531,7 +536,16 @@ def import_vendors(
                     report.errors.append((rownum, colmap.get("contact_" + fname, fname), msg))
         parsed.append((rownum, values, tags, contact))
     if report.rows == 0:
-        report.errors.append((2, "", _("文件中没有数据行。")))
+        report.errors.append(
+            (
+                2,
+                "",
+                _(
+                    "没有导入任何供应商：第一个工作表的表头下面没有数据行（模板中的示例在“%(s)s”工作表中，不会被导入）。"
+                )
+                % {"s": example_sheet_title()},
+            )
+        )
     if report.errors:
         return report
     with transaction.atomic():

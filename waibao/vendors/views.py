@@ -132,6 +132,11 @@ def vendor_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def vendor_import_template(request: HttpRequest) -> HttpResponse:
+    """The import template: the first sheet (the one imported) has the header row only; the example
+    vendor and what each column takes are on a second sheet, which the import never reads — so an
+    untouched template imports no vendor."""
+    from waibao.vendors.models import Size
+
     headers = [names[1] if len(names) > 1 else names[0] for names in services.IMPORT_COLUMNS.values()]
     example = [
         "深圳示例科技有限公司",
@@ -141,8 +146,8 @@ def vendor_import_template(request: HttpRequest) -> HttpResponse:
         "CN",
         "广东",
         "深圳",
-        "IT 服务",
-        "中型（100–999人）",
+        str(Category.IT.label),
+        str(Size.MEDIUM.label),
         "https://example.com",
         "",
         "运维, 7x24",
@@ -150,7 +155,37 @@ def vendor_import_template(request: HttpRequest) -> HttpResponse:
         "13800000000",
         "zhangsan@example.com",
     ]
-    data = write_xlsx([(_("供应商"), headers, [example])])
+    help_texts = {
+        "name": _("必填。"),
+        "credit_code": _("中国大陆供应商必填，18 位。"),
+        "registration_number": _("境外供应商填写。"),
+        "country": _("国家代码，例如 CN、US；不填为 CN。"),
+        "category": _("必填。可选：%(c)s")
+        % {"c": _("、").join(str(label) for _v, label in Category.choices)},
+        "size": _("可选：%(c)s") % {"c": _("、").join(str(label) for _v, label in Size.choices)},
+        "tags": _("多个标签用逗号分隔。"),
+        "contact_name": _("填写后作为主要联系人。"),
+    }
+    guide = [
+        [
+            _("本工作表只是示例和说明，导入时不会读取。请在第一个工作表“%(s)s”中填写，每行一家供应商。")
+            % {"s": _("供应商")},
+            "",
+            "",
+        ],
+        *[
+            [header, value, help_texts.get(key, "")]
+            for (key, _names), header, value in zip(
+                services.IMPORT_COLUMNS.items(), headers, example, strict=True
+            )
+        ],
+    ]
+    data = write_xlsx(
+        [
+            (_("供应商"), headers, []),
+            (services.example_sheet_title(), [_("列"), _("示例"), _("说明")], guide),
+        ]
+    )
     response = HttpResponse(data, content_type=XLSX_MIME)
     response["Content-Disposition"] = 'attachment; filename="vendor-import-template.xlsx"'
     return response
@@ -205,7 +240,9 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "certificates": certs,
         "documents": vendor.documents.select_related("uploaded_by"),
         "status_changes": vendor.status_changes.select_related("actor"),
-        "history": AuditEvent.objects.filter(vendor_id=vendor.pk, object_type__startswith="vendors.").select_related("actor")[:30]
+        "history": AuditEvent.objects.filter(
+            vendor_id=vendor.pk, object_type__startswith="vendors."
+        ).select_related("actor")[:30]
         if policy.is_buyer(request.user)
         else [],
         "status_form": StatusForm(initial={"to": (vendor.allowed_moves() or [""])[0]}),

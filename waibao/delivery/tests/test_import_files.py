@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from waibao.delivery import ingest, services
@@ -298,7 +299,8 @@ def test_the_mapping_page_shows_sample_values_and_field_names_in_the_readers_lan
     assert ">记录编号<" in html and ">首次响应时间<" in html and ">external_id<" not in html
     manager.language = "en"
     manager.save(update_fields=["language"])
-    html = as_user(manager).get(f"/delivery/imports/{job.pk}/mapping/").content.decode()
+    with translation.override("zh-hans"):  # the request switches this thread to English; switch back after
+        html = as_user(manager).get(f"/delivery/imports/{job.pk}/mapping/").content.decode()
     assert ">Record ID<" in html and ">first_response_at<" not in html
 
 
