@@ -24,6 +24,7 @@ from waibao.contracts.models import (
     MilestoneStatus,
 )
 from waibao.core import audit, clock
+from waibao.core.actions import Refusal, act, attempt
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
@@ -118,7 +119,19 @@ def contract_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
-    contract = access.get_contract(request.user, code)
+    return _contract_page(request, access.get_contract(request.user, code))
+
+
+def _contract_page(
+    request: HttpRequest,
+    contract: Any,
+    *,
+    refused: Refusal | None = None,
+    status_form: Any = None,
+    renewal_form: Any = None,
+) -> HttpResponse:
+    """The contract page; after a refused decision, status change or renewal decision that form comes
+    back with what was typed (``refused`` for the hand-written approval forms, a bound Django form else)."""
     user = request.user
     is_buyer = policy.is_buyer(user)
     steps = list(
@@ -159,8 +172,8 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
         "editable": contract.status == ContractStatus.DRAFT and policy.can(user, "contracts.write"),
         "is_buyer": is_buyer,
         "renewal_reminder": services.renewal_reminder_date(contract),
-        "status_form": _status_form(contract),
-        "renewal_form": forms.RenewalForm(),
+        "status_form": status_form or _status_form(contract),
+        "renewal_form": renewal_form or forms.RenewalForm(),
         "milestone_form": forms.MilestoneForm(),
         "price_form": forms.PriceClauseForm(),
         "index_form": forms.IndexValueForm(),
@@ -171,12 +184,13 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
         "in_force": contract.status in IN_FORCE,
         "ended": contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED),
         "milestone_open": sorted(services.MILESTONE_EDITABLE),
+        "refused": refused,
     }
     return render(request, "contracts/detail.html", ctx)
 
 
-def _status_form(contract: Any) -> forms.StatusForm:
-    form = forms.StatusForm()
+def _status_form(contract: Any, data: Any = None) -> forms.StatusForm:
+    form = forms.StatusForm(data)
     moves = [
         m for m in contract.allowed_moves() if m not in (ContractStatus.IN_APPROVAL, ContractStatus.DRAFT)
     ]
@@ -189,12 +203,8 @@ def _status_form(contract: Any) -> forms.StatusForm:
 def _post_action(
     request: HttpRequest, target: Any, fn: Any, ok: str, anchor: str = "", /, **kwargs: Any
 ) -> HttpResponse:
-    try:
-        fn(**kwargs)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, ok)
+    """A button with nothing typed (submit, delete): run it, say how it went, back to the contract."""
+    attempt(request, lambda: fn(**kwargs), ok)
     return _detail(target, anchor)
 
 
@@ -216,27 +226,43 @@ def contract_submit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def contract_decide(request: HttpRequest, code: str) -> HttpResponse:
+    """Approve or return the contract's (or an amendment's) current step. A refusal shows the page the
+    decision came from — the contract, or the amendment (``from=amendment``) — with the comment kept."""
     contract = access.get_contract(request.user, code, write=True, action="contracts.approve")
     amendment = None
     if request.POST.get("amendment"):
         amendment = access.get_amendment(request.user, request.POST["amendment"], contract=contract)
     comment = request.POST.get("comment", "")
-    if request.POST.get("decision") == "return":
-        return _post_action(
-            request, contract, services.return_step, _("已退回。"), "approval",
-            contract=contract, actor=request.user, comment=comment, amendment=amendment,
-        )  # fmt: skip
     end_before = contract.end_date
-    try:
-        contract = services.approve_step(
+
+    def page(refused: Refusal) -> HttpResponse:
+        fresh = access.get_contract(request.user, code)
+        if amendment is not None and request.POST.get("from") == "amendment":
+            return _amendment_page(request, fresh, amendment.pk, refused)
+        return _contract_page(request, fresh, refused=refused)
+
+    fn: Any
+    if request.POST.get("decision") == "return":
+        fn = lambda: services.return_step(  # noqa: E731
+            contract=contract, actor=request.user, comment=comment, amendment=amendment
+        )
+        ok: Any = _("已退回。")
+    else:
+        fn = lambda: services.approve_step(  # noqa: E731
             contract=contract, actor=request.user, comment=comment, amendment=amendment,
             confirm_ended=request.POST.get("confirm_ended") == "1",
         )  # fmt: skip
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _approved_message(contract, amendment, end_before))
-    return _detail(contract, "approval")
+        ok = lambda done: _approved_message(done, amendment, end_before)  # noqa: E731
+    return act(
+        request,
+        "decide",
+        fn,
+        ok=ok,
+        done=lambda _r: _detail(contract, "approval"),
+        page=page,
+        names=("comment", "confirm_ended"),  # the box is not posted when left unticked
+        key=amendment.pk if amendment is not None else "",
+    )
 
 
 def _approved_message(contract: Any, amendment: Any, end_before: Any) -> str:
@@ -255,16 +281,19 @@ def _approved_message(contract: Any, amendment: Any, end_before: Any) -> str:
 @require_POST
 def contract_status(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True)
-    form = forms.StatusForm(request.POST)
-    form.fields["to"].choices = [(s, s) for s in ContractStatus.values]  # type: ignore[attr-defined]
-    if not form.is_valid():
-        messages.error(request, _("请选择要变更的状态。"))
-        return _detail(contract)
-    d = form.cleaned_data
-    return _post_action(
-        request, contract, services.change_status, _("合同状态已变更。"),
-        contract=contract, actor=request.user, to=d["to"], reason=d["reason"], on=d["on"],
-    )  # fmt: skip
+    form = _status_form(contract, request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.change_status(
+                contract=contract, actor=request.user, to=d["to"], reason=d["reason"], on=d["on"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("合同状态已变更。"))
+            return _detail(contract)
+    return _contract_page(request, access.get_contract(request.user, code), status_form=form)
 
 
 @login_required
@@ -272,13 +301,18 @@ def contract_status(request: HttpRequest, code: str) -> HttpResponse:
 def contract_renewal(request: HttpRequest, code: str) -> HttpResponse:
     contract = access.get_contract(request.user, code, write=True)
     form = forms.RenewalForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请选择续约决定。"))
-        return _detail(contract)
-    return _post_action(
-        request, contract, services.record_renewal_decision, _("续约决定已记录。"),
-        contract=contract, actor=request.user, decision=form.cleaned_data["decision"], note=form.cleaned_data["note"],
-    )  # fmt: skip
+    if form.is_valid():
+        try:
+            services.record_renewal_decision(
+                contract=contract, actor=request.user, decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("续约决定已记录。"))
+            return _detail(contract)
+    return _contract_page(request, access.get_contract(request.user, code), renewal_form=form)
 
 
 # --- clauses ------------------------------------------------------------------------------------------
@@ -815,8 +849,13 @@ def _amendment_errors(exc: DomainError, form: Any, row_form: list[Any], targets:
 
 @login_required
 def amendment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    return _amendment_page(request, access.get_contract(request.user, code), pk)
+
+
+def _amendment_page(
+    request: HttpRequest, contract: Any, pk: Any, refused: Refusal | None = None
+) -> HttpResponse:
     """One amendment: what it proposes, shown as a diff against the terms it would replace."""
-    contract = access.get_contract(request.user, code)
     a = access.get_amendment(request.user, pk, contract=contract)
     rows = services.amendment_diff(a)
     step = services.current_step(contract, a) if a.status == AmendmentStatus.IN_APPROVAL else None
@@ -830,6 +869,7 @@ def amendment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "step": step,
             "can_decide": services.can_decide(request.user, step),
             "can_write": policy.can(request.user, "contracts.write"),
+            "refused": refused,
         },
     )
 
