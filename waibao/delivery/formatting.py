@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -69,7 +70,7 @@ def field_label(name: str | None) -> str:
     if not name:
         return ""
     try:
-        return str(ServiceRecord._meta.get_field(name).verbose_name)
+        return str(getattr(ServiceRecord._meta.get_field(name), "verbose_name", name))
     except Exception:  # a custom field: its own name is what the contract calls it
         return name.removeprefix("custom.")
 
@@ -236,7 +237,7 @@ def missed_cells(
             out.append(len(rec.get("pauses") or []))
             continue
         value = rec.get(key) if key in rec else (rec.get("custom") or {}).get(key.removeprefix("custom."))
-        if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        if isinstance(value, datetime):
             local = timezone.localtime(value) if timezone.is_aware(value) else value
             out.append(local.replace(tzinfo=None) if export else local.strftime("%Y-%m-%d %H:%M"))
         elif isinstance(value, bool) or key == "defect":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -429,7 +429,7 @@ def _necessary(d: slamath.MetricDef) -> Q:
             q &= Q(**{cond.field: cond.value})
         elif cond.field in _TEXT_FIELDS and cond.op == "in" and all(isinstance(v, str) for v in cond.value):
             q &= Q(**{f"{cond.field}__in": list(cond.value)})
-    limit = None
+    limit: Decimal | int | None = None
     if d.kind == "share_within" and d.threshold_minutes is not None:
         limit = int(d.threshold_minutes)
     elif d.kind == "duration" and d.direction == "lower":
@@ -458,7 +458,7 @@ def _over(d: slamath.MetricDef, values: dict[str, Any], secs: int | None) -> int
         return int(max(0, secs) - d.target * 60)
     if d.kind == "rate" and not d.flag and d.start_field and d.end_field:
         actual, deadline = values.get(d.start_field), values.get(d.end_field)
-        if hasattr(actual, "timestamp") and hasattr(deadline, "timestamp"):
+        if isinstance(actual, datetime) and isinstance(deadline, datetime):
             return int((actual - deadline).total_seconds())
     return None
 
