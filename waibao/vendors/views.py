@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
+from waibao.core.actions import Refusal, act, refuse
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
@@ -231,7 +232,11 @@ def vendor_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    vendor = access.get_vendor(request.user, pk)
+    return _vendor_page(request, access.get_vendor(request.user, pk))
+
+
+def _vendor_page(request: HttpRequest, vendor: Any, refused: Refusal | None = None) -> HttpResponse:
+    """The vendor's 360° page; after a refused status change its form keeps the choice and the reason."""
     today = queries.clock.today()
     certs = [(c, c.state(today, queries.warn_days())) for c in vendor.certificates.all()]
     ctx: dict[str, Any] = {
@@ -250,6 +255,7 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": policy.can(request.user, "vendors.write"),
         "can_edit_archive": policy.can(request.user, "vendors.archive.write"),
         "panels": render_panels("vendor", request, vendor=vendor),
+        "refused": refused,
     }
     return render(request, "vendors/vendor_detail.html", ctx)
 
@@ -259,23 +265,24 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def vendor_status(request: HttpRequest, pk: int) -> HttpResponse:
     vendor = access.get_vendor(request.user, pk, write=True, action="vendors.status")
     form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_vendor_status(
-                vendor=vendor,
-                actor=request.user,
-                to=form.cleaned_data["to"],
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request, _("状态已变更为“%(s)s”。") % {"s": VendorStatus(form.cleaned_data["to"]).label}
-            )
-    else:
-        messages.error(request, _("请选择有效的状态。"))
-    return redirect("vendors:detail", pk=vendor.pk)
+
+    def page(refused: Refusal) -> HttpResponse:
+        return _vendor_page(request, access.get_vendor(request.user, pk), refused)
+
+    if not form.is_valid():
+        msg = _("请选择有效的状态。")
+        return refuse(request, "status", DomainError(msg, fields={"to": msg}), page)
+    to = form.cleaned_data["to"]
+    return act(
+        request,
+        "status",
+        lambda: services.change_vendor_status(
+            vendor=vendor, actor=request.user, to=to, reason=form.cleaned_data["reason"]
+        ),
+        ok=_("状态已变更为“%(s)s”。") % {"s": VendorStatus(to).label},
+        done=lambda _r: redirect("vendors:detail", pk=vendor.pk),
+        page=page,
+    )
 
 
 # --- contacts ------------------------------------------------------------------------------------
