@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
@@ -633,7 +633,7 @@ def ncr_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("不合格 %(c)s 已登记并通知供应商。") % {"c": ncr.code})
+            messages.success(request, _ncr_opened(ncr))
             return redirect("quality:ncr-detail", code=ncr.code)
     return render(
         request, "quality/form.html", {"form": form, "title": _("登记不合格"), "back": "quality:ncr-list"}
@@ -712,7 +712,7 @@ def ncr_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
             request,
             action,
             lambda: services.start_corrective_action(ncr=ncr, actor=request.user),
-            ok=_("已发起 8D 纠正措施，供应商已收到通知。"),
+            ok=lambda _capa: _("已发起 8D 纠正措施。") + " " + _vendor_told(ncr.vendor_id),
             done=lambda capa: redirect("quality:capa-detail", code=capa.code),
             page=page,
         )
@@ -1266,8 +1266,25 @@ def sla_breach_ncr(request: HttpRequest, result_id: int) -> HttpResponse:
     ncr = attempt(
         request,
         lambda: services.open_ncr_for_sla_breach(result=result, actor=request.user),
-        _("已登记不合格并通知供应商。"),
+        _ncr_opened,
     )
     if ncr is not None:
         return redirect("quality:ncr-detail", code=ncr.code)
     return redirect(f"{reverse('quality:sla-breaches')}?contract={result.contract.code}")
+
+
+def _vendor_told(vendor_id: int, notified: bool = True) -> str:
+    """Who was told about it, and only what happened: the vendor's active users get the notification;
+    a vendor without users was told nothing."""
+    n = len(services.vendor_users(vendor_id)) if notified else 0
+    if not n:
+        return _("供应商还没有用户，未通知任何人。")
+    return ngettext("已通知供应商的 %(n)s 位用户。", "已通知供应商的 %(n)s 位用户。", n) % {"n": n}
+
+
+def _ncr_opened(ncr: Any) -> str:
+    return (
+        _("不合格 %(c)s 已登记。") % {"c": ncr.code}
+        + " "
+        + _vendor_told(ncr.vendor_id, bool(ncr.vendor_notified_at))
+    )

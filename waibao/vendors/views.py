@@ -68,7 +68,8 @@ EXPORT_HEADERS = [
     ("contact_name", _("联系人")),
     ("contact_phone", _("联系电话")),
     ("contact_email", _("联系邮箱")),
-    ("next_expiry", _("最近证书到期")),
+    ("expired_count", _("已过期证书")),
+    ("next_expiry", _("有效证书下次到期")),
     ("notes", _("备注")),
 ]
 
@@ -98,6 +99,7 @@ def vendor_export(request: HttpRequest) -> HttpResponse:
                 c.name if c else "",
                 c.phone if c else "",
                 c.email if c else "",
+                v.expired_count,  # type: ignore[attr-defined]
                 v.next_expiry,  # type: ignore[attr-defined]
                 v.notes,
             ]
