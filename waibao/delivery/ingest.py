@@ -705,6 +705,8 @@ def run(
             outcome.errors = [(1, "", _("文件中没有数据行。"))]
             groups = [{"column": "", "rule": _("文件中没有数据行。"), "rows": 0, "first_rows": []}]
         job.summary = outcome.summary = {"groups": groups, "notes": notes}
+        if job.rows_total is None:  # a workbook that does not state its size: now it is known
+            job.rows_total = done
         if sink.count and job.policy == ImportPolicy.ALL_OR_NOTHING:
             job.count_new = job.count_updated = job.count_unchanged = 0  # nothing was stored
             _finish(
@@ -867,6 +869,7 @@ def _finish(job: ImportJob, status: str, sink: ErrorSink, actor: Any, message: s
             "error_count",
             "errors_preview",
             "summary",
+            "rows_total",
         ]
     )
     audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)

@@ -33,8 +33,8 @@ def test_manager_imports_a_gbk_file_sees_progress_and_the_error_report(
     page.click("#import-form button[type=submit]")
     page.wait_for_url(re.compile(r"/delivery/imports/\d+/$"))
     page.locator("#job-status", has_text="有错误，未导入").wait_for()
-    assert page.locator("#import-errors", has_text="首次响应时间").is_visible()
-    assert page.locator("#import-errors td", has_text="3").first.is_visible()
+    assert page.locator("#import-error-groups", has_text="首次响应时间").is_visible()
+    assert page.locator("#import-error-groups td", has_text="3").first.is_visible()
     assert not ServiceRecord.objects.exists()
 
     # Import the valid rows: two stored, the rejected one kept in the downloadable error file.
