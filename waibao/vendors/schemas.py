@@ -6,7 +6,14 @@ from typing import Annotated
 from ninja import Schema
 
 from waibao.core.apiutils import Choice
-from waibao.vendors.models import Category, CertificateState, CertificateType, DocumentType, Size, VendorStatus
+from waibao.vendors.models import (
+    Category,
+    CertificateState,
+    CertificateType,
+    DocumentType,
+    Size,
+    VendorStatus,
+)
 
 
 class ContactOut(Schema):
