@@ -300,14 +300,23 @@ def _record_form(request: HttpRequest, contract: Any, record: ServiceRecord | No
 
 @login_required
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    record = access.get_record(request.user, pk)
+    return _record_page(request, access.get_record(request.user, pk))
+
+
+def _record_page(
+    request: HttpRequest, record: Any, *, dispute_form: Any = None, decide_form: Any = None
+) -> HttpResponse:
+    """The record page; after a refused dispute or decision that form comes back bound, with what was
+    typed and the message beside the field."""
     disputes = record.disputes.select_related("raised_by", "decided_by")
     ctx = {
         "record": record,
         "contract": record.contract,
         "disputes": disputes,
-        "dispute_form": DisputeForm() if policy.can(request.user, "delivery.dispute") else None,
-        "decide_form": DecideForm() if policy.can(request.user, "delivery.resolve") else None,
+        "dispute_form": dispute_form
+        or (DisputeForm() if policy.can(request.user, "delivery.dispute") else None),
+        "decide_form": decide_form
+        or (DecideForm() if policy.can(request.user, "delivery.resolve") else None),
         "can_write": policy.can(request.user, "delivery.write"),
         "history": audit.events_for(record)[:20] if policy.is_buyer(request.user) else [],
         "impact": queries.record_impact(record),
@@ -671,6 +680,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def dispute_raise(request: HttpRequest, pk: int) -> HttpResponse:
+    """The vendor questions a record. A refusal shows the record page again with everything typed."""
     record = access.get_record(request.user, pk, write=True, action="delivery.dispute")
     form = DisputeForm(request.POST)
     if form.is_valid():
@@ -679,17 +689,18 @@ def dispute_raise(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.raise_dispute(record=record, actor=request.user, comment=comment, proposed=data)
         except DomainError as exc:
-            messages.error(request, "; ".join([exc.message, *[f"{k}: {v}" for k, v in exc.fields.items()]]))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("异议已提交，等待采购方处理。"))
-    else:
-        messages.error(request, _("请说明异议理由。"))
-    return redirect("delivery:record", pk=record.pk)
+            return redirect("delivery:record", pk=record.pk)
+    return _record_page(request, access.get_record(request.user, pk), dispute_form=form)
 
 
 @login_required
 @require_POST
 def dispute_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer accepts or rejects a dispute. A refusal shows the record page again with the decision
+    and the response typed, the message beside the field."""
     dispute: RecordDispute = access.get_dispute(request.user, pk, write=True)
     form = DecideForm(request.POST)
     if form.is_valid():
@@ -705,8 +716,11 @@ def dispute_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("已驳回异议。"))
         except DomainError as exc:
-            messages.error(request, "; ".join([exc.message, *exc.fields.values()]))
-    nxt = request.POST.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):
-        return redirect(nxt)
-    return redirect("delivery:disputes")
+            apply_domain_error(form, exc)
+        else:
+            nxt = request.POST.get("next", "")
+            if nxt.startswith("/") and not nxt.startswith("//"):
+                return redirect(nxt)
+            return redirect("delivery:disputes")
+    record = access.get_record(request.user, dispute.record_id)
+    return _record_page(request, record, decide_form=form)
