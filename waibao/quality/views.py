@@ -991,16 +991,17 @@ def deliverable_action(request: HttpRequest, code: str, action: str) -> HttpResp
         form = VersionForm(request.POST, request.FILES)
 
         def version_page(refused: Refusal) -> HttpResponse:
-            # The version form is a Django form: its note and errors come back through it.
-            refused.shown = True
-            for message in refused.messages:
-                form.add_error(None, message)
-            for name, found in refused.errors.items():
-                for message in found:
-                    form.add_error(name if name in form.fields else None, message)
-            return _deliverable_page(
-                request, access.get_deliverable(request.user, code), refused, version_form=form
-            )
+            # The version form is a Django form: its note and errors come back through it (it is on
+            # the page while the deliverable is returned; otherwise the message goes to the top).
+            fresh = access.get_deliverable(request.user, code)
+            refused.shown = fresh.status == DeliverableStatus.RETURNED
+            if refused.shown:
+                for message in refused.messages:
+                    form.add_error(None, message)
+                for name, found in refused.errors.items():
+                    for message in found:
+                        form.add_error(name, message)
+            return _deliverable_page(request, fresh, refused, version_form=form)
 
         if not form.is_valid():
             return _deliverable_page(request, d, version_form=form)

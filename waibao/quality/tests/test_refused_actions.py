@@ -164,3 +164,13 @@ def test_other_vendor_cannot_post_an_action_on_vendor_as_ncr(
     assert response.status_code == 404
     ncr.refresh_from_db()
     assert ncr.containment == ""
+
+
+def test_a_new_version_without_a_file_keeps_the_vendors_note(
+    as_user, contract_a, quality_user, vendor_user_a
+):
+    d = services.submit_deliverable(contract=contract_a, actor=vendor_user_a, title="月报", upload=pdf())
+    services.review_deliverable(deliverable=d, actor=quality_user, decision="return", comment="缺附表")
+    note = "已补附表 3 和附表 4"
+    page = _page(as_user(vendor_user_a).post(f"/quality/deliverables/{d.code}/version/", {"note": note}))
+    assert note in page and "invalid-feedback" in page
