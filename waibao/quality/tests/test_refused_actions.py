@@ -3,6 +3,7 @@ beside the field and the general message at the top of the form (plain POST and 
 
 from datetime import timedelta
 from html import escape
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from waibao.quality.tests.factories import pdf
 
 pytestmark = pytest.mark.django_db
 
-STEPS = {
+STEPS: dict[str, dict[str, Any]] = {
     f"D{i}": {"content": text}
     for i, text in enumerate(["小组", "问题", "围堵", "未培训", "增加考核", "全员考核", "纳入入职流程"], 1)
 }
