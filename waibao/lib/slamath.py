@@ -52,6 +52,8 @@ ROUND_HALF_UP to 0.01.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import re
@@ -842,14 +844,10 @@ def percentile_value(
         ranks = [low + 1, min(low + 2, n)]
     else:
         raise ValueError(f"unknown percentile method {method!r}")
-    found: list[int] = []
-    seen = 0
-    for value in sorted(k for k, c in counts.items() if c):
-        seen += counts[value]
-        while len(found) < len(ranks) and seen >= ranks[len(found)]:
-            found.append(value)
-        if len(found) == len(ranks):
-            break
+    keys = sorted(counts)
+    # cumulative counts; a zero count never reaches a rank first, so it is never chosen
+    reached = list(itertools.accumulate(map(counts.__getitem__, keys)))
+    found = [keys[bisect.bisect_left(reached, rank)] for rank in ranks]
     lower = Fraction(found[0])
     if len(found) == 1:
         return lower
@@ -993,6 +991,9 @@ class Aggregate:
                 if flat:
                     if len(flat) % 2:
                         raise ValueError("odd value list")
+                    if not values:  # the first (often the only) list: built in one step
+                        values = dict(zip(flat[::2], flat[1::2], strict=True))
+                        continue
                     get = values.get
                     for key, n in zip(flat[::2], flat[1::2], strict=True):
                         values[key] = get(key, 0) + n
@@ -1003,7 +1004,7 @@ class Aggregate:
             hits=hits,
             missing=missing,
             total=ftotal + itotal,
-            values={k: n for k, n in values.items() if n},
+            values={k: n for k, n in values.items() if n} if 0 in values.values() else values,
         )
 
     def to_json(self) -> str:
