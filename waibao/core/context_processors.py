@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from waibao.accounts import policy
 from waibao.core.registry import NAV
@@ -27,4 +29,22 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     from waibao.core.models import Organization
 
     org = Organization.objects.first() if user is not None and user.is_authenticated else None
-    return {"nav_items": items, "organization": org, "LANGUAGES": settings.LANGUAGES, "policy": policy}
+    return {
+        "nav_items": items,
+        "organization": org,
+        "LANGUAGES": settings.LANGUAGES,
+        "policy": policy,
+        "language_next": language_next(request),
+    }
+
+
+def language_next(request: HttpRequest) -> str:
+    """Where the language switch returns to. A page shown in answer to a POST (a refused action re-renders
+    its page at the action's address) returns to the page the form was on, never to the POST-only address."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"

@@ -175,3 +175,17 @@ def test_a_new_version_without_a_file_keeps_the_vendors_note(
     note = "已补附表 3 和附表 4"
     page = _page(as_user(vendor_user_a).post(f"/quality/deliverables/{d.code}/version/", {"note": note}))
     assert note in page and "invalid-feedback" in page
+
+
+def test_language_switch_on_a_refused_action_page_returns_to_the_page_not_the_post_only_address(
+    as_user, contract_a, quality_user
+):
+    ncr = _ncr(contract_a, quality_user, severity="critical")
+    detail = f"/quality/ncrs/{ncr.code}/"
+    page = _page(
+        as_user(quality_user).post(
+            f"/quality/ncrs/{ncr.code}/close/", {"reason": "误报"}, HTTP_REFERER=f"http://testserver{detail}"
+        )
+    )
+    assert f'name="next" value="{detail}"' in page
+    assert f'name="next" value="/quality/ncrs/{ncr.code}/close/"' not in page
