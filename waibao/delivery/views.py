@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -474,38 +475,30 @@ def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpRespons
     metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
     if metric is None:
         raise Http404
-    buyer = policy.can(request.user, "delivery.manual")
-    if not buyer:
-        policy.require(request.user, "delivery.manual_propose")
+    if services.manual_entry_mode(request.user) is None:
+        raise PermissionDenied("delivery.manual")
     window = queries.metric_window(metric)
     form = _entry_form(metric.pk, queries.manual_periods(contract, window, clock.today()), request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            if buyer:
-                result = services.set_manual_value(
-                    metric=metric,
-                    period=data["period"],
-                    value=data["value"],
-                    actor=request.user,
-                    note=data["note"],
-                )
+            entry = services.enter_manual_value(
+                metric=metric,
+                period=data["period"],
+                value=data["value"],
+                actor=request.user,
+                note=data["note"],
+            )
+            if entry.result is not None:
                 done = _("%(m)s %(p)s 的值已确认：%(s)s。") % {
                     "m": metric.name,
-                    "p": result.period,
-                    "s": result.get_status_display(),
+                    "p": entry.result.period,
+                    "s": entry.result.get_status_display(),
                 }
             else:
-                services.propose_manual_value(
-                    metric=metric,
-                    period=data["period"],
-                    value=data["value"],
-                    actor=request.user,
-                    note=data["note"],
-                )
                 done = _("已提交 %(m)s %(p)s 的值，待采购方确认。") % {
                     "m": metric.name,
-                    "p": data["period"].strip(),
+                    "p": entry.manual.period,
                 }
         except DomainError as exc:
             _place_error(form, exc)
