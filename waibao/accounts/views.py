@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -326,6 +327,10 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=410)
     if request.user.is_authenticated:
         logout(request)
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and invitation.language in dict(settings.LANGUAGES):
+        # The invitee reads the page in the language the invitation was sent in, unless they switched.
+        translation.activate(invitation.language)
+        request.LANGUAGE_CODE = invitation.language
     form = AcceptInvitationForm(
         request.POST or None, initial={"username": invitation.email, "full_name": invitation.full_name}
     )
@@ -345,4 +350,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             response = redirect("core:home")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600, samesite="Lax")
             return response
-    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+    response = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+    response.headers["Content-Language"] = translation.get_language()
+    return response

@@ -190,3 +190,28 @@ def test_a_second_open_invitation_for_the_same_address_is_refused(manager, vendo
 def test_invitation_mail_is_in_the_chosen_language(manager, vendor_a):
     services.invite_vendor_user(actor=manager, vendor=vendor_a, email="en@example.com", language="en")
     assert "set your password" in mail.outbox[-1].body.lower()
+
+
+
+def test_set_password_page_is_in_the_invitations_language(client, manager, vendor_a):
+    services.invite_vendor_user(
+        actor=manager, vendor=vendor_a, email="en@example.com", language="en", link_base="http://testserver"
+    )
+    link = _link()
+    page = client.get(link)
+    html = page.content.decode()
+    assert '<html lang="en">' in html and "Set your password" in html and "设置密码" not in html
+    assert page.headers["Content-Language"] == "en"
+    # A refused form comes back in the same language.
+    html = _accept(client, link, username="en@example.com", password="short").content.decode()
+    assert '<html lang="en">' in html and "设置密码" not in html
+
+
+def test_set_password_page_follows_the_language_the_visitor_switched_to(client, manager, vendor_a):
+    services.invite_vendor_user(
+        actor=manager, vendor=vendor_a, email="en@example.com", language="en", link_base="http://testserver"
+    )
+    link = _link()
+    client.post("/accounts/language/", {"language": "zh-hans", "next": link})
+    html = client.get(link).content.decode()
+    assert '<html lang="zh-CN">' in html and "设置密码" in html
