@@ -29,6 +29,18 @@ def _media_in_tmp(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts and ends with no language chosen (Chinese, the default): a request in English
+    leaves English active in the thread (the language middleware activates per request), which must not
+    decide the language of the next test in the same worker."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 def _user(username: str, role: str, vendor=None) -> User:
     user = User(
         username=username,

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
@@ -51,26 +52,27 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
     return render(request, "vendors/vendor_list.html", ctx)
 
 
+# Lazy: the list is built once at import, the headers are read in each reader's language.
 EXPORT_HEADERS = [
-    ("code", _("编号")),
-    ("name", _("名称")),
-    ("name_en", _("英文名称")),
-    ("credit_code", _("统一社会信用代码")),
-    ("registration_number", _("注册号（境外）")),
-    ("country", _("国家/地区")),
-    ("region", _("省份/地区")),
-    ("city", _("城市")),
-    ("category", _("类别")),
-    ("size", _("规模")),
-    ("status", _("状态")),
-    ("website", _("网站")),
-    ("tags", _("标签")),
-    ("contact_name", _("联系人")),
-    ("contact_phone", _("联系电话")),
-    ("contact_email", _("联系邮箱")),
-    ("expired_count", _("已过期证书")),
-    ("next_expiry", _("有效证书下次到期")),
-    ("notes", _("备注")),
+    ("code", _lazy("编号")),
+    ("name", _lazy("名称")),
+    ("name_en", _lazy("英文名称")),
+    ("credit_code", _lazy("统一社会信用代码")),
+    ("registration_number", _lazy("注册号（境外）")),
+    ("country", _lazy("国家/地区")),
+    ("region", _lazy("省份/地区")),
+    ("city", _lazy("城市")),
+    ("category", _lazy("类别")),
+    ("size", _lazy("规模")),
+    ("status", _lazy("状态")),
+    ("website", _lazy("网站")),
+    ("tags", _lazy("标签")),
+    ("contact_name", _lazy("联系人")),
+    ("contact_phone", _lazy("联系电话")),
+    ("contact_email", _lazy("联系邮箱")),
+    ("expired_count", _lazy("已过期证书")),
+    ("next_expiry", _lazy("有效证书下次到期")),
+    ("notes", _lazy("备注")),
 ]
 
 
