@@ -170,7 +170,7 @@ def test_a_stored_invalid_record_kind_is_shown_and_the_user_asked_to_pick(as_use
     m = services.add_metric(contract=draft, actor=manager, calendar=china(), definition=dict(METRIC))
     SlaMetric.objects.filter(pk=m.pk).update(record_kind="case", definition={**m.definition, "record_kind": "case"})
     page = as_user(manager).get(f"/contracts/{draft.code}/sla/{m.pk}/").content.decode()
-    assert "原记录类型“case”不是允许的类型" in page
+    assert "原记录类型“case”不是允许的记录类型" in page
     assert '<option value="" selected>' in page.split('name="sla-record_kind"')[1].split("</select>")[0]
     detail = as_user(manager).get(f"/contracts/{draft.code}/").content.decode()
     assert "case" in detail and "记录类型" in detail  # the submission problem names it
