@@ -23,6 +23,7 @@ urlpatterns = [
     path("manual/<int:pk>/decide/", views.manual_decide, name="manual-decide"),
     path("contracts/<str:code>/import/", views.import_start, name="import"),
     path("contracts/<str:code>/import/template.csv", views.import_template, name="import-template"),
+    path("contracts/<str:code>/import/template.xlsx", views.import_template_xlsx, name="import-template-xlsx"),
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("records/<int:pk>/edit/", views.record_edit_existing, name="record-edit"),
     path("records/<int:pk>/dispute/", views.dispute_raise, name="dispute-raise"),

@@ -564,19 +564,78 @@ def import_start(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "delivery/import.html", {"form": form, "contract": contract, "synonyms": synonyms})
 
 
+#: The template's example record, one value per column of ``rows.FIELDS`` (on the guide sheet only).
+_TEMPLATE_EXAMPLE = (
+    "T-0001",
+    "",  # the kind: filled with the reader's name of "ticket"
+    "2026-10-08 09:00",
+    "2026-10-08 09:20",
+    "2026-10-08 15:00",
+    "",
+    "",
+    "P1",
+    "网络",
+    "closed",
+    "5",
+    "否",
+    "2026-10-08 10:00/2026-10-08 11:00",
+)
+
+
+def _template_guide() -> list[list[Any]]:
+    """The guide sheet's rows: a note that the sheet is never imported, then per column its header, what
+    people call it, the example record's value and what the column takes."""
+    notes = {
+        "external_id": _("必填。同一编号再次导入会更新该记录。"),
+        "kind": _("可选：%(k)s。不填写时按合同指标的默认类型。")
+        % {"k": rows.join_words([str(label) for _v, label in RecordKind.choices])},
+        "opened_at": _("开始时间和承诺时间至少填写一个。不带时区时按本系统的时区。"),
+        "promised_at": _("开始时间和承诺时间至少填写一个。"),
+        "priority": _("例如 P1、P2。"),
+        "csat": _("整数，按合同的满意度量表填写。"),
+        "defect": _("是/否（yes/no、1/0）。"),
+        "paused": _("开始/结束，多段用 ; 分隔。"),
+    }
+    example = dict(zip(rows.FIELDS, _TEMPLATE_EXAMPLE, strict=True))
+    example["kind"] = str(RecordKind.TICKET.label)
+    guide: list[list[Any]] = [
+        [
+            _("本工作表只是示例和说明，导入时不会读取。请在第一个工作表“%(s)s”的表头下面填写，每行一条记录。")
+            % {"s": _("服务记录")},
+            "",
+            "",
+            "",
+        ]
+    ]
+    guide += [[f, rows.field_label(f), example[f], notes.get(f, "")] for f in rows.FIELDS]
+    return guide
+
+
 @login_required
 def import_template(request: HttpRequest, code: str) -> HttpResponse:
+    """The CSV template: the header row only (a CSV has no second sheet for an example, and an example
+    row would be imported as a real record)."""
     access.get_contract(request.user, code)
-    header = ",".join(rows.FIELDS)
-    example = (
-        "T-0001,ticket,2026-10-08 09:00,2026-10-08 09:20,2026-10-08 15:00,,,P1,网络,closed,5,no,"
-        "2026-10-08 10:00/2026-10-08 11:00"
-    )
     response = HttpResponse(
-        ("\ufeff" + header + "\n" + example + "\n").encode("utf-8"), content_type="text/csv; charset=utf-8"
+        ("\ufeff" + ",".join(rows.FIELDS) + "\n").encode("utf-8"), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="service-records-template.csv"'
     return response
+
+
+@login_required
+def import_template_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+    """The .xlsx template: the first sheet (the one imported) has the header row only; an example record
+    and what each column takes are on a second sheet, which the import never reads — so an untouched
+    template imports no record."""
+    access.get_contract(request.user, code)
+    data = write_xlsx(
+        [
+            (_("服务记录"), list(rows.FIELDS), []),
+            (_("示例与说明"), [_("列"), _("名称"), _("示例"), _("说明")], _template_guide()),
+        ]
+    )
+    return _xlsx(data, "service-records-template.xlsx")
 
 
 @login_required
