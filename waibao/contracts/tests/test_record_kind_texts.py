@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 def invalid_kind_metric(manager, vendor_a):
     draft = draft_contract(manager, vendor_a)
     m = services.add_metric(contract=draft, actor=manager, calendar=china(), definition=dict(METRIC))
-    SlaMetric.objects.filter(pk=m.pk).update(record_kind="case", definition={**m.definition, "record_kind": "case"})
+    SlaMetric.objects.filter(pk=m.pk).update(
+        record_kind="case", definition={**m.definition, "record_kind": "case"}
+    )
     return draft, m
 
 
@@ -47,7 +49,10 @@ def test_in_english_the_invalid_record_kind_is_called_a_record_kind_and_imports_
     with translation.override("zh-hans"):  # the request switches this thread to English; switch back after
         editor, detail = _pages(as_user(manager), draft, m)
     for page in (editor, detail):
-        assert "record kind “case” is not an allowed record kind, so imports do not use it as the default" in page
+        assert (
+            "record kind “case” is not an allowed record kind, so imports do not use it as the default"
+            in page
+        )
         assert "reject every row" not in page and "record type" not in page.lower()
 
 

@@ -24,7 +24,9 @@ def _get(client, contract, name: str) -> bytes:
 def _import(client, contract, name: str, data: bytes, capture):
     f = SimpleUploadedFile(name, data, content_type=XLSX if name.endswith(".xlsx") else "text/csv")
     with capture(execute=True):
-        r = client.post(f"/delivery/contracts/{contract.code}/import/", {"file": f, "policy": "all_or_nothing"})
+        r = client.post(
+            f"/delivery/contracts/{contract.code}/import/", {"file": f, "policy": "all_or_nothing"}
+        )
     assert r.status_code == 302, r.content.decode()[:2000]
     job = ImportJob.objects.get(contract=contract)
     return job, client.get(r["Location"]).content.decode()
@@ -35,7 +37,9 @@ def test_importing_the_untouched_record_template_creates_no_record_and_says_so(
     contract, manager, as_user, django_capture_on_commit_callbacks, name
 ):
     client = as_user(manager)
-    job, page = _import(client, contract, name, _get(client, contract, name), django_capture_on_commit_callbacks)
+    job, page = _import(
+        client, contract, name, _get(client, contract, name), django_capture_on_commit_callbacks
+    )
     assert not ServiceRecord.objects.filter(contract=contract).exists()
     assert job.status == "rejected" and job.count_new == 0
     assert "文件中没有数据行" in page
@@ -55,7 +59,9 @@ def test_the_xlsx_templates_example_is_on_its_own_sheet_with_a_guide_in_the_read
     assert [c.value for c in data[1]][:3] == ["external_id", "kind", "opened_at"]
     assert guide.title == "示例与说明"
     cells = [str(c.value) for row in guide.iter_rows() for c in row if c.value]
-    assert "T-0001" in cells and "工单" in cells and "记录编号" in cells and any("不会读取" in v for v in cells)
+    assert (
+        "T-0001" in cells and "工单" in cells and "记录编号" in cells and any("不会读取" in v for v in cells)
+    )
 
 
 def test_the_xlsx_template_filled_on_its_first_sheet_imports_those_records_only(
@@ -68,7 +74,9 @@ def test_the_xlsx_template_filled_on_its_first_sheet_imports_those_records_only(
     wb.save(buf)
     job, _page = _import(client, contract, "filled.xlsx", buf.getvalue(), django_capture_on_commit_callbacks)
     assert job.status == "succeeded", job.message
-    assert list(ServiceRecord.objects.filter(contract=contract).values_list("external_id", flat=True)) == ["R-1"]
+    assert list(ServiceRecord.objects.filter(contract=contract).values_list("external_id", flat=True)) == [
+        "R-1"
+    ]
 
 
 def test_the_xlsx_template_in_english_names_its_sheets_and_fields_in_english(contract, manager, as_user):
@@ -88,4 +96,7 @@ def test_the_import_page_offers_both_templates(contract, manager, as_user):
 
 def test_vendor_b_cannot_download_vendor_as_record_template(contract, vendor_user_b, as_user):
     for name in ("template.csv", "template.xlsx"):
-        assert as_user(vendor_user_b).get(f"/delivery/contracts/{contract.code}/import/{name}").status_code == 404
+        assert (
+            as_user(vendor_user_b).get(f"/delivery/contracts/{contract.code}/import/{name}").status_code
+            == 404
+        )
