@@ -239,6 +239,33 @@ class Clause(TimeStampedModel):
         return self.title
 
 
+# The built-in approval levels, by the role that decides them, shown in the reader's language. A level an
+# administrator named keeps its name as typed.
+DEFAULT_LEVEL_NAMES: dict[str, Any] = {
+    "manager": _("外包经理"),
+    "finance": _("财务"),
+    "admin": _("系统管理员"),
+}
+
+
+def level_key_for(role: str, name: str) -> str:
+    """The built-in level a (role, name) pair is — its role — when the name is empty or the built-in name in
+    one of the languages; "" for a level an administrator named."""
+    from django.utils import translation
+
+    label = DEFAULT_LEVEL_NAMES.get(role)
+    if label is None:
+        return ""
+    name = (name or "").strip()
+    if not name:
+        return role
+    for code, _language in settings.LANGUAGES:
+        with translation.override(code):
+            if name == str(label):
+                return role
+    return ""
+
+
 class ApprovalLevel(models.Model):
     """One level of the approval chain (absent rows: manager → finance → admin)."""
 
@@ -322,6 +349,9 @@ class ApprovalStep(models.Model):
     round = models.PositiveIntegerField(_("轮次"))
     position = models.PositiveIntegerField(_("顺序"))
     level_name = models.CharField(_("审批层级"), max_length=100)
+    # The built-in level's key (its role) when the step is one: its name is then shown in the reader's
+    # language; empty when an administrator named the level (shown as named).
+    level_key = models.CharField(_("内置层级"), max_length=20, blank=True, default="")
     role = models.CharField(_("审批角色"), max_length=20)
     status = models.CharField(
         _("状态"), max_length=20, choices=StepStatus.choices, default=StepStatus.WAITING
@@ -344,7 +374,12 @@ class ApprovalStep(models.Model):
         indexes = [models.Index(fields=["status", "role"], name="approval_step_pending_idx")]
 
     def __str__(self) -> str:
-        return f"{self.level_name} ({self.get_status_display()})"
+        return f"{self.level_label} ({self.get_status_display()})"
+
+    @property
+    def level_label(self) -> Any:
+        """The level's name for the reader: a built-in level in their language, a named one as named."""
+        return DEFAULT_LEVEL_NAMES.get(self.level_key) or self.level_name
 
 
 class MilestoneTrigger(models.TextChoices):

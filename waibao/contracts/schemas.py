@@ -171,6 +171,11 @@ class StepOut(Schema):
     decided_at: datetime | None
     comment: str
 
+    @staticmethod
+    def resolve_level_name(obj: Any) -> str:
+        """A built-in level in the caller's language, a level an administrator named as named."""
+        return str(obj.level_label)
+
 
 class DecisionIn(Schema):
     decision: Annotated[str, Choice(["approve", "return"])]

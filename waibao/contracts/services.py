@@ -52,6 +52,7 @@ from waibao.contracts.models import (
     SlaMetric,
     StatusChange,
     StepStatus,
+    level_key_for,
 )
 from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock
@@ -72,6 +73,8 @@ def _user(actor: Any) -> Any:
 
 # --- configuration: required clauses and the approval chain ---------------------------------------
 
+# (role, level name): the names are stored as the built-in levels' Chinese source text and shown through
+# DEFAULT_LEVEL_NAMES in the reader's language (ApprovalStep.level_key).
 DEFAULT_CHAIN: tuple[tuple[str, str], ...] = (
     (Role.MANAGER, "外包经理"),
     (Role.FINANCE, "财务"),
@@ -954,6 +957,7 @@ def _start_round(contract: Contract, amendment: Amendment | None) -> None:
             round=rnd,
             position=i,
             level_name=name,
+            level_key=level_key_for(role, name),
             role=role,
             status=StepStatus.PENDING if i == 1 else StepStatus.WAITING,
         )
@@ -1021,7 +1025,7 @@ def _notify_approvers(contract: Contract, amendment: Amendment | None) -> None:
                 else _lazy("合同"),
                 "code": contract.code,
                 "title": contract.title,
-                "level": step.level_name,
+                "level": step.level_label,
             },
         ),
         url=url,

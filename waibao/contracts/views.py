@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 from waibao.accounts import policy
 from waibao.contracts import access, forms, metric_ui, queries, services
 from waibao.contracts.models import (
+    DEFAULT_LEVEL_NAMES,
     IN_FORCE,
     AmendmentStatus,
     ClauseTemplate,
     ClauseType,
     ContractStatus,
     MilestoneStatus,
+    level_key_for,
 )
 from waibao.core import audit, clock
 from waibao.core.actions import Refusal, act, attempt
@@ -976,7 +978,11 @@ def document_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def contract_settings(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, "settings.manage")
-    chain_text = "\n".join(f"{role},{name}" for role, name in services.approval_chain())
+    # Built-in levels by their name in the reader's language (saved back, they stay built-in levels).
+    chain_text = "\n".join(
+        f"{role},{DEFAULT_LEVEL_NAMES[role] if level_key_for(role, name) else name}"
+        for role, name in services.approval_chain()
+    )
     form = forms.SettingsForm(
         request.POST or None,
         initial={"required_clauses": services.required_clause_types(), "chain": chain_text},

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from waibao.core import texts
+
 
 class Notification(models.Model):
     user = models.ForeignKey(
@@ -22,6 +24,10 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=60, db_index=True)
     title = models.CharField(_("标题"), max_length=300)
     body = models.TextField(_("内容"), blank=True)
+    # The generated texts as messages (core.texts), shown in the reader's language; title and body keep
+    # the text as first rendered for the recipient (rows from before, and the same text for searches).
+    title_message = models.JSONField(_("标题消息"), null=True, blank=True)
+    body_message = models.JSONField(_("内容消息"), null=True, blank=True)
     url = models.CharField(_("链接"), max_length=500, blank=True)
     key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), db_index=True)
@@ -40,7 +46,15 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        return texts.render(self.title_message, self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return texts.render(self.body_message, self.body)
 
     @property
     def is_read(self) -> bool:

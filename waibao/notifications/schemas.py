@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Schema
 
@@ -13,6 +14,15 @@ class NotificationOut(Schema):
     url: str
     created_at: datetime
     read_at: datetime | None
+
+    # Generated texts in the caller's language (core.texts), like the notification centre shows them.
+    @staticmethod
+    def resolve_title(obj: Any) -> str:
+        return str(obj.shown_title)
+
+    @staticmethod
+    def resolve_body(obj: Any) -> str:
+        return str(obj.shown_body)
 
 
 class MarkedOut(Schema):

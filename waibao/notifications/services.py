@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.functional import Promise
 
-from waibao.core import clock
+from waibao.core import clock, texts
 from waibao.core.texts import Later
 from waibao.notifications.models import Notification
 
@@ -56,6 +56,8 @@ def notify(
     """
     created: list[Notification] = []
     now = clock.now()
+    # Kept as messages too, so each reader sees them in the language they read in (core.texts).
+    title_message, body_message = texts.freeze(title), texts.freeze(body)
     seen: set[int] = set()
     for user in users:
         if user is None or user.pk in seen or not getattr(user, "is_active", True):
@@ -70,6 +72,8 @@ def notify(
                     kind=kind,
                     title=in_language_of(user, title)[:300],
                     body=in_language_of(user, body),
+                    title_message=title_message,
+                    body_message=body_message,
                     url=url,
                     key=key,
                     created_at=now,
@@ -86,11 +90,13 @@ def _send_emails(ids: list[int]) -> None:
     for n in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("user"):
         if not n.user.email:
             continue
-        text = n.body
+        # In the recipient's language as it is when the mail goes out.
+        with translation.override(getattr(n.user, "language", "") or settings.LANGUAGE_CODE):
+            subject, text = n.shown_title, n.shown_body
         if n.url:
             text = f"{text}\n\n{_absolute(n.url)}".strip()
         try:
-            send_mail(f"[Waibao] {n.title}", text, None, [n.user.email])
+            send_mail(f"[Waibao] {subject}", text, None, [n.user.email])
         except Exception:  # the mail server is the outside world; the notification stays
             log.exception("could not e-mail notification %s", n.pk)
             continue

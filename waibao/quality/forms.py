@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from waibao.core.forms import BootstrapMixin
 from waibao.lib.sampling import AQLS, CODE_LETTERS, LEVELS
-from waibao.quality.models import Channel, ComplaintCategory, LotKind, NcrSource, Severity, Stage
+from waibao.quality.models import (
+    DEFAULT_REVIEW_LEVELS,
+    Channel,
+    ComplaintCategory,
+    LotKind,
+    NcrSource,
+    Severity,
+    Stage,
+    review_level_key,
+    review_levels_text,
+)
 
 AQL_OPTIONAL = [("", "—"), *[(a, a) for a in AQLS]]
 LEVEL_CHOICES = [(v, v) for v in LEVELS]
@@ -110,7 +120,10 @@ class PlanForm(BootstrapMixin, forms.Form):
         ),
     )
     review_levels = forms.CharField(
-        label=_("审核链"), initial="初审, 二审, 终审", required=False, help_text=_("逗号分隔，依次审核。")
+        label=_("审核链"),
+        initial=lambda: review_levels_text(DEFAULT_REVIEW_LEVELS),
+        required=False,
+        help_text=_("逗号分隔，依次审核。"),
     )
     steady_production = forms.BooleanField(label=_("生产稳定"), required=False, initial=True)
     reduced_approved = forms.BooleanField(label=_("负责部门批准放宽检验"), required=False)
@@ -176,7 +189,9 @@ class PlanForm(BootstrapMixin, forms.Form):
             "classes": {"critical": d["aql_critical"], "major": d["aql_major"], "minor": d["aql_minor"]},
             "characteristics": chars,
             "review_levels": [
-                x for x in (d.get("review_levels") or "").replace("，", ",").split(",") if x.strip()
+                review_level_key(x)
+                for x in (d.get("review_levels") or "").replace("，", ",").replace("、", ",").split(",")
+                if x.strip()
             ],
             "steady_production": d["steady_production"],
             "reduced_approved": d["reduced_approved"],
@@ -212,7 +227,7 @@ class PlanEditForm(PlanForm):
             "aql_major": classes.get("major", ""),
             "aql_minor": classes.get("minor", ""),
             "characteristics": cls.characteristics_text(plan.characteristics),
-            "review_levels": ", ".join(plan.chain()),
+            "review_levels": review_levels_text(plan.chain()),
             "inspectors": [str(u.pk) for u in plan.inspectors.all()],
             "steady_production": plan.steady_production,
             "reduced_approved": plan.reduced_approved,

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from waibao.core import texts
 from waibao.core.models import TimeStampedModel
 from waibao.lib.sampling import AQLS, LEVELS
 
@@ -59,6 +60,33 @@ class Stage(models.TextChoices):
 LEVEL_CHOICES = [(v, v) for v in LEVELS]
 AQL_CHOICES = [(v, v) for v in AQLS]
 DEFAULT_REVIEW_LEVELS = ["初审", "二审", "终审"]
+# The built-in review levels are shown in the reader's language; a level a plan names otherwise, as named.
+REVIEW_LEVEL_LABELS: dict[str, Any] = {"初审": _("初审"), "二审": _("二审"), "终审": _("终审")}
+
+
+def review_level_label(name: str) -> Any:
+    return REVIEW_LEVEL_LABELS.get(name, name)
+
+
+def review_level_key(name: str) -> str:
+    """A level name as stored: a built-in level typed in any language becomes its built-in name (so it
+    stays translated), any other name stays as typed."""
+    from django.utils import translation
+
+    name = name.strip()
+    for code, _language in settings.LANGUAGES:
+        with translation.override(code):
+            for key, label in REVIEW_LEVEL_LABELS.items():
+                if name == str(label):
+                    return key
+    return name
+
+
+def review_levels_text(levels: list[str]) -> str:
+    """The chain as the plan form shows it: built-in levels in the reader's language."""
+    from waibao.core.texts import join_list
+
+    return join_list(review_level_label(x) for x in levels)
 
 
 class QualityPlan(TimeStampedModel):
@@ -398,6 +426,10 @@ class Deliverable(TimeStampedModel):
         levels = self.review_levels or DEFAULT_REVIEW_LEVELS
         return str(levels[min(self.level, len(levels) - 1)])
 
+    @property
+    def level_label(self) -> Any:
+        return review_level_label(self.level_name)
+
 
 class DeliverableVersion(models.Model):
     deliverable = models.ForeignKey(
@@ -457,6 +489,10 @@ class ReviewDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.level_name} {self.decision}"
 
+    @property
+    def level_label(self) -> Any:
+        return review_level_label(self.level_name)
+
 
 # --- nonconformance and 8D ------------------------------------------------------------------------
 
@@ -497,6 +533,10 @@ class Nonconformance(TimeStampedModel):
     severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices)
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("描述"), blank=True)
+    # A title or description the system wrote (from an inspection, an SLA breach, a complaint) is also kept
+    # as a message (core.texts) and shown in the reader's language; one a person typed has none.
+    title_message = models.JSONField(_("标题消息"), null=True, blank=True)
+    description_message = models.JSONField(_("描述消息"), null=True, blank=True)
     containment = models.TextField(_("围堵措施"), blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=NcrStatus.choices, default=NcrStatus.OPEN)
     inspection = models.ForeignKey(
@@ -531,7 +571,21 @@ class Nonconformance(TimeStampedModel):
         indexes = [models.Index(fields=["vendor", "status"], name="quality_ncr_vendor_idx")]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.title}"
+        # Kept as text by the audit trail: a generated title (language-dependent) is left out there, the
+        # code names the nonconformance in every language.
+        return self.code if self.title_message else f"{self.code} {self.title}"
+
+    @property
+    def shown_title(self) -> str:
+        return texts.render(self.title_message, self.title)
+
+    @property
+    def shown_description(self) -> str:
+        return texts.render(self.description_message, self.description)
+
+    def title_text(self) -> texts.Later | str:
+        """The title to put inside another message (a notification): rendered when that one is read."""
+        return texts.stored(self.title_message, self.title)
 
 
 class Evidence(models.Model):

@@ -362,6 +362,15 @@ class NcrOut(Schema):
         capa = getattr(obj, "capa", None)
         return capa.code if capa else None
 
+    # A generated title or description in the caller's language, one typed by a person as typed.
+    @staticmethod
+    def resolve_title(obj: Any) -> str:
+        return str(obj.shown_title)
+
+    @staticmethod
+    def resolve_description(obj: Any) -> str:
+        return str(obj.shown_description)
+
 
 class NcrIn(Schema):
     contract: str
@@ -459,6 +468,10 @@ class DecisionOut(Schema):
     def resolve_version(obj: Any) -> int:
         return int(obj.version.number)
 
+    @staticmethod
+    def resolve_level_name(obj: Any) -> str:
+        return str(obj.level_label)
+
 
 class DeliverableOut(Schema):
     id: int
@@ -476,6 +489,10 @@ class DeliverableOut(Schema):
     @staticmethod
     def resolve_contract(obj: Any) -> str:
         return str(obj.contract.code)
+
+    @staticmethod
+    def resolve_level_name(obj: Any) -> str:
+        return str(obj.level_label)
 
 
 class DeliverableDetailOut(DeliverableOut):

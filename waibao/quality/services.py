@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext
 
-from waibao.core import audit, clock
+from waibao.core import audit, clock, texts
 from waibao.core.errors import DomainError, require_transition
 from waibao.core.files import store
 from waibao.core.texts import Later
@@ -1082,30 +1082,37 @@ def complete_inspection(*, inspection: Inspection, actor: Any) -> Inspection:
     )
     if rejected:
         worst = min(rejected, key=lambda r: SEVERITY_ORDER.index(Severity(r.severity)))
-        detail = "；".join(
-            _("%(c)s：样本 %(n)s，不合格 %(d)s，Ac=%(a)s Re=%(r)s")
-            % {
-                "c": Severity(r.severity).label,
-                "n": r.sample_size,
-                "d": r.nonconforming,
-                "a": r.accept,
-                "r": r.reject,
-            }
-            for r in rejected
+        detail = texts.Joined(
+            (
+                Later(
+                    _lazy("%(c)s：样本 %(n)s，不合格 %(d)s，Ac=%(a)s Re=%(r)s"),
+                    {
+                        "c": Severity(r.severity).label,
+                        "n": r.sample_size,
+                        "d": r.nonconforming,
+                        "a": r.accept,
+                        "r": r.reject,
+                    },
+                )
+                for r in rejected
+            ),
+            "clauses",
         )
         open_nonconformance(
             contract=inspection.contract,
             actor=actor,
             source=NcrSource.INSPECTION,
             severity=worst.severity,
-            title=_("抽检批 %(lot)s 不接收") % {"lot": inspection.lot_ref},
-            description=_("抽检 %(code)s（批量 %(size)s，随机种子 %(seed)s）判定不接收。%(detail)s")
-            % {
-                "code": inspection.code,
-                "size": inspection.lot_size,
-                "seed": inspection.seed,
-                "detail": detail,
-            },
+            title=Later(_lazy("抽检批 %(lot)s 不接收"), {"lot": inspection.lot_ref}),
+            description=Later(
+                _lazy("抽检 %(code)s（批量 %(size)s，随机种子 %(seed)s）判定不接收。%(detail)s"),
+                {
+                    "code": inspection.code,
+                    "size": inspection.lot_size,
+                    "seed": inspection.seed,
+                    "detail": detail,
+                },
+            ),
             inspection=inspection,
             source_ref=inspection.code,
         )
@@ -1299,7 +1306,7 @@ def review_deliverable(
                 actor=actor,
                 source=NcrSource.REVIEW,
                 severity=Severity.MINOR,
-                title=_("交付物 %(c)s 审核退回") % {"c": deliverable.code},
+                title=Later(_lazy("交付物 %(c)s 审核退回"), {"c": deliverable.code}),
                 description=comment,
                 deliverable=deliverable,
                 source_ref=deliverable.code,
@@ -1334,8 +1341,8 @@ def open_nonconformance(
     actor: Any,
     source: str,
     severity: str,
-    title: str,
-    description: str = "",
+    title: str | Later,
+    description: str | Later = "",
     containment: str = "",
     inspection: Inspection | None = None,
     deliverable: Deliverable | None = None,
@@ -1346,7 +1353,10 @@ def open_nonconformance(
         errors["source"] = _("来源无效。")
     if severity not in Severity.values:
         errors["severity"] = _("严重程度无效。")
-    if not (title or "").strip():
+    # A generated title (a message) is kept as one and shown in each reader's language; typed text as typed.
+    title_message, description_message = texts.freeze(title), texts.freeze(description)
+    title, description = str(title or ""), str(description or "")
+    if not title.strip():
         errors["title"] = _("标题不能为空。")
     if errors:
         raise DomainError(_("不合格信息有误。"), fields=errors)
@@ -1358,7 +1368,9 @@ def open_nonconformance(
         source=source,
         severity=severity,
         title=title.strip()[:200],
-        description=description or "",
+        title_message=title_message,
+        description=description,
+        description_message=description_message,
         containment=containment or "",
         inspection=inspection,
         deliverable=deliverable,
@@ -1374,13 +1386,17 @@ def open_nonconformance(
         actor,
         "quality.ncr.opened",
         ncr,
-        changes=audit.created(ncr, ["code", "source", "severity", "title", "source_ref"]),
+        changes={
+            **audit.created(ncr, ["code", "source", "severity", "title", "source_ref"]),
+            # A generated title is kept as its message: the history shows it in the reader's language.
+            **({"title": [None, title_message]} if title_message else {}),
+        },
     )
     _notify(
         recipients,
         kind="quality.ncr.opened",
-        title=Later(_lazy("不合格通知：%(c)s %(t)s"), {"c": ncr.code, "t": ncr.title}),
-        body=ncr.description,
+        title=Later(_lazy("不合格通知：%(c)s %(t)s"), {"c": ncr.code, "t": ncr.title_text()}),
+        body=texts.stored(ncr.description_message, ncr.description),
         url=reverse("quality:ncr-detail", args=[ncr.code]),
         key=f"quality.ncr.{ncr.pk}.opened",
     )
@@ -1866,7 +1882,7 @@ def escalate_overdue(*, actor: Any = "system", today: date | None = None) -> lis
                     kind="quality.capa.overdue",
                     title=Later(
                         _lazy("8D 步骤逾期：%(c)s %(s)s（期限 %(d)s）"),
-                        {"c": capa.code, "s": row.get_step_display(), "d": row.due_date.isoformat()},
+                        {"c": capa.code, "s": Step(row.step).label, "d": row.due_date.isoformat()},
                     ),
                     url=reverse("quality:capa-detail", args=[capa.code]),
                     key=f"quality.capa.{capa.pk}.{row.step}.{row.due_date.isoformat()}",
@@ -1989,7 +2005,10 @@ def convert_complaint(*, complaint: Complaint, actor: Any, severity: str | None 
         actor=actor,
         source=NcrSource.COMPLAINT,
         severity=severity or complaint.severity,
-        title=_("客户投诉 %(c)s：%(cat)s") % {"c": complaint.code, "cat": complaint.get_category_display()},
+        title=Later(
+            _lazy("客户投诉 %(c)s：%(cat)s"),
+            {"c": complaint.code, "cat": ComplaintCategory(complaint.category).label},
+        ),
         description=complaint.description,
         source_ref=complaint.record_ref or complaint.code,
     )
@@ -2328,14 +2347,18 @@ def open_ncr_for_sla_breach(*, result: Any, actor: Any, severity: str = Severity
         actor=actor,
         source=NcrSource.SLA,
         severity=severity,
-        title=_("SLA 未达标：%(m)s（%(p)s）") % {"m": result.metric.name, "p": result.period},
-        description=_("结果 %(v)s，目标 %(t)s（样本 %(n)s）。%(closed)s")
-        % {
-            "v": value,
-            "t": result.target.normalize(),
-            "n": result.sample_size,
-            "closed": _("该周期已关账。") if result.closed else _("该周期尚未关账，结果可能变化。"),
-        },
+        title=Later(_lazy("SLA 未达标：%(m)s（%(p)s）"), {"m": result.metric.name, "p": result.period}),
+        description=Later(
+            _lazy("结果 %(v)s，目标 %(t)s（样本 %(n)s）。%(closed)s"),
+            {
+                "v": value,
+                "t": f"{result.target.normalize():f}",
+                "n": result.sample_size,
+                "closed": (
+                    _lazy("该周期已关账。") if result.closed else _lazy("该周期尚未关账，结果可能变化。")
+                ),
+            },
+        ),
         source_ref=ref,
     )
 

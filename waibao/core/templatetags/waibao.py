@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from waibao.accounts import policy
-from waibao.core import formats
+from waibao.core import formats, texts
 from waibao.core.formats import day, moment
 
 register = template.Library()
@@ -186,6 +186,8 @@ def shown_value(value: Any, field: Any = None) -> Any:
     or time in the one display format, a structure as short text; None and "" as "—"."""
     if value is None or value == "":
         return "—"
+    if texts.is_message(value):  # a generated text (core.texts): in the reader's language
+        return texts.render(value, "—")
     if isinstance(value, bool):
         return _("是") if value else _("否")
     choices = dict(getattr(field, "flatchoices", None) or []) if field is not None else {}

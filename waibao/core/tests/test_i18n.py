@@ -17,10 +17,9 @@ PAGES = [
 ]
 
 
-# Stored defaults that are data, not interface text: approval level names, built-in calendar names and
-# descriptions, review level names. They are shown as stored (and can be renamed by an admin).
-DATA = {"外包经理", "系统管理员", "财务", "中国大陆", "法定节假日", "全年每天", "，无节假日", "，周一至周五",
-        "，国务院公布的法定节假日与调休", "初审", "二审", "终审"}
+# Stored defaults that are data, not interface text: built-in calendar names and descriptions. They are
+# shown as stored (and can be renamed by an admin). Built-in approval and review levels are translated.
+DATA = {"中国大陆", "法定节假日", "全年每天", "，无节假日", "，周一至周五", "，国务院公布的法定节假日与调休"}
 
 
 def chinese_left(html: str) -> set[str]:
