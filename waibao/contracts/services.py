@@ -58,7 +58,7 @@ from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
-from waibao.core.texts import Later
+from waibao.core.texts import Later, join_clauses, join_list
 from waibao.lib import slamath
 from waibao.vendors.models import Category, Vendor, VendorStatus
 
@@ -233,7 +233,7 @@ def clean_contract_values(values: dict[str, Any], *, instance: Contract | None =
     if "owner" in data:
         data["owner"] = _clean_owner(data["owner"], errors)
     if errors:
-        raise DomainError(_("合同信息有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("合同信息有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
 
 
@@ -603,7 +603,7 @@ def _clean_clause(values: dict[str, Any]) -> dict[str, Any]:
     if not data.get("title") and data.get("clause_type") in ClauseType.values:
         data["title"] = str(ClauseType(data["clause_type"]).label)
     if errors:
-        raise DomainError(_("条款有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("条款有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
 
 
@@ -755,12 +755,12 @@ def clean_metric_definition(
         # Imports use the metric's kind as each row's default: a kind no record may have rejects them all.
         errors["record_kind"] = _("“%(v)s”不是允许的记录类型；请从以下类型中选择：%(c)s。") % {
             "v": kind,
-            "c": _("、").join(str(label) for label in RecordKind.labels),
+            "c": join_list(str(label) for label in RecordKind.labels),
         }
     if errors:
         raise DomainError(
             _("SLA 指标定义有误：%(f)s")
-            % {"f": _("；").join(_metric_error_text(k, v).rstrip("。.") for k, v in errors.items())},
+            % {"f": join_clauses(_metric_error_text(k, v).rstrip("。.") for k, v in errors.items())},
             fields={k: _metric_error_text(k, v) if "." in k else v for k, v in errors.items()},
         )
     return slamath.MetricDef.from_dict(d, custom).to_dict()
@@ -975,7 +975,7 @@ def submission_problems(contract: Contract) -> dict[str, str]:
     missing = missing_clauses(contract)
     if missing:
         problems["clauses"] = _("缺少必备条款：%(t)s。") % {
-            "t": "、".join(str(ClauseType(t).label) for t in missing)
+            "t": join_list(str(ClauseType(t).label) for t in missing)
         }
     for metric in contract.sla_metrics.filter(retired=False).select_related("calendar"):
         try:
@@ -1271,13 +1271,13 @@ def _clean_changes(contract: Contract, changes: dict[str, Any]) -> dict[str, Any
             missing = [t for t in required_clause_types() if t not in present]
             if missing and not errors:
                 errors["clauses"] = _("缺少必备条款：%(t)s。") % {
-                    "t": "、".join(str(ClauseType(t).label) for t in missing)
+                    "t": join_list(str(ClauseType(t).label) for t in missing)
                 }
             out["clauses"] = out_clauses
     if not out and not errors:
         errors["changes"] = _("请至少填写一项变更内容。")
     if errors:
-        raise DomainError(_("变更内容有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("变更内容有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return out
 
 
@@ -1304,7 +1304,7 @@ def propose_amendment(
         if eff < contract.start_date:
             errors["effective_from"] = _("生效日期不能早于合同开始日期。")
     if errors:
-        raise DomainError(_("变更申请有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("变更申请有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     cleaned = _clean_changes(contract, changes)
     assert eff is not None
     with transaction.atomic():
@@ -1585,7 +1585,7 @@ def _clean_milestone(values: dict[str, Any]) -> dict[str, Any]:
     if data["amount"] is not None and data["percent"] is not None:
         errors["percent"] = _("金额与百分比只能填写一项。")
     if errors:
-        raise DomainError(_("付款节点有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("付款节点有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
 
 
@@ -1787,7 +1787,7 @@ def _clean_price_clause(values: dict[str, Any]) -> dict[str, Any]:
     data["base_date"] = _date(data.get("base_date"), "base_date", errors)
     data["notes"] = data.get("notes") or ""
     if errors:
-        raise DomainError(_("价格调整条款有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("价格调整条款有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
 
 
@@ -1842,7 +1842,7 @@ def record_index_value(
     v = _decimal(value, "value", errors, required=True)
     day = _date(on_date, "on_date", errors) or clock.today()
     if errors:
-        raise DomainError(_("指数值有误：%(f)s") % {"f": "；".join(errors.values())}, fields=errors)
+        raise DomainError(_("指数值有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     assert v is not None
     contract = clause.contract
     adj = compute_adjustment(

@@ -14,6 +14,7 @@ from waibao.contracts import access as contract_access
 from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
+from waibao.core.texts import join_list
 from waibao.lib.sampling import LEVELS
 from waibao.quality import access, queries, services, whatif
 from waibao.quality.models import Stage
@@ -117,7 +118,7 @@ def _inspectors(usernames: list[str] | None) -> list[Any] | None:
     missing = [n for n in names if n not in users]
     if missing:
         raise DomainError(
-            _("用户不存在：%(u)s。") % {"u": "、".join(missing)},
+            _("用户不存在：%(u)s。") % {"u": join_list(missing)},
             fields={"inspectors": _("用户不存在。")},
         )
     return [users[n] for n in names]

@@ -18,12 +18,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
 
 from waibao.core import audit, clock, texts
 from waibao.core.errors import DomainError, require_transition
 from waibao.core.files import store
-from waibao.core.texts import Later
+from waibao.core.texts import Later, join_clauses, join_list
 from waibao.lib import sampling
 from waibao.quality import whatif
 from waibao.quality.models import (
@@ -325,7 +324,7 @@ def _clean_inspectors(users: Iterable[Any] | None) -> list[Any]:
     bad = [u for u in people if not (u.is_active and policy.can(u, "quality.inspect"))]
     if bad:
         raise DomainError(
-            _("%(u)s 的角色不能执行抽检，不能指定为检验员。") % {"u": "、".join(str(u) for u in bad)},
+            _("%(u)s 的角色不能执行抽检，不能指定为检验员。") % {"u": join_list(str(u) for u in bad)},
             fields={"inspectors": _("只能指定质量人员或管理员。")},
         )
     return people
@@ -498,7 +497,7 @@ def update_plan(
                 actor=actor,
                 reason_code="plan_changed",
                 reason=_("质量计划变更（%(r)s）：保持当前严格度，转移得分与加严连续接收批数重新计算。")
-                % {"r": "；".join(str(r) for r in reasons)},
+                % {"r": join_clauses(str(r) for r in reasons)},
             )
     if changes:
         audit.record(actor, "quality.plan.updated", plan, changes=changes)
@@ -667,7 +666,7 @@ def require_inspector(plan: QualityPlan, user: Any) -> None:
     """403 with a message naming the assigned inspectors (the API answers `forbidden`)."""
     if may_inspect(plan, user):
         return
-    names = "、".join(str(u) for u in plan.inspectors.all())
+    names = join_list(str(u) for u in plan.inspectors.all())
     raise DomainError(
         _("质量计划“%(p)s”指定了检验员（%(n)s），只有他们或管理员可以记录检验结果和判定。")
         % {"p": plan.name, "n": names},
@@ -713,7 +712,7 @@ def start_inspection(
         dupes = {r for r in refs if refs.count(r) > 1}
         if dupes:
             raise DomainError(
-                _("批中的条目重复：%(d)s。") % {"d": "、".join(sorted(dupes)[:5])},
+                _("批中的条目重复：%(d)s。") % {"d": join_list(sorted(dupes)[:5])},
                 fields={"items": _("条目不能重复。")},
             )
     if refs is not None:
@@ -975,8 +974,8 @@ def record_measurements(
         upserts[(item.pk, char["name"])] = value
     if errors:
         raise DomainError(
-            _("测量值有误：%(e)s") % {"e": "；".join(list(errors.values())[:5])},
-            fields={"measurements": "；".join(errors.values())},
+            _("测量值有误：%(e)s") % {"e": join_clauses(list(errors.values())[:5])},
+            fields={"measurements": join_clauses(errors.values())},
         )
     changed: list[str] = []
     if removals:
@@ -1606,7 +1605,7 @@ def save_capa_steps(
     unknown = sorted(str(k) for k in steps if str(k).upper() not in allowed)
     if unknown:
         raise DomainError(
-            _("步骤 %(s)s 不由供应商填写（D8 由采购方验证）。") % {"s": "、".join(unknown)},
+            _("步骤 %(s)s 不由供应商填写（D8 由采购方验证）。") % {"s": join_list(unknown)},
             fields={"step": _("步骤无效。")},
         )
     cleaned = {str(k).upper(): _step_values(str(k).upper(), v) for k, v in steps.items()}
@@ -1698,7 +1697,7 @@ def _submit_capa(*, capa: CorrectiveAction, actor: Any) -> CorrectiveAction:
     if gaps:
         missing = sorted({k.split("_")[0] for k in gaps})
         raise DomainError(
-            _("以下步骤尚未填写完整：%(s)s。") % {"s": "、".join(str(Step(s).label) for s in missing)},
+            _("以下步骤尚未填写完整：%(s)s。") % {"s": join_list(str(Step(s).label) for s in missing)},
             fields=gaps,
             code="incomplete",
         )
@@ -2112,7 +2111,7 @@ def set_csat_scale(*, contract: Any, actor: Any, scale: str) -> Any:
             _("量表无效：%(s)s。") % {"s": scale},
             fields={
                 "csat_scale": _("请选择 %(c)s。")
-                % {"c": pgettext("list separator", "、").join(str(c.label) for c in CsatScale)}
+                % {"c": join_list(str(c.label) for c in CsatScale)}
             },
         )
     old = csat_scale_of(contract)
@@ -2173,7 +2172,7 @@ def record_satisfaction(
         "quality.satisfaction.recorded",
         result,
         changes=audit.diff(before, audit.snapshot(result, ["csat", "nps", "responses"])),
-        message=(_("已写入 SLA 指标：%(m)s") % {"m": "、".join(fed)}) if fed else "",
+        message=(_("已写入 SLA 指标：%(m)s") % {"m": join_list(fed)}) if fed else "",
     )
     return result
 

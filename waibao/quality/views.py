@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
@@ -29,6 +29,7 @@ from waibao.core.actions import Refusal, act, attempt, refuse
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
+from waibao.core.texts import join_clauses, join_list
 from waibao.lib.spreadsheets import SpreadsheetError, read_table
 from waibao.quality import access, charts, queries, services, whatif
 from waibao.quality.forms import (
@@ -157,7 +158,7 @@ def sampling_tool(request: HttpRequest) -> HttpResponse:
             )
         except (DomainError, Exception) as exc:
             sim.add_error(
-                "lots", getattr(exc, "message", None) or "；".join(getattr(exc, "messages", [str(exc)]))
+                "lots", getattr(exc, "message", None) or join_clauses(getattr(exc, "messages", [str(exc)]))
             )
     return render(
         request,
@@ -178,7 +179,7 @@ def spc_tool(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error("values", exc.message)
         except Exception as exc:
-            form.add_error("values", "；".join(getattr(exc, "messages", [str(exc)])))
+            form.add_error("values", join_clauses(getattr(exc, "messages", [str(exc)])))
         else:
             labels = [str(i) for i in range(len(values))]
             ctx.update(
@@ -749,7 +750,7 @@ def _capa_steps(capa: Any) -> list[Any]:
         ]
         # Translators: list separator between root-cause categories ("、" in Chinese, ", " in English).
         s.category_text = (
-            _("原因类别：%(c)s") % {"c": pgettext("list separator", "、").join(labels)} if labels else ""
+            _("原因类别：%(c)s") % {"c": join_list(labels)} if labels else ""
         )
     return steps
 

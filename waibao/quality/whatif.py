@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from waibao.core.errors import DomainError
+from waibao.core.texts import join_list
 from waibao.lib import sampling, spc
 
 
@@ -26,7 +27,7 @@ def check_level(level: str) -> str:
         return sampling.normalize_level(level)
     except sampling.SamplingError:
         raise _field_error(
-            "level", _("检验水平无效，可选：%(v)s。") % {"v": "、".join(sampling.LEVELS)}
+            "level", _("检验水平无效，可选：%(v)s。") % {"v": join_list(sampling.LEVELS)}
         ) from None
 
 

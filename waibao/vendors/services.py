@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
+from waibao.core.texts import join_clauses
 from waibao.lib import creditcode
 from waibao.vendors.models import (
     CMMI_TYPES,
@@ -124,7 +125,7 @@ def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = Non
             errors["website"] = _("网址格式不正确，应以 http:// 或 https:// 开头。")
     if errors:
         raise DomainError(
-            _("供应商信息有误：%(fields)s") % {"fields": "；".join(errors.values())}, fields=errors
+            _("供应商信息有误：%(fields)s") % {"fields": join_clauses(errors.values())}, fields=errors
         )
     return data
 
