@@ -194,3 +194,14 @@ def browser_login(page):
         return page
 
     return do
+
+
+@pytest.fixture
+def clause_library(db):
+    """The clause library a fresh installation has (seeded by a migration). Transactional tests flush the
+    database between tests, which empties it; this puts the same templates back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("waibao.contracts.migrations.0003_clause_library_defaults").seed(apps, None)

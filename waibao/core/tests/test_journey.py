@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-# serialized_rollback: the clause library the migrations seed survives the flush between the two languages.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# clause_library: the templates a fresh installation has (the flush between transactional tests empties them).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clause_library")]
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "docs" / "screenshots"

@@ -140,7 +140,7 @@ def test_a_vendor_proposes_a_manual_value_and_the_buyer_confirms_it_into_the_res
     # The SLA result for October now shows the value and its status.
     result_row = page.locator(f"{card} table").first.locator("tr", has_text="2026-10")
     text = result_row.inner_text()
-    assert "87.50" in text and "未达标" in text
+    assert "87.5" in text and "未达标" in text
     assert ManualValue.objects.get(metric=metric, period="2026-10").status == "confirmed"
     r = SlaResult.objects.get(metric=metric, period="2026-10")
     assert (r.value, r.status) == (87.5, "missed")
