@@ -10,6 +10,7 @@ from waibao.calendars.models import Calendar
 from waibao.calendars.services import ensure_builtin_calendars
 from waibao.contracts import services
 from waibao.contracts.models import ClauseType, Contract
+from waibao.core import clock
 
 CLAUSE_TEXTS = {
     ClauseType.SCOPE: "乙方提供 7×24 小时 IT 运维服务。",
@@ -38,17 +39,26 @@ METRIC = {
 }
 
 
+#: A term of calendar 2026, for tests written about particular 2026 dates; such tests also travel to a day in
+#: that term (fixture ``in_2026``), since a term that has ended cannot be approved to "active".
+TERM_2026: dict[str, Any] = {"start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31)}
+
+
 def china() -> Calendar:
     ensure_builtin_calendars()
     return Calendar.objects.get(preset="china-mainland")
 
 
 def draft_contract(actor: Any, vendor: Any, **values: Any) -> Contract:
+    """A draft whose default term runs from 1 January of the current year (the injectable clock's) for two
+    years, so it can be approved to "active" whatever year the tests run in (a term that has already ended
+    cannot be); tests about particular dates pass them, or travel in time."""
+    start = date(clock.today().year, 1, 1)
     data: dict[str, Any] = {
         "title": "IT 运维外包服务合同",
         "category": "it_services",
-        "start_date": date(2026, 1, 1),
-        "end_date": date(2026, 12, 31),
+        "start_date": start,
+        "end_date": date(start.year + 1, 12, 31),
         "monthly_fee": Decimal("100000.00"),
         "total_value": Decimal("1200000.00"),
         "notice_days": 30,

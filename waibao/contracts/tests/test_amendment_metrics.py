@@ -7,7 +7,8 @@ from waibao.contracts import services
 from waibao.contracts.models import AmendmentStatus
 from waibao.contracts.tests.factories import METRIC, active_contract, china
 
-pytestmark = pytest.mark.django_db
+# Written about particular 2026 dates (amendments from July 2026, milestones due in 2026): today is in 2026.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 
 @pytest.fixture

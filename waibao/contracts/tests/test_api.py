@@ -12,7 +12,8 @@ from waibao.contracts.tests.factories import (
     with_required_clauses,
 )
 
-pytestmark = pytest.mark.django_db
+# Written about particular 2026 dates (amendments from July 2026, milestones due in 2026): today is in 2026.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 URL = "/api/v1/contracts/"
 
@@ -190,11 +191,11 @@ def test_price_index_requires_finance_rights_and_returns_the_proposal(
 
 
 def test_list_filters_by_status_vendor_and_end_date(api_client, manager, vendor_a, vendor_b, contract_a):
-    draft_contract(manager, vendor_b, end_date=date(2027, 6, 30))
+    draft_contract(manager, vendor_b, end_date=date(contract_a.end_date.year + 1, 6, 30))
     c = api_client(manager)
     assert c.get(f"{URL}?status=active").json()["count"] == 1
     assert c.get(f"{URL}?vendor={vendor_b.code}").json()["count"] == 1
-    assert c.get(f"{URL}?end_before=2026-12-31").json()["count"] == 1
+    assert c.get(f"{URL}?end_before={contract_a.end_date.isoformat()}").json()["count"] == 1
 
 
 def test_contract_list_query_count_does_not_grow(

@@ -13,9 +13,11 @@ from waibao.contracts.selectors import sla_terms
 from waibao.core.models import AuditEvent
 from waibao.notifications.models import Notification
 
-from .factories import active_contract
+from .factories import TERM_2026, active_contract
 
-pytestmark = pytest.mark.django_db
+# The contracts here run for calendar 2026 and are approved while that term runs (a term that has ended
+# cannot be approved to active): the tests give the dates and travel to mid-2026 whatever today is.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 
 def _run(day: str) -> str:
@@ -26,7 +28,7 @@ def _run(day: str) -> str:
 
 
 def test_fixed_term_contract_expires_the_day_after_its_end_date_once(manager, vendor_a, approvers):
-    c = active_contract(manager, vendor_a, approvers)  # 2026-01-01 … 2026-12-31
+    c = active_contract(manager, vendor_a, approvers, **TERM_2026)
     assert "expired=0" in _run("2026-12-31")
     c.refresh_from_db()
     assert c.status == ContractStatus.ACTIVE
@@ -44,7 +46,7 @@ def test_fixed_term_contract_expires_the_day_after_its_end_date_once(manager, ve
 
 
 def test_suspended_fixed_term_contract_also_expires(manager, vendor_a, approvers):
-    c = active_contract(manager, vendor_a, approvers)
+    c = active_contract(manager, vendor_a, approvers, **TERM_2026)
     services.change_status(contract=c, actor=manager, to=ContractStatus.SUSPENDED, reason="整改")
     _run("2027-02-01")
     c.refresh_from_db()
@@ -54,7 +56,7 @@ def test_suspended_fixed_term_contract_also_expires(manager, vendor_a, approvers
 def test_auto_renew_contract_rolls_forward_one_term_with_a_new_version_and_one_notice(
     manager, vendor_a, approvers
 ):
-    c = active_contract(manager, vendor_a, approvers, renewal_type=RenewalType.AUTO)
+    c = active_contract(manager, vendor_a, approvers, renewal_type=RenewalType.AUTO, **TERM_2026)
     services.record_renewal_decision(contract=c, actor=manager, decision=RenewalDecision.RENEW)
     assert "renewed=1" in _run("2027-01-01")
     assert "renewed=0" in _run("2027-01-05")
@@ -85,7 +87,7 @@ def test_auto_renew_catches_up_several_missed_terms(manager, vendor_a, approvers
 
 
 def test_auto_renew_with_a_do_not_renew_decision_expires(manager, vendor_a, approvers):
-    c = active_contract(manager, vendor_a, approvers, renewal_type=RenewalType.AUTO)
+    c = active_contract(manager, vendor_a, approvers, renewal_type=RenewalType.AUTO, **TERM_2026)
     services.record_renewal_decision(contract=c, actor=manager, decision=RenewalDecision.NOT_RENEW)
     assert "expired=1 renewed=0" in _run("2027-01-01")
     c.refresh_from_db()

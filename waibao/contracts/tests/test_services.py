@@ -19,9 +19,18 @@ from waibao.core.errors import DomainError
 from waibao.core.models import AuditEvent
 from waibao.notifications.models import Notification
 
-from .factories import METRIC, active_contract, approve_all, china, draft_contract, with_required_clauses
+from .factories import (
+    METRIC,
+    TERM_2026,
+    active_contract,
+    approve_all,
+    china,
+    draft_contract,
+    with_required_clauses,
+)
 
-pytestmark = pytest.mark.django_db
+# Written about particular 2026 dates (amendments from July 2026, milestones due in 2026): today is in 2026.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 
 def test_new_contract_gets_a_yearly_reference_code_and_starts_as_draft(manager, vendor_a):
@@ -306,7 +315,7 @@ def test_reminders_are_sent_once_per_event(
 
 
 def test_returned_amendment_keeps_the_contract_on_its_version(manager, vendor_a, approvers):
-    c = active_contract(manager, vendor_a, approvers, metric=False)
+    c = active_contract(manager, vendor_a, approvers, metric=False, **TERM_2026)
     a = services.propose_amendment(
         contract=c, actor=manager, title="延期", reason="项目延期", effective_from=date(2026, 6, 1),
         changes={"end_date": "2027-06-30"},

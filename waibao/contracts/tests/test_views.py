@@ -3,7 +3,8 @@ import pytest
 from waibao.contracts.models import ContractStatus
 from waibao.contracts.tests.factories import active_contract, draft_contract
 
-pytestmark = pytest.mark.django_db
+# Written about particular 2026 dates (amendments from July 2026, milestones due in 2026): today is in 2026.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 
 @pytest.fixture
@@ -142,8 +143,9 @@ def test_send_reminders_command_is_idempotent(manager, vendor_a, approvers):
     from django.core.management import call_command
 
     from waibao.contracts import services
+    from waibao.contracts.tests.factories import TERM_2026
 
-    c = active_contract(manager, vendor_a, approvers, metric=False)
+    c = active_contract(manager, vendor_a, approvers, metric=False, **TERM_2026)
     services.add_milestone(contract=c, actor=manager, name="季度款", due_date=date(2026, 3, 31), amount="1")
     out = StringIO()
     call_command("send_reminders", "--date", "2026-09-15", stdout=out)
