@@ -94,7 +94,7 @@ def test_preview_partial_for_htmx(as_user, auditor, contract_a):
         f"/contracts/{contract_a.code}/sla/{m.pk}/preview/?value=80", HTTP_HX_REQUEST="true"
     )
     body = r.content.decode()
-    assert "<html" not in body and "5000.00" in body
+    assert "<html" not in body and "CNY 5,000.00" in body
 
 
 def test_contract_list_page_query_count_does_not_grow(
