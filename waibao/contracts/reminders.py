@@ -22,7 +22,7 @@ from waibao.contracts.models import (
     PaymentMilestone,
     RenewalType,
 )
-from waibao.core import clock
+from waibao.core import clock, formats
 from waibao.core.texts import Later
 from waibao.notifications.services import notify
 
@@ -84,11 +84,10 @@ def send_reminders(today: date | None = None, actor: Any = "system") -> Reminder
                 _lazy("%(code)s 付款节点到期：%(name)s"), {"code": ms.contract.code, "name": ms.name}
             ),
             body=Later(
-                _lazy("到期日 %(d)s，金额 %(a)s %(cur)s。验收标准：%(c)s"),
+                _lazy("到期日 %(d)s，金额 %(a)s。验收标准：%(c)s"),
                 {
                     "d": ms.due_date,
-                    "a": amount,
-                    "cur": ms.contract.currency,
+                    "a": formats.money(amount, ms.contract.currency),
                     "c": ms.acceptance_criteria or "—",
                 },
             ),

@@ -55,7 +55,7 @@ from waibao.contracts.models import (
     level_key_for,
 )
 from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
-from waibao.core import audit, clock
+from waibao.core import audit, clock, formats
 from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
 from waibao.core.texts import Later, join_clauses, join_list
@@ -1909,8 +1909,11 @@ def notify_price_threshold(iv: IndexValue) -> int:
             },
         ),
         body=Later(
-            _lazy("建议月服务费：%(fee)s %(cur)s（原 %(old)s）。"),
-            {"fee": iv.proposed_fee, "cur": contract.currency, "old": contract.monthly_fee},
+            _lazy("建议月服务费：%(fee)s（原 %(old)s）。"),
+            {
+                "fee": formats.money(iv.proposed_fee, contract.currency),
+                "old": formats.money(contract.monthly_fee, contract.currency),
+            },
         ),
         url=f"/contracts/{contract.code}/#price",
         key=f"price-index:{iv.pk}",

@@ -17,8 +17,9 @@ def _english(user):
 
 
 def _submitted(manager, vendor):
-    return services.submit_for_approval(contract=with_required_clauses(draft_contract(manager, vendor), manager),
-                                        actor=manager)
+    return services.submit_for_approval(
+        contract=with_required_clauses(draft_contract(manager, vendor), manager), actor=manager
+    )
 
 
 def test_built_in_approval_levels_read_in_english_for_an_english_reader(as_user, manager, vendor_a):
@@ -39,7 +40,9 @@ def _chinese(user):
     return user
 
 
-def test_the_approval_request_notification_names_the_level_in_the_readers_language(as_user, manager, vendor_a):
+def test_the_approval_request_notification_names_the_level_in_the_readers_language(
+    as_user, manager, vendor_a
+):
     _submitted(manager, vendor_a)
     page = as_user(_english(manager)).get("/notifications/").content.decode()
     assert "(Outsourcing manager)" in page and "外包经理" not in page
@@ -53,7 +56,9 @@ def test_the_api_names_built_in_levels_in_the_callers_language(as_user, manager,
 
 
 def test_a_level_an_administrator_named_stays_as_named(as_user, admin_user, manager, vendor_a):
-    services.set_approval_chain(actor=admin_user, levels=[("manager", "部门经理复核"), ("admin", "系统管理员")])
+    services.set_approval_chain(
+        actor=admin_user, levels=[("manager", "部门经理复核"), ("admin", "系统管理员")]
+    )
     c = _submitted(manager, vendor_a)
     steps = list(ApprovalStep.objects.filter(contract=c).order_by("position"))
     assert [(s.level_name, s.level_key) for s in steps] == [("部门经理复核", ""), ("系统管理员", "admin")]

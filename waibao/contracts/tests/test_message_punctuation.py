@@ -12,7 +12,9 @@ from waibao.core.errors import DomainError
 pytestmark = pytest.mark.django_db
 
 
-def test_missing_clauses_are_listed_with_commas_in_english_and_enumeration_commas_in_chinese(manager, vendor_a):
+def test_missing_clauses_are_listed_with_commas_in_english_and_enumeration_commas_in_chinese(
+    manager, vendor_a
+):
     contract = draft_contract(manager, vendor_a)
     with translation.override("en"):
         english = services.submission_problems(contract)["clauses"]

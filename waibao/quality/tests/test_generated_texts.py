@@ -22,7 +22,11 @@ def _missed_result(contract, *, target=Decimal("95"), closed=True):
 
     ensure_builtin_calendars()
     metric = SlaMetric.objects.create(
-        contract=contract, name="P1 响应", record_kind="ticket", definition={}, calendar=Calendar.objects.first()
+        contract=contract,
+        name="P1 响应",
+        record_kind="ticket",
+        definition={},
+        calendar=Calendar.objects.first(),
     )
     return SlaResult.objects.create(
         contract=contract,
@@ -67,7 +71,9 @@ def test_an_ncr_from_an_sla_breach_opened_in_english_reads_in_chinese_for_a_chin
     contract_a, quality_user, vendor_user_a, as_user
 ):
     with translation.override("en"):
-        ncr = services.open_ncr_for_sla_breach(result=_missed_result(contract_a), actor=_english(quality_user))
+        ncr = services.open_ncr_for_sla_breach(
+            result=_missed_result(contract_a), actor=_english(quality_user)
+        )
     assert ncr.title == "SLA missed: P1 响应 (2026-03)"  # the stored fallback, as first written
     reader = as_user(vendor_user_a)
     page = reader.get(f"/quality/ncrs/{ncr.code}/").content.decode()
@@ -131,7 +137,10 @@ def test_a_notification_e_mail_is_written_in_the_recipients_language_when_sent(
     with django_capture_on_commit_callbacks(execute=True), translation.override("zh-hans"):
         ncr = services.open_ncr_for_sla_breach(result=_missed_result(contract_a), actor=quality_user)
     sent = [m for m in mail.outbox if vendor_user_a.email in m.to]
-    assert sent and sent[0].subject == f"[Waibao] Nonconformance notice: {ncr.code} SLA missed: P1 响应 (2026-03)"
+    assert (
+        sent
+        and sent[0].subject == f"[Waibao] Nonconformance notice: {ncr.code} SLA missed: P1 响应 (2026-03)"
+    )
     assert "Result 88.00" in sent[0].body
 
 
@@ -139,7 +148,11 @@ def test_a_notification_from_before_messages_were_kept_shows_its_stored_text(ven
     from waibao.notifications.models import Notification
 
     Notification.objects.create(
-        user=_english(vendor_user_a), kind="x", title="旧的通知标题", body="旧内容", created_at=services.clock.now()
+        user=_english(vendor_user_a),
+        kind="x",
+        title="旧的通知标题",
+        body="旧内容",
+        created_at=services.clock.now(),
     )
     page = as_user(vendor_user_a).get("/notifications/").content.decode()
     assert "旧的通知标题" in page and "旧内容" in page
