@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
-from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.contracts.models import SlaMetric
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
 from waibao.core.errors import DomainError
 from waibao.delivery import access, ingest, queries, services
+from waibao.delivery.formatting import missed_cells, missed_columns
+from waibao.delivery.forms import MissedFilterForm
 from waibao.delivery.models import ImportJob, JobStatus, ManualValue
 from waibao.delivery.schemas import (
     BatchIn,
@@ -25,6 +32,7 @@ from waibao.delivery.schemas import (
     ManualSetOut,
     ManualValueIn,
     ManualValueOut,
+    MissedPageOut,
     RecordOut,
     SlaResultOut,
 )
@@ -54,6 +62,80 @@ def list_records(
     return paginate(
         request, queries.records_for(request.user, contract, params), page=page, page_size=page_size
     )
+
+
+@router.get("/contracts/{code}/missed/{metric_id}/{period}", response={200: MissedPageOut, **ERRORS})
+def list_missed(
+    request: HttpRequest,
+    code: str,
+    metric_id: int,
+    period: str,
+    sort: Annotated[str, Choice(list(queries.MISSED_SORTS), blank=True)] = "",
+    q: str = "",
+    min_over_hours: str = "",
+    cursor: str = "",
+    page_size: int = queries.MISSED_PAGE_SIZE,
+) -> Any:
+    """The records that count against one metric in one period (``2026-10``, ``2026-Q4``) — the list
+    behind the contract page's "missed records", with the same filters (``q``: part of the record id;
+    ``min_over_hours``: at least this late), sort and columns. Paged by cursor from an index: the period
+    is never counted; follow ``next`` until it is null."""
+    contract = access.get_contract(request.user, code)
+    metric = SlaMetric.objects.filter(contract=contract, pk=metric_id).first()
+    if metric is None:
+        raise Http404
+    form = MissedFilterForm({"sort": sort, "q": q, "min_over_hours": min_over_hours})
+    errors = {name: " ".join(str(m) for m in messages) for name, messages in form.errors.items()}
+    at = int(cursor) if cursor.isdigit() else 0
+    if cursor and not cursor.isdigit():
+        errors["cursor"] = _("不是本列表给出的翻页位置。")
+    try:
+        definition = queries.missed_definition(contract, metric, period)
+    except ValueError:
+        errors["period"] = _("周期格式应为 2026-10 或 2026-Q4。")
+    if errors:
+        raise DomainError(" ".join(errors.values()), fields=errors)
+    size = max(1, min(page_size, settings.WAIBAO_API_MAX_PAGE_SIZE))
+    page = queries.missed_page(contract, metric, period, form.filters(), at=at, page_size=size)
+    columns = missed_columns(definition)
+    return {
+        "contract": contract.code,
+        "metric_id": metric.pk,
+        "metric": metric.name,
+        "period": period,
+        "rule": page.rule,
+        "columns": [{"key": key, "label": str(label)} for key, _page_label, label in columns],
+        "items": [
+            {
+                "id": item.record["id"],
+                "external_id": item.record["external_id"],
+                "cells": _missed_cells(definition, item, columns),
+            }
+            for item in page.items
+        ],
+        "next": None if page.next_at is None else str(page.next_at),
+        "partial": page.partial,
+    }
+
+
+def _missed_cells(definition: Any, item: Any, columns: Any) -> list[Any]:
+    """The export's cells (hours as numbers, local times) as JSON values: times in ISO 8601 with the
+    installation's offset, yes/no fields as booleans."""
+    out: list[Any] = []
+    for (key, _label, _x), cell in zip(
+        columns, missed_cells(definition, item, columns, export=True), strict=True
+    ):
+        rec = item.record
+        raw = rec.get(key) if key in rec else (rec.get("custom") or {}).get(key.removeprefix("custom."))
+        if isinstance(raw, bool) or (key == "defect" and raw is None):
+            out.append(raw)
+        elif isinstance(cell, datetime):
+            out.append(timezone.make_aware(cell).isoformat() if timezone.is_naive(cell) else cell.isoformat())
+        elif isinstance(cell, bool | int | Decimal | str) or cell is None:
+            out.append(cell)
+        else:
+            out.append(str(cell))
+    return out
 
 
 @router.get("/records/{record_id}", response={200: RecordOut, **ERRORS})

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from waibao.core.apiutils import Choice, Number
 from waibao.delivery.models import (
@@ -227,3 +227,44 @@ class ManualSetOut(Schema):
 
 class ManualDecisionIn(Schema):
     response: str = ""
+
+
+class MissedColumnOut(Schema):
+    """One column of the missed-records list (the same columns as the page and its export)."""
+
+    key: str = Field(
+        description="``external_id``; a record field the metric uses (``priority``, ``opened_at``, "
+        "``custom.<name>`` …); ``@business`` business hours from start to end; ``@over`` hours beyond the "
+        "limit or after the deadline; ``@pauses`` the number of pauses"
+    )
+    label: str = Field(description="the column's heading in the reader's language, with its unit")
+
+
+class MissedRecordOut(Schema):
+    id: int
+    external_id: str
+    cells: list[bool | int | Number | str | None] = Field(
+        description="one value per column, in the order of ``columns``: times as ISO 8601 with the "
+        "installation's offset, hours as numbers, yes/no fields as booleans; null when the record has none"
+    )
+
+
+class MissedPageOut(Schema):
+    """One page of the records that count against a metric in a period, read in an indexed order from a
+    scan position (the period is never counted)."""
+
+    contract: str
+    metric_id: int
+    metric: str
+    period: str
+    rule: str = Field(description="what the metric counts as missed, in words")
+    columns: list[MissedColumnOut]
+    items: list[MissedRecordOut]
+    next: str | None = Field(
+        description="cursor of the next page: send it as ``cursor`` with the same filters and sort; "
+        "null on the last page"
+    )
+    partial: bool = Field(
+        description="the page examined the scan limit of records before it was full; ``next`` goes on "
+        "from where it stopped"
+    )
