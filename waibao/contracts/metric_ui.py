@@ -122,7 +122,15 @@ def day_minutes(calendar: Any) -> int:
     if calendar is None:
         return DEFAULT_DAY_MINUTES
     try:
-        hours = calendar.business_calendar().normal_workday_hours
+        return business_day_minutes(calendar.business_calendar())
+    except Exception:  # a broken calendar is reported where it is edited; here, fall back
+        return DEFAULT_DAY_MINUTES
+
+
+def business_day_minutes(business_calendar: Any) -> int:
+    """:func:`day_minutes` of a built ``businesstime.BusinessCalendar`` (what the delivery engine holds)."""
+    try:
+        hours = business_calendar.normal_workday_hours
     except Exception:  # a broken calendar is reported where it is edited; here, fall back
         return DEFAULT_DAY_MINUTES
     total = 0

@@ -75,26 +75,50 @@ def field_label(name: str | None) -> str:
         return name.removeprefix("custom.")
 
 
-def metric_value(definition: Any, value: Any) -> str:
-    """A result value in the metric's unit: "95.5%", "8.25 小时" (duration results are business minutes),
-    "4.5"; "—" when there is none."""
+def day_minutes(metric: Any) -> int:
+    """Business minutes in a workday of the metric's calendar (kept on the metric for the page's cells).
+
+    ``metric`` is an ``SlaMetric``, or anything that already knows its ``per_day``."""
+    from waibao.contracts import metric_ui
+
+    known = getattr(metric, "per_day", None)
+    if isinstance(known, int):
+        return known
+    cached = getattr(metric, "_day_minutes", None)
+    if cached is None:
+        cached = metric_ui.day_minutes(getattr(metric, "calendar", None))
+        metric._day_minutes = cached
+    return int(cached)
+
+
+def business_duration(minutes: Any, per_day: int | None = None) -> str:
+    """Business minutes as the contract pages say them, through the metric's calendar: "5 个工作日",
+    "32.5 个工作小时" (:func:`waibao.contracts.metric_ui.duration_text`, the one function for both)."""
+    from waibao.contracts import metric_ui
+
+    return metric_ui.duration_text(minutes, per_day=per_day if per_day else metric_ui.DEFAULT_DAY_MINUTES)
+
+
+def metric_value(definition: Any, value: Any, per_day: int | None = None) -> str:
+    """A result value in the metric's unit: "95.5%", "4 个工作日" (duration results are business minutes,
+    said through the metric's calendar, ``per_day`` business minutes a day), "4.5"; "—" when there is none."""
     if value is None or value == "":
         return "—"
     kind = (definition or {}).get("kind")
     if kind in ("share_within", "rate"):
         return plain(value, 2) + "%"
     if kind == "duration":
-        return hours(Decimal(str(value)) * 60)
+        return business_duration(value, per_day)
     return plain(value, 2)
 
 
-def metric_target(definition: Any) -> str:
-    """The target with its direction and unit: "≥ 95%", "≤ 8 小时", "≥ 4.5"."""
+def metric_target(definition: Any, per_day: int | None = None) -> str:
+    """The target with its direction and unit: "≥ 95%", "≤ 5 个工作日", "≥ 4.5"."""
     d = definition or {}
     if d.get("target") in (None, ""):
         return ""
     sign = "≤" if d.get("direction") == "lower" else "≥"
-    return f"{sign} {metric_value(d, d.get('target'))}"
+    return f"{sign} {metric_value(d, d.get('target'), per_day)}"
 
 
 def _condition(cond: Any) -> str:
@@ -117,8 +141,9 @@ def _condition(cond: Any) -> str:
     return _("%(f)s等于 %(v)s") % {"f": field_label(field), "v": shown}
 
 
-def rule_text(definition: Any) -> str:
-    """What counts as a miss, in words: field labels, hours with their unit, no field names or codes."""
+def rule_text(definition: Any, per_day: int | None = None) -> str:
+    """What counts as a miss, in words: field labels, time limits as the contract pages say them (through
+    the metric's calendar, ``per_day`` business minutes a day), no field names or codes."""
     from django.utils.translation import gettext as _
 
     d = definition or {}
@@ -128,7 +153,7 @@ def rule_text(definition: Any) -> str:
         text = _("从%(s)s到%(e)s的工作时间不超过 %(h)s算达成（暂停时间不计）") % {
             "s": start,
             "e": end,
-            "h": hours(int(d.get("threshold_minutes") or 0) * 60),
+            "h": business_duration(int(d.get("threshold_minutes") or 0), per_day),
         }
     elif kind == "duration":
         stat = {
@@ -141,7 +166,7 @@ def rule_text(definition: Any) -> str:
             "s": start,
             "e": end,
             "stat": stat,
-            "h": hours(Decimal(str(d.get("target") or 0)) * 60),
+            "h": business_duration(Decimal(str(d.get("target") or 0)), per_day),
         }
     elif kind == "rate" and d.get("flag"):
         text = _("%(f)s为“是”的记录占比") % {"f": field_label(d["flag"])}

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from waibao.contracts import metric_ui
 from waibao.contracts.models import IN_FORCE, Contract, SlaMetric
 from waibao.core import clock
-from waibao.delivery import engine
+from waibao.delivery import engine, formatting
 from waibao.delivery.access import visible_contracts, visible_records
 from waibao.delivery.formatting import rule_text
 from waibao.delivery.models import DisputeStatus, ManualValue, RecordDispute, ServiceRecord, SlaResult
@@ -135,7 +136,11 @@ def portfolio(
     ids = [c.pk for c in contracts_list]
     month = period if period else pick_month(None, data_months(ids))
     metrics: dict[int, list[SlaMetric]] = defaultdict(list)
-    for m in SlaMetric.objects.filter(contract_id__in=ids, retired=False).order_by("position", "id"):
+    for m in (
+        SlaMetric.objects.filter(contract_id__in=ids, retired=False)
+        .select_related("calendar")
+        .order_by("position", "id")
+    ):
         metrics[m.contract_id].append(m)
     start = slamath.period_bounds(month)[0]
     periods = {month, slamath.period_key(start, "quarter")}
@@ -214,7 +219,9 @@ def contract_dashboard(contract: Contract, month: str | None = None, history_pag
     from django.core.paginator import Paginator
 
     today = clock.today()
-    metrics = list(contract.sla_metrics.filter(retired=False).order_by("position", "id"))
+    metrics = list(
+        contract.sla_metrics.filter(retired=False).select_related("calendar").order_by("position", "id")
+    )
     all_results = list(SlaResult.objects.filter(contract=contract).order_by("period_start", "period"))
     months = sorted({month_of(r.period) for r in all_results if r.status != "no_data"}, reverse=True)
     selected = pick_month(month, months, today)
@@ -237,7 +244,14 @@ def contract_dashboard(contract: Contract, month: str | None = None, history_pag
         ][-12:]
         current = next((r for r in hist if r.period == key), None)
         panel = MetricPanel(
-            m, metric_unit(m), window, current, rag(current), hist, _chart(m, hist), rule_text(m.definition)
+            m,
+            metric_unit(m),
+            window,
+            current,
+            rag(current),
+            hist,
+            _chart(m, hist),
+            rule_text(m.definition, formatting.day_minutes(m)),
         )
         panel.period = key
         if (m.definition or {}).get("kind") == "manual":
@@ -304,17 +318,42 @@ def manual_periods(contract: Contract, window: str, today: date, count: int = 6)
 
 
 def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
-    # Duration results are stored in business minutes and shown in hours.
-    per = 60.0 if (metric.definition or {}).get("kind") == "duration" else 1.0
-    target = float((metric.definition or {}).get("target") or 0) / per
+    """The metric's line over its periods with the target as a dashed line. The value axis always takes in
+    the target (a month at 55–59 % against a 60 % target shows the line, not an axis that stops short).
+    Duration results (business minutes) are drawn in the unit the target is said in: business days when
+    the target is whole days of the metric's calendar, else business hours."""
+    definition = metric.definition or {}
+    per = 1.0
+    unit = "%" if definition.get("kind") in ("share_within", "rate") else ""
+    if definition.get("kind") == "duration":
+        per_day = formatting.day_minutes(metric)
+        _value, target_unit = metric_ui.best_unit(Decimal(str(definition.get("target") or 0)), per_day)
+        if target_unit == "days":
+            per, unit = float(per_day), str(metric_ui.UNIT_LABELS["days"])
+        else:
+            per, unit = 60.0, str(metric_ui.UNIT_LABELS["hours"])
+    target = float(definition.get("target") or 0) / per
     periods = [r.period for r in hist]
     values = [None if r.value is None else round(r.value / per, 2) for r in hist]
+    shown = [v for v in values if v is not None] + [target]
+    low, high = min(shown), max(shown)
+    pad = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
+    bottom, top = low - pad, high + pad
+    if low >= 0:
+        bottom = max(bottom, 0.0)
+    if unit == "%" and high <= 100:
+        top = min(top, 100.0)
     colors = {"red": "#dc3545", "amber": "#fd7e14", "green": "#198754", "grey": "#adb5bd"}
     return {
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 48, "right": 44, "top": 24, "bottom": 28},
+        "grid": {"left": 48, "right": 44, "top": 28, "bottom": 28},
         "xAxis": {"type": "category", "data": periods},
-        "yAxis": {"type": "value", "scale": True},
+        "yAxis": {
+            "type": "value",
+            "name": unit,
+            "min": _nice(bottom, down=True),
+            "max": _nice(top, down=False),
+        },
         "series": [
             {
                 "type": "line",
@@ -333,6 +372,15 @@ def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _nice(value: float, *, down: bool) -> float:
+    """An axis end at a round number (whole units, or tenths below 10) on the outer side of ``value``."""
+    import math
+
+    step = 1.0 if abs(value) >= 10 else 0.1
+    n = value / step
+    return round((math.floor(n) if down else math.ceil(n)) * step, 1)
 
 
 def results_for(contract: Contract, period: str | None = None) -> QuerySet[SlaResult]:
@@ -408,6 +456,7 @@ class MissedPage:
     partial: bool  # the scan limit was reached before a full page was found
     rule: str
     definition: dict[str, Any]
+    per_day: int = 480  # business minutes in a workday of the metric's calendar in the period
 
 
 def _runner(contract: Contract, metric: SlaMetric, period: str) -> engine.Runner | None:
@@ -543,8 +592,10 @@ def missed_page(
 
     Raises ValueError for a malformed period. Never counts the whole period (see above)."""
     definition = missed_definition(contract, metric, period)
-    if _runner(contract, metric, period) is None:
-        return MissedPage([], None, False, "", definition)
+    runner = _runner(contract, metric, period)
+    if runner is None:
+        return MissedPage([], None, False, "", definition, formatting.day_minutes(metric))
+    per_day = metric_ui.business_day_minutes(runner.calendar)
     items: list[MissedItem] = []
     next_at: int | None = None
     partial = False
@@ -556,7 +607,7 @@ def missed_page(
             next_at = pos
             break
         items.append(item)
-    return MissedPage(items, next_at, partial, rule_text(definition), definition)
+    return MissedPage(items, next_at, partial, rule_text(definition, per_day), definition, per_day)
 
 
 def open_disputes(user: Any) -> QuerySet[RecordDispute]:

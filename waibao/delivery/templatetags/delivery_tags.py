@@ -32,16 +32,26 @@ def widget_with_errors(field: Any) -> str:
     return str(field.as_widget(attrs=attrs))
 
 
-@register.filter
-def metric_value(value: Any, definition: Any) -> str:
-    """``{{ result.value|metric_value:metric.definition }}`` → "95.5%", "8.25 小时", "4.5", "—"."""
-    return formatting.metric_value(definition, value)
+def _definition_and_day(arg: Any) -> tuple[Any, int | None]:
+    """A filter's argument: a metric (or a missed-records page), whose calendar says how long a business
+    day is, or a bare definition (a day of 8 business hours)."""
+    if isinstance(arg, dict) or arg is None:
+        return arg, None
+    return getattr(arg, "definition", None), formatting.day_minutes(arg)
 
 
 @register.filter
-def metric_target(definition: Any) -> str:
-    """``{{ metric.definition|metric_target }}`` → "≥ 95%", "≤ 8 小时"."""
-    return formatting.metric_target(definition)
+def metric_value(value: Any, metric: Any) -> str:
+    """``{{ result.value|metric_value:metric }}`` → "95.5%", "4 个工作日", "4.5", "—"."""
+    definition, per_day = _definition_and_day(metric)
+    return formatting.metric_value(definition, value, per_day)
+
+
+@register.filter
+def metric_target(metric: Any) -> str:
+    """``{{ metric|metric_target }}`` → "≥ 95%", "≤ 5 个工作日"."""
+    definition, per_day = _definition_and_day(metric)
+    return formatting.metric_target(definition, per_day)
 
 
 @register.filter

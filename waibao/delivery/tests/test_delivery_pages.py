@@ -158,9 +158,91 @@ def test_duration_results_and_targets_are_shown_in_hours(vendor_a, manager, as_u
     contract = make_contract(vendor_a, owner=manager, metrics=[RESOLUTION])
     services.import_batch(contract=contract, actor=manager, records=_p1(3, 12, 20))
     html = as_user(manager).get(f"/delivery/contracts/{contract.code}/").content.decode()
-    assert "≤ 4 小时" in html  # target 240 business minutes
-    assert "0.83 小时" in html  # median 50 minutes
-    assert "分钟" not in html and "50.00" not in html and "240" not in html
+    assert "≤ 4 个工作小时" in html  # target 240 business minutes, as the contract page says it
+    assert "50 个工作分钟" in html  # median 50 minutes, with its unit
+    assert "50.00" not in html and "240" not in html
+
+
+def _four_business_days(n: int) -> list[dict]:
+    """``n`` P1 tickets opened Monday 2026-10-12 09:00, resolved Friday 09:00: 4 business days of 8 hours
+    (32 business hours), 4 calendar days (96 hours) on a 24×7 calendar."""
+    return [
+        {
+            "external_id": f"D{i}",
+            "kind": "ticket",
+            "priority": "P1",
+            "opened_at": f"2026-10-12 09:00:{i:02d}",
+            "resolved_at": f"2026-10-16 09:00:{i:02d}",
+        }
+        for i in range(n)
+    ]
+
+
+def test_results_page_says_durations_as_the_contract_page_does_through_each_metrics_calendar(
+    vendor_a, manager, as_user, client
+):
+    from waibao.delivery.tests.factories import calendar
+
+    median = {**RESOLUTION, "name": "解决时长中位数", "target": "2400"}  # 5 business days of 8 hours
+    within = {
+        **P1_RESPONSE,
+        "name": "7 天内解决",
+        "start_field": "opened_at",
+        "end_field": "resolved_at",
+        "threshold_minutes": 10080,  # 7 days on the 24×7 calendar
+        "target": "60",
+    }
+    contract = make_contract(vendor_a, owner=manager, metrics=[median, within])
+    contract.sla_metrics.filter(name="7 天内解决").update(calendar=calendar("24x7"))
+    services.import_batch(contract=contract, actor=manager, records=_four_business_days(3))
+    c = as_user(manager)
+    terms = c.get(f"/contracts/{contract.code}/").content.decode()
+    results = c.get(f"/delivery/contracts/{contract.code}/?period=2026-10").content.decode()
+    for page in (terms, results):
+        assert "不超过 7 个工作日" in page and "≤ 5 个工作日" in page
+    assert "4 个工作日" in results  # the median (1,920 business minutes)
+    assert "168" not in results and "40 小时" not in results and "32 小时" not in results
+    metric = contract.sla_metrics.get(name="7 天内解决")
+    missed = c.get(_missed_url(contract, metric)).content.decode()
+    assert "不超过 7 个工作日" in missed
+
+    c.cookies["django_language"] = "en"
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    results = c.get(f"/delivery/contracts/{contract.code}/?period=2026-10").content.decode()
+    assert "at most 7 business days" in results and "≤ 5 business days" in results
+    assert "4 business days" in results and "168 hours" not in results
+
+
+def test_result_charts_value_axis_takes_in_the_target_line(vendor_a, manager):
+    from waibao.core import clock
+
+    contract = make_contract(vendor_a, owner=manager, metrics=[{**P1_RESPONSE, "target": "60"}, RESOLUTION])
+    share, duration = contract.sla_metrics.order_by("position")
+    now = clock.now()
+
+    def result(metric, period, value):
+        return SlaResult(
+            contract=contract,
+            metric=metric,
+            period=period,
+            period_start=datetime(2022, int(period[5:]), 1).date(),
+            value=value,
+            sample_size=90,
+            target=Decimal(60),
+            status="missed",
+            computed_at=now,
+        )
+
+    chart = queries._chart(share, [result(share, "2022-09", 55.56), result(share, "2022-10", 58.89)])
+    axis, target = chart["yAxis"], chart["series"][0]["markLine"]["data"][0]["yAxis"]
+    assert target == 60 and axis["min"] <= 55.56 and axis["max"] >= 60 and axis["max"] <= 100
+    # A duration chart is drawn in the unit its target is said in (4 business hours), the target inside.
+    chart = queries._chart(duration, [result(duration, "2022-10", 1500.0)])
+    axis, target = chart["yAxis"], chart["series"][0]["markLine"]["data"][0]["yAxis"]
+    assert (
+        target == 4 and axis["min"] <= 4 <= axis["max"] and axis["max"] >= 25 and axis["name"] == "工作小时"
+    )
 
 
 # --- the missed-records list ----------------------------------------------------------------------
@@ -252,7 +334,7 @@ def test_the_missed_list_exports_xlsx_and_csv_with_headers_in_the_readers_langua
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert table[0][:2] == ["记录编号", "优先级"] and "工作时间（小时）" in table[0]
     assert len(table) == 1 + 121
-    assert ["'=HYPERLINK(1)-0000"] == [row[0] for row in table if "HYPERLINK" in row[0]]
+    assert [row[0] for row in table if "HYPERLINK" in row[0]] == ["'=HYPERLINK(1)-0000"]
     r = c.get(_missed_url(many, metric, suffix="export.xlsx") + "?q=HYPERLINK")
     ws = load_workbook(io.BytesIO(r.content)).active
     assert ws["A1"].value == "记录编号"

@@ -57,9 +57,9 @@ def test_traceability_lists_only_the_records_that_missed_and_shows_the_rule(load
         .get(f"/delivery/contracts/{loaded.code}/missed/{metric.pk}/2026-10/")
         .content.decode()
     )
-    # 35 business minutes, shown in hours with the unit; the rule in words, no field names or minutes
-    assert "T1" in html and "0.58 小时" in html and "不超过 0.5 小时" in html
-    assert "first_response_at" not in html and "分钟" not in html
+    # 35 business minutes, shown in hours with the unit; the rule in words as the contract page says it
+    assert "T1" in html and "0.58 小时" in html and "不超过 30 个工作分钟" in html
+    assert "first_response_at" not in html and "threshold" not in html
     for other in ("T2", "T3", "T4", "T6"):
         assert f">{other}<" not in html
 
