@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -140,7 +141,7 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("用户邀请")
+        verbose_name = pgettext_lazy("model", "用户邀请")  # one object (English is plural in lists)
         verbose_name_plural = _("用户邀请")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["vendor", "email"], name="invitation_vendor_email_idx")]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waibao.calendars.models import Calendar
 from waibao.core.models import StatusChangeBase, StoredDocumentBase, TimeStampedModel
@@ -231,7 +232,7 @@ class Clause(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name = _("合同条款")
+        verbose_name = pgettext_lazy("model", "合同条款")  # one object (English is plural in lists)
         verbose_name_plural = _("合同条款")
         ordering = ["position", "id"]
 
@@ -432,7 +433,7 @@ class PaymentMilestone(TimeStampedModel):
     paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("付款节点")
+        verbose_name = pgettext_lazy("model", "付款节点")  # one object (English is plural in lists)
         verbose_name_plural = _("付款节点")
         ordering = ["position", "due_date", "id"]
         constraints = [
@@ -601,7 +602,7 @@ class SlaMetric(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name = _("SLA 指标")
+        verbose_name = pgettext_lazy("model", "SLA 指标")  # one object (English is plural in lists)
         verbose_name_plural = _("SLA 指标")
         ordering = ["position", "id"]
 

@@ -20,6 +20,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waibao.contracts.models import Contract, RecordKind, SlaMetric
 from waibao.core.models import TimeStampedModel
@@ -56,7 +57,7 @@ class ServiceRecord(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name = _("服务记录")
+        verbose_name = pgettext_lazy("model", "服务记录")  # one object (English is plural in lists)
         verbose_name_plural = _("服务记录")
         ordering = ["-opened_at", "-id"]
         constraints = [
@@ -281,7 +282,7 @@ class MonthlyAggregate(AggregateBase):
     days = models.PositiveSmallIntegerField(_("日汇总行数"), default=0)
 
     class Meta:
-        verbose_name = _("月汇总")
+        verbose_name = pgettext_lazy("model", "月汇总")  # one object (English is plural in lists)
         verbose_name_plural = _("月汇总")
         constraints = [
             models.UniqueConstraint(fields=["metric", "month"], name="aggregate_metric_month_unique")
@@ -434,7 +435,7 @@ class RecordDispute(models.Model):
     response = models.TextField(_("处理意见"), blank=True)
 
     class Meta:
-        verbose_name = _("记录异议")
+        verbose_name = pgettext_lazy("model", "记录异议")  # one object (English is plural in lists)
         verbose_name_plural = _("记录异议")
         ordering = ["-raised_at", "-id"]
         indexes = [models.Index(fields=["contract", "status"], name="dispute_contract_status_idx")]

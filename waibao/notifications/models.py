@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waibao.core import texts
 
@@ -35,7 +36,7 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("通知")
+        verbose_name = pgettext_lazy("model", "通知")  # one object (English is plural in lists)
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
         constraints = [

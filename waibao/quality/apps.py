@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class QualityConfig(AppConfig):
@@ -16,7 +17,7 @@ class QualityConfig(AppConfig):
         from waibao.core import registry
 
         registry.nav_item("buyer", _("质量"), "quality:dashboard", 40, match="/quality/")
-        registry.nav_item("vendor", _("不合格"), "quality:ncr-list", 40, match="/quality/ncrs/")
+        registry.nav_item("vendor", pgettext_lazy("menu", "不合格"), "quality:ncr-list", 40, match="/quality/ncrs/")
         registry.nav_item(
             "vendor", _("交付物"), "quality:deliverable-list", 41, match="/quality/deliverables/"
         )

@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waibao.core import texts
 from waibao.core.models import TimeStampedModel
@@ -414,7 +415,7 @@ class Deliverable(TimeStampedModel):
     approved_at = models.DateTimeField(_("通过时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("交付物")
+        verbose_name = pgettext_lazy("model", "交付物")  # one object (English is plural in lists)
         verbose_name_plural = _("交付物")
         ordering = ["-created_at", "-id"]
 
@@ -565,7 +566,7 @@ class Nonconformance(TimeStampedModel):
     close_reason = models.TextField(_("关闭说明"), blank=True)
 
     class Meta:
-        verbose_name = _("不合格")
+        verbose_name = pgettext_lazy("model", "不合格")  # one object (English is plural in lists)
         verbose_name_plural = _("不合格")
         ordering = ["-raised_at", "-id"]
         indexes = [models.Index(fields=["vendor", "status"], name="quality_ncr_vendor_idx")]
@@ -778,7 +779,7 @@ class Complaint(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name = _("客户投诉")
+        verbose_name = pgettext_lazy("model", "客户投诉")  # one object (English is plural in lists)
         verbose_name_plural = _("客户投诉")
         ordering = ["-received_at", "-id"]
 

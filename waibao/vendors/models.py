@@ -13,6 +13,7 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waibao.core.models import StatusChangeBase, StoredDocumentBase, TimeStampedModel
 
@@ -61,7 +62,7 @@ class Tag(models.Model):
     name = models.CharField(_("标签"), max_length=40, unique=True)
 
     class Meta:
-        verbose_name = _("标签")
+        verbose_name = pgettext_lazy("model", "标签")  # one object (English is plural in lists)
         verbose_name_plural = _("标签")
         ordering = ["name"]
 
@@ -130,7 +131,7 @@ class VendorContact(TimeStampedModel):
     is_primary = models.BooleanField(_("主要联系人"), default=False)
 
     class Meta:
-        verbose_name = _("联系人")
+        verbose_name = pgettext_lazy("model", "联系人")  # one object (English is plural in lists)
         verbose_name_plural = _("联系人")
         ordering = ["-is_primary", "name"]
         constraints = [
@@ -213,7 +214,7 @@ class Certificate(TimeStampedModel):
     file_type = models.CharField(_("文件类型"), max_length=10, blank=True)
 
     class Meta:
-        verbose_name = _("资质证书")
+        verbose_name = pgettext_lazy("model", "资质证书")  # one object (English is plural in lists)
         verbose_name_plural = _("资质证书")
         ordering = ["valid_until"]
         constraints = [
@@ -257,5 +258,5 @@ class VendorDocument(StoredDocumentBase):
     file = models.FileField(_("文件"), upload_to=upload_path)
 
     class Meta(StoredDocumentBase.Meta):
-        verbose_name = _("文档")
+        verbose_name = pgettext_lazy("model", "文档")  # one object (English is plural in lists)
         verbose_name_plural = _("文档")
