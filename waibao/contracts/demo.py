@@ -80,6 +80,7 @@ def _specs() -> list[dict[str, Any]]:
             "objectives": "客户满意度 ≥ 4.5 分，工单 30 分钟内首次响应。",
             "monthly_fee": "260000", "total_value": "3120000", "start": date(2026, 1, 1), "end": date(2026, 12, 31),
             "renewal": "auto_renew",
+            "csat_scale": "score5",  # its records' ratings and the satisfaction metric are 1–5
             "calendar": "china-mainland",
             "metrics": [
                 {"name": "工单 30 分钟首次响应率", "kind": "share_within", "record_kind": "ticket",
@@ -160,6 +161,8 @@ def load(ctx: dict[str, Any]) -> None:
             renewal_type=spec.get("renewal", "fixed_term"),
             total_value=Decimal(spec["total_value"]), bonus_cap_percent=Decimal(5),
         )  # fmt: skip
+        if spec.get("csat_scale"):
+            services.set_csat_scale(contract=c, actor=manager, scale=spec["csat_scale"])
         services.add_clause(
             contract=c, actor=manager, clause_type=ClauseType.SCOPE, title="服务范围", text=spec["scope"]
         )

@@ -93,6 +93,23 @@ def upload_path(instance: models.Model, filename: str) -> str:
     return f"contracts/{vendor_id}/{uuid.uuid4().hex}"
 
 
+class CsatScale(models.TextChoices):
+    """The one scale a contract's CSAT is given in: each service record's rating, the survey results the
+    quality app records, and the SLA metrics that average them."""
+
+    PERCENT = "percent", _("0–100 %")
+    SCORE5 = "score5", _("1–5 分")
+    SCORE10 = "score10", _("0–10 分")
+
+
+#: The lowest and highest value of each CSAT scale.
+CSAT_RANGES: dict[str, tuple[int, int]] = {
+    CsatScale.PERCENT: (0, 100),
+    CsatScale.SCORE5: (1, 5),
+    CsatScale.SCORE10: (0, 10),
+}
+
+
 class Contract(TimeStampedModel):
     code = models.CharField(_("合同编号"), max_length=20, unique=True)
     vendor = models.ForeignKey(
@@ -140,6 +157,11 @@ class Contract(TimeStampedModel):
     terminated_on = models.DateField(_("终止日期"), null=True, blank=True)
     termination_reason = models.TextField(_("终止原因"), blank=True)
     custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
+    # Kept on the contract (not in the quality app) because the delivery app checks each record's rating
+    # against it, and apps depend one way: delivery and quality both read contracts.
+    csat_scale = models.CharField(
+        _("满意度量表"), max_length=10, choices=CsatScale.choices, default=CsatScale.PERCENT
+    )
 
     class Meta:
         verbose_name = _("合同")

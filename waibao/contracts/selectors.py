@@ -96,3 +96,10 @@ def sla_terms(contract: Contract, on: date) -> SlaTerms:
     if v is None:
         return terms_from_snapshot(sla_snapshot(contract), contract.current_version)
     return terms_from_snapshot(v.snapshot, v.number)
+
+
+def csat_scale(contract: Contract) -> str:
+    """The scale the contract's CSAT is given in, as stored now (``CsatScale``: records' ratings, survey
+    results and the metrics over them are all on it)."""
+    stored = Contract.objects.filter(pk=contract.pk).values_list("csat_scale", flat=True).first()
+    return str(stored or contract.csat_scale)

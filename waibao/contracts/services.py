@@ -40,6 +40,7 @@ from waibao.contracts.models import (
     ContractDocument,
     ContractStatus,
     ContractVersion,
+    CsatScale,
     IndexKind,
     IndexValue,
     MilestoneStatus,
@@ -393,6 +394,25 @@ def record_renewal_decision(*, contract: Contract, actor: Any, decision: str, no
             changes={"renewal_decision": [before, decision]},
             message=note,
         )
+    return contract
+
+
+def set_csat_scale(*, contract: Contract, actor: Any, scale: str) -> Contract:
+    """Choose the one scale the contract's CSAT is given in (records' ratings, survey results, the SLA
+    metrics over them). Values stored before keep theirs; values entered afterwards are checked against it."""
+    if scale not in CsatScale.values:
+        raise DomainError(
+            _("量表无效：%(s)s。") % {"s": scale},
+            fields={"csat_scale": _("请选择 %(c)s。") % {"c": join_list(str(c.label) for c in CsatScale)}},
+        )
+    before = contract.csat_scale
+    if before == scale:
+        return contract
+    with transaction.atomic():
+        contract.csat_scale = scale
+        contract.version += 1
+        contract.save(update_fields=["csat_scale", "version", "updated_at"])
+        audit.record(actor, "contracts.contract.scale_set", contract, changes={"csat_scale": [before, scale]})
     return contract
 
 

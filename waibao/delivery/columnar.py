@@ -33,7 +33,6 @@ _TS = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{
 #: Python's ``str.strip()`` removes Unicode white space and also U+001C–U+001F; a cell starting or ending
 #: with any of them goes to the row path.
 _EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
-_CSAT = ("1", "2", "3", "4", "5")
 _SIMPLE_FILTER_FIELDS = ("kind", "priority", "category", "status")
 
 
@@ -237,7 +236,7 @@ class ColumnarPlan:
             | (cols["resolved_at"] >= cols["first_response_at"])
         )
         csat = self._cell("csat")
-        ok.append((csat == "") | csat.is_in(_CSAT))
+        ok.append((csat == "") | csat.is_in(sorted(self.ctx.csat_texts)))  # the scale's plain spellings
         cols["csat"] = pl.when(csat == "").then(None).otherwise(csat.cast(pl.Int16, strict=False))
         defect = self._cell("defect")
         ok.append((defect == "") | defect.is_in(_TRUE_FORMS) | defect.is_in(_FALSE_FORMS))

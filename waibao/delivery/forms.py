@@ -33,7 +33,7 @@ class RecordForm(BootstrapMixin, forms.Form):
     resolved_at = forms.CharField(label=_("解决时间"), required=False)
     promised_at = forms.CharField(label=_("承诺时间"), required=False)
     delivered_at = forms.CharField(label=_("送达时间"), required=False)
-    csat = forms.CharField(label=_("满意度（1–5）"), required=False)
+    csat = forms.CharField(label=_("满意度"), required=False)
     defect = forms.ChoiceField(
         label=_("缺陷"), required=False, choices=[("", "—"), ("yes", _("是")), ("no", _("否"))]
     )

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from waibao.contracts.models import Contract, RecordKind
+from waibao.contracts.selectors import csat_scale
 from waibao.core import audit, clock
 from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
@@ -149,6 +150,7 @@ def row_context(contract: Contract, default: KindDefault | None = None) -> rows.
         settings.TIME_ZONE,
         default_kind=default.kind,
         kind_labels=dict(RecordKind.choices),
+        csat_scale=csat_scale(contract),
     )
 
 

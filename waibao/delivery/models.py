@@ -62,9 +62,10 @@ class ServiceRecord(TimeStampedModel):
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "external_id"], name="record_external_id_unique"),
+            # The widest CSAT scale (0–100 %); the contract's own scale is checked on the way in (rows.py).
             models.CheckConstraint(
-                condition=models.Q(csat__isnull=True) | models.Q(csat__gte=1, csat__lte=5),
-                name="record_csat_1_5",
+                condition=models.Q(csat__isnull=True) | models.Q(csat__gte=0, csat__lte=100),
+                name="record_csat_0_100",
             ),
         ]
         indexes = [models.Index(fields=["contract", "day"], name="record_contract_day_idx")]

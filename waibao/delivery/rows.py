@@ -5,7 +5,7 @@ input into ``{field: raw value}`` and calls :func:`clean_row`, which returns the
 list of ``(column, rule)`` errors. The storage path (``delivery.ingest``) does the rest.
 
 Normalised values: timestamps are aware datetimes (a value without an offset is read in the
-installation's time zone), ``csat`` an int 1–5, ``defect`` a bool, ``pauses`` a list of
+installation's time zone), ``csat`` an int on the contract's CSAT scale (1–5, 0–10 or 0–100), ``defect`` a bool, ``pauses`` a list of
 ``[start, end]`` ISO strings (UTC), ``custom`` a dict of int/float/bool/str.
 """
 
@@ -63,7 +63,7 @@ FIELD_LABELS: Final[Mapping[str, Any]] = {
     "priority": gettext_lazy("优先级"),
     "category": gettext_lazy("类别"),
     "status": gettext_lazy("状态"),
-    "csat": gettext_lazy("满意度（1–5）"),
+    "csat": gettext_lazy("满意度"),
     "defect": gettext_lazy("缺陷"),
     "paused": gettext_lazy("暂停区间"),
 }
@@ -142,7 +142,6 @@ SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
     "defect": ("defect", "缺陷", "是否缺陷", "有缺陷"),
     "paused": ("paused", "pauses", "暂停", "暂停区间", "挂起区间", "等待客户"),
 }
-_CSAT_TEXT: Final = {str(n): n for n in range(1, 6)}
 _TRUE: Final = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√"})
 _FALSE: Final = frozenset({"0", "false", "f", "no", "n", "否", "无", "×"})
 
@@ -256,13 +255,23 @@ class RowContext:
         tz: str = "Asia/Shanghai",
         default_kind: str = "",
         kind_labels: Mapping[str, Any] | None = None,
+        csat_scale: str = "percent",
     ) -> None:
+        from waibao.contracts.models import CSAT_RANGES, CsatScale
+
         self.kinds = kinds
         self.default_kind = default_kind if default_kind in kinds else ""
         self.kind_labels = {k: v for k, v in (kind_labels or {}).items() if k in kinds}
         self.kind_aliases = kind_aliases(kinds, self.kind_labels)
         self.custom_fields = dict(custom_fields or {})
         self.tz: tzinfo = ZoneInfo(tz)
+        # The contract's one CSAT scale: a record's rating is a whole number on it.
+        self.csat_scale = csat_scale if csat_scale in CSAT_RANGES else CsatScale.PERCENT
+        self.csat_range: tuple[int, int] = CSAT_RANGES[self.csat_scale]
+        self.csat_label = CsatScale(self.csat_scale).label
+        low, high = self.csat_range
+        #: The plain spellings of every allowed rating ("1" … "5"), taken without parsing by both paths.
+        self.csat_texts: dict[str, int] = {str(n): n for n in range(low, high + 1)}
 
 
 def kind_aliases(kinds: frozenset[str] | set[str], labels: Mapping[str, Any]) -> dict[str, str]:
@@ -419,15 +428,20 @@ def clean_row(raw: Mapping[str, Any], ctx: RowContext) -> tuple[dict[str, Any], 
         errors.append(("resolved_at", _("不能早于首次响应时间。")))
     csat = raw.get("csat")
     v["csat"] = None
-    if type(csat) is str and csat in _CSAT_TEXT:
-        v["csat"] = _CSAT_TEXT[csat]  # fast path for "1".."5"
+    if type(csat) is str and csat in ctx.csat_texts:
+        v["csat"] = ctx.csat_texts[csat]  # fast path for the plain spellings
     elif not _blank(csat):
+        low, high = ctx.csat_range
         try:
             number = Decimal(str(csat).strip())
         except InvalidOperation:
-            number = Decimal(-1)
-        if number != number.to_integral_value() or not 1 <= number <= 5:
-            errors.append(("csat", _("必须是 1 到 5 的整数。")))
+            number = Decimal(low - 1)
+        if not number.is_finite() or number != number.to_integral_value() or not low <= number <= high:
+            errors.append((
+                "csat",
+                _("合同的满意度量表为 %(s)s：须为 %(l)s 到 %(h)s 的整数。")
+                % {"s": ctx.csat_label, "l": low, "h": high},
+            ))  # fmt: skip
         else:
             v["csat"] = int(number)
     defect = raw.get("defect")

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
-from waibao.contracts.models import RecordKind, SlaMetric
+from waibao.contracts.models import CsatScale, RecordKind, SlaMetric
+from waibao.contracts.selectors import csat_scale
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
@@ -276,6 +277,9 @@ def _record_form(request: HttpRequest, contract: Any, record: ServiceRecord | No
     form = RecordForm(request.POST or None, initial=_record_initial(record) if record else {})
     if record is not None:
         form.fields["external_id"].disabled = True
+    form.fields["csat"].help_text = _("按合同的满意度量表（%(s)s）填写整数。") % {
+        "s": CsatScale(csat_scale(contract)).label
+    }
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         if record is not None:
@@ -582,7 +586,7 @@ _TEMPLATE_EXAMPLE = (
 )
 
 
-def _template_guide() -> list[list[Any]]:
+def _template_guide(contract: Any) -> list[list[Any]]:
     """The guide sheet's rows: a note that the sheet is never imported, then per column its header, what
     people call it, the example record's value and what the column takes."""
     notes = {
@@ -592,7 +596,7 @@ def _template_guide() -> list[list[Any]]:
         "opened_at": _("开始时间和承诺时间至少填写一个。不带时区时按本系统的时区。"),
         "promised_at": _("开始时间和承诺时间至少填写一个。"),
         "priority": _("例如 P1、P2。"),
-        "csat": _("整数，按合同的满意度量表填写。"),
+        "csat": _("按合同的满意度量表（%(s)s）填写整数。") % {"s": CsatScale(csat_scale(contract)).label},
         "defect": _("是/否（yes/no、1/0）。"),
         "paused": _("开始/结束，多段用 ; 分隔。"),
     }
@@ -628,11 +632,11 @@ def import_template_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     """The .xlsx template: the first sheet (the one imported) has the header row only; an example record
     and what each column takes are on a second sheet, which the import never reads — so an untouched
     template imports no record."""
-    access.get_contract(request.user, code)
+    contract = access.get_contract(request.user, code)
     data = write_xlsx(
         [
             (_("服务记录"), list(rows.FIELDS), []),
-            (_("示例与说明"), [_("列"), _("名称"), _("示例"), _("说明")], _template_guide()),
+            (_("示例与说明"), [_("列"), _("名称"), _("示例"), _("说明")], _template_guide(contract)),
         ]
     )
     return _xlsx(data, "service-records-template.xlsx")

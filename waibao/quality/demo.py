@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from waibao.core import clock
 from waibao.quality import services
-from waibao.quality.models import QualityPlan
+from waibao.quality.models import CSAT_RANGES, QualityPlan
+from waibao.quality.services import csat_scale_of
 
 # A minimal valid PDF, so the deliverable has a real (sniffable) file.
 PDF = (
@@ -146,13 +148,14 @@ def load(ctx: dict[str, Any]) -> None:
         for _i in range(8):
             month = (month - timedelta(days=1)).replace(day=1)
             periods.insert(0, month.strftime("%Y-%m"))
-        csats = [88, 89, 87, 90, 88, 86, 84, 81]
+        csats = [88, 89, 87, 90, 88, 86, 84, 81]  # percent; on a contract scored 1–5 or 0–10, the same share
+        low, high = CSAT_RANGES[csat_scale_of(contract)]
         for i, period in enumerate(periods):
             services.record_satisfaction(
                 contract=contract,
                 actor=actor,
                 period=period,
-                csat=csats[i] - n,
+                csat=round(Decimal(low) + (high - low) * Decimal(csats[i] - n) / 100, 2),
                 nps=30 - i - 2 * n,
                 responses=200 + 10 * i,
                 source="季度调研",

@@ -612,7 +612,7 @@ class Evidence(models.Model):
 
 
 class CapaStatus(models.TextChoices):
-    OPEN = "open", _("进行中")
+    OPEN = "open", pgettext_lazy("8D status", "进行中")  # "In progress" (an import job is "Running")
     SUBMITTED = "submitted", _("已提交")
     VERIFYING = "verifying", _("效果验证中")
     CLOSED = "closed", _("已关闭")
@@ -673,13 +673,22 @@ class CorrectiveAction(TimeStampedModel):
     def __str__(self) -> str:
         return self.code
 
+    @staticmethod
+    def audit_change_fields() -> dict[str, tuple[Any, Any]]:
+        """Labels (and choices) of the step keys the 8D's history records ("D1", "D4_whys", "D4_categories"),
+        for core's history renderer."""
+        fields: dict[str, tuple[Any, Any]] = {str(s.value): (s.label, None) for s in Step}
+        fields["D4_whys"] = (_("D4 为什么"), None)
+        fields["D4_categories"] = (_("D4 原因类别"), CauseCategory.choices)
+        return fields
+
 
 class CapaStep(models.Model):
     capa = models.ForeignKey(
         CorrectiveAction, verbose_name=_("纠正措施"), on_delete=models.CASCADE, related_name="steps"
     )
     step = models.CharField(_("步骤"), max_length=2, choices=Step.choices)
-    due_date = models.DateField(_("期限"))
+    due_date = models.DateField(pgettext_lazy("deadline", "期限"))  # "Due" (a contract's "期限" is its term)
     content = models.TextField(_("内容"), blank=True)
     # D4 only: {"whys": ["...", ...], "categories": ["people", ...]}
     data = models.JSONField(_("结构化内容"), default=dict, blank=True)

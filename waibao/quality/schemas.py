@@ -593,4 +593,4 @@ class CsatScaleOut(Schema):
 
     @staticmethod
     def resolve_contract(obj: Any) -> str:
-        return str(obj.contract.code)
+        return str(obj.code)  # the contract, which keeps the scale

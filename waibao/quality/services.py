@@ -2065,11 +2065,10 @@ def _decimal(raw: Any, name: str, low: int, high: int) -> Decimal | None:
 
 
 def csat_scale_of(contract: Any) -> str:
-    """The scale the contract's CSAT is recorded in (0–100 % unless set otherwise)."""
-    from waibao.quality.models import SatisfactionSetting
+    """The scale the contract's CSAT is recorded in (kept on the contract, which the delivery app reads too)."""
+    from waibao.contracts.selectors import csat_scale
 
-    setting = SatisfactionSetting.objects.filter(contract_id=contract.pk).first()
-    return str(setting.csat_scale) if setting else str(CsatScale.PERCENT)
+    return csat_scale(contract)
 
 
 # On the percentage scale a CSAT at or below this is not a plausible share of satisfied customers: it is
@@ -2101,32 +2100,12 @@ def _csat(raw: Any, scale: str) -> Decimal | None:
     return value
 
 
-@transaction.atomic
 def set_csat_scale(*, contract: Any, actor: Any, scale: str) -> Any:
-    """Choose the one scale the contract's CSAT is recorded in. Results recorded before keep their own."""
-    from waibao.quality.models import SatisfactionSetting
+    """Choose the one scale the contract's CSAT is recorded in (``contracts.services.set_csat_scale``: the
+    setting is the contract's, shared with the service records). Results recorded before keep their own."""
+    from waibao.contracts import services as contract_services
 
-    if scale not in CsatScale.values:
-        raise DomainError(
-            _("量表无效：%(s)s。") % {"s": scale},
-            fields={
-                "csat_scale": _("请选择 %(c)s。")
-                % {"c": join_list(str(c.label) for c in CsatScale)}
-            },
-        )
-    old = csat_scale_of(contract)
-    setting, _created = SatisfactionSetting.objects.update_or_create(
-        contract_id=contract.pk, defaults={"csat_scale": scale}
-    )
-    if old != scale:
-        audit.record(
-            actor,
-            "quality.satisfaction.scale_set",
-            setting,
-            changes={"csat_scale": [old, scale]},
-            vendor_id=contract.vendor_id,
-        )
-    return setting
+    return contract_services.set_csat_scale(contract=contract, actor=actor, scale=scale)
 
 
 @transaction.atomic

@@ -1181,7 +1181,7 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
 def _satisfaction_page(
     request: HttpRequest, *, form: Any, report: Any = None, scale_form: Any = None
 ) -> HttpResponse:
-    from waibao.quality.models import SatisfactionSetting
+    from waibao.contracts.models import CsatScale
 
     contracts = _writable_contracts(request.user)
     qs = queries.satisfaction(request.user, contract=request.GET.get("contract", ""))
@@ -1194,7 +1194,8 @@ def _satisfaction_page(
             "report": report,
             "columns": services.IMPORT_COLUMNS,
             "scale_form": scale_form or CsatScaleForm(contracts=contracts),
-            "scales": SatisfactionSetting.objects.filter(contract__in=contracts).select_related("contract"),
+            # contracts whose CSAT is on another scale than the default (0–100 %)
+            "scales": contracts.exclude(csat_scale=CsatScale.PERCENT).order_by("code"),
         },
     )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django import template
@@ -225,9 +226,15 @@ def audit_changes(event: Any) -> list[tuple[str, Any, Any]]:
     characteristics) are shown as readable text, and when both sides are mappings only the keys that
     changed are listed, one row each ("label · key")."""
     model = _model_for(event.object_type)
+    # Keys a model records that are not its fields (an 8D's "D1", "D4_categories"): its own labels and choices.
+    own = getattr(model, "audit_change_fields", None)
+    own_fields: dict[str, tuple[Any, Any]] = own() if callable(own) else {}
     out: list[tuple[str, Any, Any]] = []
     for name, pair in (event.changes or {}).items():
         field = _field_of(model, name)
+        if field is None and name in own_fields:
+            own_label, choices = own_fields[name]
+            field = SimpleNamespace(verbose_name=own_label, flatchoices=list(choices or []))
         label = str(field.verbose_name) if field is not None else str(EXTRA_FIELD_LABELS.get(name, name))
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
         if isinstance(old, dict) and isinstance(new, dict):

@@ -88,6 +88,7 @@ def make_contract(
     start: date = date(2026, 1, 1),
     status: str = "active",
     cal: str = "china-mainland",
+    csat_scale: str = "score5",  # the CSAT metric here averages 1–5 ratings
 ) -> Contract:
     c = Contract.objects.create(
         code=code,
@@ -99,6 +100,7 @@ def make_contract(
         monthly_fee=Decimal(fee),
         credit_cap_percent=Decimal(cap),
         owner=owner,
+        csat_scale=csat_scale,
     )
     for i, d in enumerate(metrics if metrics is not None else [P1_RESPONSE, CSAT, P1_COUNT]):
         SlaMetric.objects.create(

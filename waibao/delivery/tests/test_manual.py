@@ -28,7 +28,10 @@ QUARTERLY = {"name": "培训完成率", "kind": "manual", "target": "95", "windo
 
 @pytest.fixture
 def manual_contract(vendor_a, manager, travel):
-    return make_contract(vendor_a, owner=manager, metrics=[P1_RESPONSE, CSAT, SURVEY, QUARTERLY])
+    # The survey metric takes the quality app's percentages: the contract's one CSAT scale is 0–100 %.
+    return make_contract(
+        vendor_a, owner=manager, metrics=[P1_RESPONSE, CSAT, SURVEY, QUARTERLY], csat_scale="percent"
+    )
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_gbk_csv_with_chinese_headers_imports(contract, manager, tmp_path):
     path.write_bytes(text.encode("gbk"))
     job = services.import_path(contract=contract, actor=manager, path=str(path), policy="valid_rows")
     assert job.status == "succeeded" and job.count_new == 1 and job.count_rejected == 1
-    assert job.errors_preview == [[3, "满意度", "必须是 1 到 5 的整数。"]]
+    assert job.errors_preview == [[3, "满意度", "合同的满意度量表为 1–5 分：须为 1 到 5 的整数。"]]
     assert ServiceRecord.objects.get().first_response_at.isoformat() == "2026-10-08T01:20:00+00:00"
 
 

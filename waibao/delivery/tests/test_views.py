@@ -214,5 +214,6 @@ def test_errors_are_written_in_the_uploaders_language(contract, manager, as_user
     with translation.override("zh-hans"):  # as in the background worker: the installation's language
         services.run_job(job.pk)
     job.refresh_from_db()
-    assert job.errors_preview == [[2, "csat", "Must be a whole number from 1 to 5."]]
-    assert "Must be a whole number from 1 to 5." in job.error_file.read().decode("utf-8-sig")
+    message = "The contract's CSAT scale is 1–5 score: a whole number from 1 to 5."
+    assert job.errors_preview == [[2, "csat", message]]
+    assert message in job.error_file.read().decode("utf-8-sig")
