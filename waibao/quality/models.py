@@ -27,6 +27,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from waibao.contracts.models import CSAT_RANGES, CsatScale  # noqa: F401 (the quality app imports them from here)
 from waibao.core import texts
 from waibao.core.models import TimeStampedModel
 from waibao.lib.sampling import AQLS, LEVELS
@@ -794,42 +795,6 @@ class Complaint(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.code
-
-
-class CsatScale(models.TextChoices):
-    """The one scale a contract's CSAT figure is given in (survey results and the SLA metric they feed)."""
-
-    PERCENT = "percent", _("0–100 %")
-    SCORE5 = "score5", _("1–5 分")
-    SCORE10 = "score10", _("0–10 分")
-
-
-CSAT_RANGES: dict[str, tuple[int, int]] = {
-    CsatScale.PERCENT: (0, 100),
-    CsatScale.SCORE5: (1, 5),
-    CsatScale.SCORE10: (0, 10),
-}
-
-
-class SatisfactionSetting(models.Model):
-    """Per contract: the scale its CSAT is recorded in (absent: 0–100 %)."""
-
-    contract = models.OneToOneField(
-        "contracts.Contract",
-        verbose_name=_("合同"),
-        on_delete=models.CASCADE,
-        related_name="satisfaction_setting",
-    )
-    csat_scale = models.CharField(
-        _("满意度量表"), max_length=10, choices=CsatScale.choices, default=CsatScale.PERCENT
-    )
-
-    class Meta:
-        verbose_name = _("满意度设置")
-        verbose_name_plural = _("满意度设置")
-
-    def __str__(self) -> str:
-        return f"{self.contract_id} {self.csat_scale}"
 
 
 class SatisfactionResult(TimeStampedModel):
