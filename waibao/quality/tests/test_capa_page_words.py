@@ -3,6 +3,7 @@
 "method"), and an "Actions" card that says there is nothing left to do instead of standing empty."""
 
 import re
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from waibao.quality.models import NcrSource
 
 pytestmark = pytest.mark.django_db
 
-STEPS = {f"D{i}": {"content": f"Step {i} text"} for i in range(1, 8)}
+STEPS: dict[str, dict[str, Any]] = {f"D{i}": {"content": f"Step {i} text"} for i in range(1, 8)}
 STEPS["D4"] = {"content": "Template lacks the field", "whys": ["No reply", "Not required"], "categories": ["method"]}
 
 
@@ -77,3 +78,26 @@ def test_vendor_sees_why_there_is_no_action_after_submitting(client, contract_a,
     services.submit_capa(capa=capa, actor=vendor_user_a, steps=STEPS)
     html = _english(client, vendor_user_a).get(f"/quality/capas/{capa.code}/").content.decode()
     assert "waiting for the buyer&#x27;s review" in html or "waiting for the buyer's review" in html
+
+
+FULL_WIDTH = re.compile(r"[：（），；。、]")
+
+
+def test_ncr_source_line_in_english_uses_english_punctuation(client, contract_a, quality_user):
+    ncr = services.open_nonconformance(
+        contract=contract_a,
+        actor=quality_user,
+        source=NcrSource.AUDIT,
+        severity="major",
+        title="Audit finding",
+        source_ref="AUD-7",
+    )
+    html = _english(client, quality_user).get(f"/quality/ncrs/{ncr.code}/").content.decode()
+    match = re.search(r'<span id="ncr-source">(.*?)</span>', html, re.S)
+    assert match is not None
+    source = _text(match.group(1)).strip()
+    assert source == "Source: Audit · AUD-7" and not FULL_WIDTH.search(source)
+    quality_user.language = "zh-hans"
+    quality_user.save(update_fields=["language"])
+    html = client.get(f"/quality/ncrs/{ncr.code}/").content.decode()
+    assert "来源：审核/稽核 · AUD-7" in _text(html)
