@@ -105,11 +105,11 @@ def test_year_to_date_credits_are_for_the_picked_year_up_to_the_picked_month(loa
     c = as_user(manager)
     html = c.get(f"/delivery/contracts/{loaded.code}/?period=2026-10").content.decode()
     total = sum(r.credit for r in SlaResult.objects.filter(contract=loaded, period__startswith="2026"))
-    assert f'id="credit-year">{total:.2f}<' in html
+    assert f'id="credit-year">CNY {total:,.2f}<' in html
     html = c.get(f"/delivery/contracts/{loaded.code}/?period=2026-09").content.decode()
-    assert f'id="credit-year">{oct_.credit:.2f}<' not in html
+    assert f'id="credit-year">CNY {oct_.credit:,.2f}<' not in html
     html = c.get(f"/delivery/contracts/{loaded.code}/?period=2025-12").content.decode()
-    assert 'id="credit-year">777.00<' in html
+    assert 'id="credit-year">CNY 777.00<' in html
 
 
 def test_the_whole_history_of_periods_is_listed_and_paged(vendor_a, manager, as_user):
