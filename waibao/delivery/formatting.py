@@ -133,7 +133,9 @@ def _condition(cond: Any) -> str:
             getattr(cond, "value", ""),
         )
     )
-    shown = "、".join(plain(v) for v in value) if isinstance(value, list | tuple) else plain(value)
+    from waibao.core.texts import join_list
+
+    shown = join_list(plain(v) for v in value) if isinstance(value, list | tuple) else plain(value)
     if op == "ne":
         return _("%(f)s不等于 %(v)s") % {"f": field_label(field), "v": shown}
     if op == "in":
