@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
     from waibao.core import registry
 
-    registry.nav_item("buyer", _("工作日历"), "calendars:list", 80, match="/calendars/")
+    registry.nav_item("buyer", pgettext_lazy("menu", "工作日历"), "calendars:list", 80, match="/calendars/")
     registry.panel("home", "calendars/_home_panel.html", 5, home_panel)
 
 

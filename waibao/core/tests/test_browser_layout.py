@@ -24,3 +24,38 @@ def test_the_top_bar_never_makes_the_page_wider_than_the_window(
             wide = page.evaluate("document.documentElement.scrollWidth")
             assert wide <= width, f"{user.username} {path}: page is {wide}px wide in a {width}px window"
         page.context.clear_cookies()
+
+
+#: For each entry of the top bar: its top edge, and for the search box whether its placeholder fits.
+MEASURE = """() => {
+  const links = [...document.querySelectorAll('#mainnav .navbar-nav.me-auto .nav-link')];
+  const input = document.querySelector('#top-search input');
+  const style = getComputedStyle(input);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {
+    tops: links.map(a => Math.round(a.getBoundingClientRect().top)),
+    labels: links.map(a => a.textContent.trim()),
+    placeholder: input.placeholder,
+    fits: ctx.measureText(input.placeholder).width <= room,
+  };
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_menu_stays_on_one_line_and_the_search_placeholder_is_whole_at_1280(
+    language, admin_user, manager, quality_user, browser_login, page
+):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for user in (admin_user, manager, quality_user):
+        user.language = language
+        user.save(update_fields=["language"])
+        browser_login(user)
+        page.goto("/")
+        bar = page.evaluate(MEASURE)
+        assert len(set(bar["tops"])) == 1, f"{user.username}: the menu wraps: {bar['labels']}"
+        assert bar["fits"], f"{user.username}: the search placeholder {bar['placeholder']!r} is cut off"
+        page.context.clear_cookies()
+    if language == "en":
+        assert "Calendars" in bar["labels"] and "Business calendar" not in bar["labels"]
