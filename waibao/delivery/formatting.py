@@ -164,7 +164,7 @@ def rule_text(definition: Any, per_day: int | None = None) -> str:
             "p90": _("90% 分位数"),
             "p95": _("95% 分位数"),
         }.get(str(d.get("statistic") or ""), str(d.get("statistic") or ""))
-        text = _("从%(s)s到%(e)s的工作时间（%(stat)s）；超过 %(h)s 的记录列为未达标") % {
+        text = _("从%(s)s到%(e)s的工作时间（%(stat)s）；超过 %(h)s的记录列为未达标") % {
             "s": start,
             "e": end,
             "stat": stat,

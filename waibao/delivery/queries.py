@@ -343,6 +343,8 @@ def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
         bottom = max(bottom, 0.0)
     if unit == "%" and high <= 100:
         top = min(top, 100.0)
+    step = _axis_step(top - bottom)
+    bottom, top = _round_to(bottom, step, down=True), _round_to(top, step, down=False)
     colors = {"red": "#dc3545", "amber": "#fd7e14", "green": "#198754", "grey": "#adb5bd"}
     return {
         "tooltip": {"trigger": "axis"},
@@ -351,8 +353,9 @@ def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
         "yAxis": {
             "type": "value",
             "name": unit,
-            "min": _nice(bottom, down=True),
-            "max": _nice(top, down=False),
+            "min": bottom,
+            "max": top,
+            "interval": step,
         },
         "series": [
             {
@@ -374,13 +377,24 @@ def _chart(metric: SlaMetric, hist: list[SlaResult]) -> dict[str, Any]:
     }
 
 
-def _nice(value: float, *, down: bool) -> float:
-    """An axis end at a round number (whole units, or tenths below 10) on the outer side of ``value``."""
+def _axis_step(span: float) -> float:
+    """A round tick step giving the axis about two to ten ticks: 1, 2 or 5 times a power of ten."""
     import math
 
-    step = 1.0 if abs(value) >= 10 else 0.1
+    magnitude = 10 ** math.floor(math.log10(span)) if span > 0 else 1.0
+    for factor in (0.2, 0.5, 1.0, 2.0):
+        if span / (magnitude * factor) <= 8:
+            return round(magnitude * factor, 10)
+    return magnitude * 5
+
+
+def _round_to(value: float, step: float, *, down: bool) -> float:
+    """``value`` moved outward to a multiple of ``step`` (so the axis ends on a tick)."""
+    import math
+
     n = value / step
-    return round((math.floor(n) if down else math.ceil(n)) * step, 1)
+    n = math.floor(n + 1e-9) if down else math.ceil(n - 1e-9)
+    return round(n * step, 10)
 
 
 def results_for(contract: Contract, period: str | None = None) -> QuerySet[SlaResult]:
@@ -641,7 +655,10 @@ def record_impact(record: ServiceRecord) -> list[dict[str, Any]]:
                 "period": period,
                 "missed": bad,
                 "minutes": None if secs is None else round(secs / 60, 1),
-                "rule": engine.explain_rule(r.definition),
+                # Business time in hours with the unit, the rule in words (field labels, the limit as the
+                # contract page says it through the metric's calendar), as on the missed-records page.
+                "time": "" if secs is None else formatting.hours(secs),
+                "rule": rule_text(r.definition.to_dict(), metric_ui.business_day_minutes(r.calendar)),
             }
         )
     return out

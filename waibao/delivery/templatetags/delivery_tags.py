@@ -58,3 +58,9 @@ def metric_target(metric: Any) -> str:
 def hours(seconds: Any) -> str:
     """``{{ seconds|hours }}`` → "0.58 小时"."""
     return formatting.hours(seconds)
+
+
+@register.filter
+def record_field(name: Any) -> str:
+    """``{{ "resolved_at"|record_field }}`` → "解决时间": a record field as the reader calls it."""
+    return formatting.field_label(str(name or ""))

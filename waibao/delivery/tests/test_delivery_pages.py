@@ -237,6 +237,8 @@ def test_result_charts_value_axis_takes_in_the_target_line(vendor_a, manager):
     chart = queries._chart(share, [result(share, "2022-09", 55.56), result(share, "2022-10", 58.89)])
     axis, target = chart["yAxis"], chart["series"][0]["markLine"]["data"][0]["yAxis"]
     assert target == 60 and axis["min"] <= 55.56 and axis["max"] >= 60 and axis["max"] <= 100
+    # Round ends on the ticks (55 … 61 by 1), not 55.12 … 60.44.
+    assert (axis["min"], axis["max"], axis["interval"]) == (55, 61, 1)
     # A duration chart is drawn in the unit its target is said in (4 business hours), the target inside.
     chart = queries._chart(duration, [result(duration, "2022-10", 1500.0)])
     axis, target = chart["yAxis"], chart["series"][0]["markLine"]["data"][0]["yAxis"]
@@ -420,3 +422,30 @@ def test_the_delivery_pages_are_english_for_an_english_reader(many, manager, as_
     for name in ("P1 响应及时率", "客户满意度", "IT 运维服务", "甲供应商有限公司"):
         html = html.replace(name, "")
     assert chinese_left(html) == set()
+
+
+def test_a_disputes_proposed_corrections_name_fields_as_the_reader_does(
+    loaded, vendor_user_a, manager, client
+):
+    from waibao.delivery.models import ServiceRecord
+
+    rec = ServiceRecord.objects.get(contract=loaded, external_id="T1")
+    services.raise_dispute(
+        record=rec,
+        actor=vendor_user_a,
+        comment="Wrong time",
+        proposed={"first_response_at": "2026-10-08 12:00"},
+    )
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    html = client.get(f"/delivery/records/{rec.pk}/").content.decode()
+    assert "Proposed correction: First response at = " in html
+    # Which SLAs the record counts in: the rule in words and the business time in hours, no field codes.
+    impact = html.split('id="record-impact"')[1].split("</table>")[0]
+    assert "0.58 hours" in impact and "at most 30 business minutes" in impact and "minutes</td>" not in impact
+    assert (
+        "first_response_at" not in html
+        and "opened_at" not in html
+        and "：" not in html.split("Proposed correction")[1][:60]
+    )
