@@ -12,7 +12,7 @@ def register() -> None:
     from waibao.core import registry
 
     registry.nav_item("buyer", pgettext_lazy("menu", "合同"), "contracts:list", 20, match="/contracts/")
-    registry.nav_item("vendor", _("我的合同"), "contracts:list", 20, match="/contracts/")
+    registry.nav_item("vendor", pgettext_lazy("menu", "我的合同"), "contracts:list", 20, match="/contracts/")
     registry.panel("home", "contracts/_home_panel.html", 20, home_panel)
     registry.panel("vendor", "contracts/_vendor_panel.html", 20, vendor_panel)
     registry.demo_step(20, "contracts", _demo)

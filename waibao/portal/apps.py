@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PortalConfig(AppConfig):
@@ -12,7 +13,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from waibao.core import registry
 
-        registry.nav_item("vendor", _("我的档案"), "portal:profile", 5, match="/vendors/")
+        registry.nav_item("vendor", pgettext_lazy("menu", "我的档案"), "portal:profile", 5, match="/vendors/")
         registry.panel("home", "portal/_todo_panel.html", 1, todo_panel)
         registry.panel("home", "portal/_home_panel.html", 5, home_panel)
 
