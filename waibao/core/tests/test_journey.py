@@ -324,6 +324,12 @@ def test_manager_journey_from_vendor_to_verified_8d_on_real_casework(
     assert round(result.value, 2) == round(100 * within / len(october), 2)
     card = page.locator(f"#metric-{m1.pk}").inner_text()
     assert f"{100 * within / len(october):.2f}%" in card, card
+    # Each metric's results table fits its card (no cell pushed out of it at 1280 px).
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('[id^=metric-] .table-responsive')]"
+        ".filter(d => d.scrollWidth > d.clientWidth).length"
+    )
+    assert wide == 0
     page.wait_for_timeout(1200)  # let the charts finish drawing for the picture
     _shot(page, 9, "results", lang)
 
