@@ -350,6 +350,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             response = redirect("core:home")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600, samesite="Lax")
             return response
-    response = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
-    response.headers["Content-Language"] = translation.get_language()
-    return response
+    page = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+    page.headers["Content-Language"] = translation.get_language()
+    return page
