@@ -66,10 +66,11 @@ def _contract(vendor, manager, code: str):
     contract = make_contract(
         vendor, code=code, owner=manager, metrics=[RESOLVED_IN_5_DAYS], start=date(2015, 1, 1)
     )
-    legacy = {**P1_RESPONSE, "name": "个案响应及时率", "record_kind": "case"}
+    name = "个案响应及时率"
+    legacy = {**P1_RESPONSE, "name": name, "record_kind": "case"}
     SlaMetric.objects.create(
         contract=contract,
-        name=legacy["name"],
+        name=name,
         record_kind="case",
         definition=legacy,
         calendar=calendar(),
@@ -104,7 +105,7 @@ def _import(page, contract, path: Path, lang: str, shots: bool) -> ImportJob:
     page.wait_for_function("!document.querySelector('#job-progress[hx-get]')", timeout=120_000)
     if shots:
         _shot(page, f"result-{lang}")
-    return ImportJob.objects.order_by("-pk").first()
+    return ImportJob.objects.order_by("-pk")[0]
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="the shared real-data folder is not next to the repository")
