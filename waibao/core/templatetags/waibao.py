@@ -154,6 +154,29 @@ EXTRA_FIELD_LABELS = {
     "file": _("文件"),
     "rows": _("行数"),
     "count": _("数量"),
+    "classes": _("缺陷类别"),
+}
+
+#: Keys inside structured audit values (a quality plan's check items), in words.
+STRUCT_KEY_LABELS = {
+    "name": _("名称"),
+    "kind": _("类型"),
+    "lsl": _("规格下限"),
+    "usl": _("规格上限"),
+    "unit": _("单位"),
+    "severity": _("缺陷类别"),
+    "critical": _("致命"),
+    "major": _("严重"),
+    "minor": _("轻微"),
+}
+
+#: Codes inside structured audit values, in words.
+STRUCT_VALUE_LABELS = {
+    "attribute": _("计数特性"),
+    "variable": _("计量特性"),
+    "critical": _("致命"),
+    "major": _("严重"),
+    "minor": _("轻微"),
 }
 
 
@@ -215,8 +238,17 @@ def _translated(value: Any, choices: dict[Any, Any]) -> Any:
     if isinstance(value, list):
         return [_translated(v, choices) for v in value]
     if isinstance(value, dict):
-        return {k: _translated(v, choices) for k, v in value.items()}
-    return choices.get(value, value) if choices and isinstance(value, str) else value
+        return {str(STRUCT_KEY_LABELS.get(k, k)): _translated(v, choices) for k, v in value.items()}
+    if choices and isinstance(value, str):
+        return choices.get(value, value)
+    return STRUCT_VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+
+
+@register.filter
+def audit_object_type(object_type: str) -> str:
+    """ "quality.plan" → its model's name in the reader's language ("质量计划")."""
+    model = _model_for(object_type)
+    return str(model._meta.verbose_name) if model else object_type
 
 
 @register.filter
