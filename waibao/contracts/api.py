@@ -427,7 +427,7 @@ def list_versions(request: HttpRequest, code: str) -> Any:
 def diff_versions(request: HttpRequest, code: str, a: int, b: int) -> Any:
     contract = access.get_contract(request.user, code)
     va, vb = access.get_version(request.user, contract, a), access.get_version(request.user, contract, b)
-    return services.diff_snapshots(va.snapshot, vb.snapshot)
+    return services.diff_snapshots(va.snapshot, vb.snapshot, words=False)
 
 
 # --- documents ------------------------------------------------------------------------------------

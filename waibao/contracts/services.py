@@ -1506,13 +1506,38 @@ def _day_minutes(calendar_name: Any) -> int:
     return metric_ui.day_minutes(cal)
 
 
-def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[DiffRow]:
-    """What changed from snapshot ``a`` to ``b``: terms, clauses, SLA metrics, milestones, price clauses."""
+MONEY_TERMS = ("total_value", "monthly_fee")
+
+
+def _term_text(name: str, snap: dict[str, Any]) -> Any:
+    """A term of a snapshot as people read it: money with separators and currency, a choice by its label."""
+    value = snap.get(name)
+    if value is None or value == "":
+        return None
+    if name in MONEY_TERMS:
+        return formats.money(value, snap.get("currency") or "CNY")
+    try:
+        choices = dict(Contract._meta.get_field(name).flatchoices or [])
+    except Exception:  # not a model field
+        choices = {}
+    return choices.get(value, value)
+
+
+def diff_snapshots(a: dict[str, Any], b: dict[str, Any], *, words: bool = True) -> list[DiffRow]:
+    """What changed from snapshot ``a`` to ``b``: terms, clauses, SLA metrics, milestones, price clauses.
+    ``words``: terms as people read them (money formatted, choices by label); the API keeps stored values."""
     rows: list[DiffRow] = []
     labels = {f.name: str(f.verbose_name) for f in Contract._meta.get_fields() if hasattr(f, "verbose_name")}
     for name in TERM_FIELDS:
         if a.get(name) != b.get(name):
-            rows.append(DiffRow(str(_("合同条款")), labels.get(name, name), a.get(name), b.get(name)))
+            rows.append(
+                DiffRow(
+                    str(_("合同条款")),
+                    labels.get(name, name),
+                    _term_text(name, a) if words else a.get(name),
+                    _term_text(name, b) if words else b.get(name),
+                )
+            )
 
     def keyed(items: list[dict[str, Any]], key: Any) -> dict[str, dict[str, Any]]:
         return {key(x): x for x in items or []}

@@ -206,4 +206,4 @@ def test_auditor_reads_the_amendment_but_gets_403_proposing_one(as_user, manager
     assert client.post(_url(contract_a), data).status_code == 403
     assert not contract_a.amendments.filter(changes__sla_metrics__isnull=False).exists()
     page = client.get(f"/contracts/{contract_a.code}/amendments/{a.pk}/").content.decode()
-    assert "110000" in page and "提交审批" not in page
+    assert "CNY 110,000.00" in page and "提交审批" not in page

@@ -155,6 +155,8 @@ EXTRA_FIELD_LABELS = {
     "rows": _("行数"),
     "count": _("数量"),
     "classes": _("缺陷类别"),
+    "results": _("结果条数"),
+    "level": _("审批层级"),
 }
 
 #: Keys inside structured audit values (a quality plan's check items), in words.
