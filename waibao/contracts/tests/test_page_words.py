@@ -1,8 +1,6 @@
 """The contract page, its versions list and the version diff speak in words and in the one money
 format: no raw audit keys (``results: 4``, ``level:``) and no bare ``180000.00 CNY``."""
 
-from decimal import Decimal
-
 import pytest
 
 from waibao.contracts.models import ContractVersion
@@ -39,10 +37,14 @@ def test_contract_timeline_labels_closed_results_and_approval_levels_in_english(
     page = as_user(_english(manager)).get(f"/contracts/{c.code}/").content.decode()
     timeline = page[page.index('id="timeline"') :]
     assert "Results:</span> 4" in timeline and "results:" not in timeline
-    assert "Approval level:</span>" in timeline and "level:</span>" not in timeline.replace("Approval level:", "")
+    assert "Approval level:</span>" in timeline and "level:</span>" not in timeline.replace(
+        "Approval level:", ""
+    )
 
 
-def test_versions_list_and_diff_show_money_with_separators_and_currency(as_user, manager, vendor_a, approvers):
+def test_versions_list_and_diff_show_money_with_separators_and_currency(
+    as_user, manager, vendor_a, approvers
+):
     c = active_contract(manager, vendor_a, approvers, metric=False)
     v2 = _second_version(c, "180000.00")
     client = as_user(manager)
