@@ -157,6 +157,7 @@ EXTRA_FIELD_LABELS = {
     "classes": _("缺陷类别"),
     "results": _("结果条数"),
     "level": _("审批层级"),
+    "nonconforming": _("不合格数"),
 }
 
 #: Keys inside structured audit values (a quality plan's check items), in words.
