@@ -763,6 +763,8 @@ def capa_detail(request: HttpRequest, code: str) -> HttpResponse:
     capa = access.get_capa(request.user, code)
     steps = _capa_steps(capa)
     form = CapaForm(request.POST or None, steps=steps) if _can_fill(request, capa) else None
+    if request.method != "POST" and not _fills_on_request(request):
+        form = None  # the buyer reads the vendor's steps; filling them on its behalf is asked for
     if request.method == "POST":
         access.require_step_writer(request.user)
         if form is None:
@@ -793,6 +795,16 @@ def _can_fill(request: HttpRequest, capa: Any) -> bool:
     return capa.status == CapaStatus.OPEN and may_write_steps
 
 
+def _for_vendor(request: HttpRequest) -> bool:
+    """A buyer's quality staff may fill D1–D7 on the vendor's behalf (access.require_step_writer)."""
+    return not policy.can(request.user, "quality.vendor_respond")
+
+
+def _fills_on_request(request: HttpRequest) -> bool:
+    """The vendor's users always get the form; a buyer only after choosing to fill on the vendor's behalf."""
+    return not _for_vendor(request) or request.GET.get("fill") == "1"
+
+
 def _capa_page(
     request: HttpRequest,
     capa: Any,
@@ -804,7 +816,7 @@ def _capa_page(
     """The 8D page; after a refused accept / return / verify that form comes back with what was typed."""
     steps = _capa_steps(capa) if steps is None else steps
     can_fill = _can_fill(request, capa)
-    if form is None and can_fill:
+    if form is None and can_fill and _fills_on_request(request):
         form = CapaForm(None, steps=steps)
     return render(
         request,
@@ -815,6 +827,7 @@ def _capa_page(
             "steps": steps,
             "form": form,
             "can_fill": can_fill,
+            "for_vendor": can_fill and _for_vendor(request),
             "vendor_steps": [s.value for s in VENDOR_STEPS],
             "can_write": policy.can(request.user, "quality.write"),
             "today": services.clock.today(),
