@@ -469,10 +469,20 @@ def metric_edit(request: HttpRequest, code: str, pk: int | None = None) -> HttpR
                 messages.success(request, _("SLA 指标已保存。"))
                 return _detail(contract, "sla")
     title = _("编辑 SLA 指标") if metric else _("添加 SLA 指标")
+    # Metrics of a contract past its draft change only through an amendment (services._require_editable):
+    # the page says so and offers no Save.
+    locked = contract.status not in services.EDITABLE_STATUSES
     return render(
         request,
         "contracts/metric_form.html",
-        {"contract": contract, "editor": editor, "title": title, "metric": metric},
+        {
+            "contract": contract,
+            "editor": editor,
+            "title": title,
+            "metric": metric,
+            "locked": locked,
+            "can_amend": locked and contract.status in IN_FORCE,
+        },
     )
 
 
