@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_countries",  # country names in Chinese and English (locale files only; codes stay ISO 3166)
     # Waibao, in lifecycle order: later apps may depend on earlier ones, never the reverse.
     "waibao.core",
     "waibao.accounts",

@@ -50,3 +50,20 @@ def moment(value: Any) -> str:
     if isinstance(value, date):
         return value.strftime(DAY)
     return str(value)
+
+
+def country(code: Any) -> str:
+    """A country's name in the reader's language (``CN`` → 中国 / China); an unknown code as it is."""
+    if not code:
+        return EMPTY
+    from django_countries import countries
+
+    return str(countries.name(str(code).upper()) or code)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166 country, named in the reader's language, China first (most vendors are Chinese)."""
+    from django_countries import countries
+
+    named = [(code, str(name)) for code, name in countries]
+    return [c for c in named if c[0] == "CN"] + [c for c in named if c[0] != "CN"]

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from waibao.core.formats import country_choices
 from waibao.core.forms import BootstrapMixin
 from waibao.vendors.models import Category, CertificateType, DocumentType, Size, Vendor, VendorStatus
 
@@ -12,12 +13,7 @@ from waibao.vendors.models import Category, CertificateType, DocumentType, Size,
 class VendorForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("名称"), max_length=200)
     name_en = forms.CharField(label=_("英文名称"), max_length=200, required=False)
-    country = forms.CharField(
-        label=_("国家/地区"),
-        max_length=2,
-        initial="CN",
-        help_text=_("两位代码：CN 中国大陆，IN 印度，US 美国……"),
-    )
+    country = forms.ChoiceField(label=_("国家/地区"), initial="CN", choices=country_choices)
     credit_code = forms.CharField(
         label=_("统一社会信用代码"),
         max_length=30,

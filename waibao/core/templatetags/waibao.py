@@ -300,6 +300,11 @@ def readable(value: Any, limit: int = 300) -> Any:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+@register.filter(name="country")
+def country_filter(code: Any) -> str:
+    return formats.country(code)
+
+
 @register.filter(name="money")
 def money_filter(amount: Any, currency: str = "CNY") -> str:
     """``{{ contract.monthly_fee|money:contract.currency }}`` → ``CNY 12,345.00`` (core.formats)."""
