@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
@@ -1517,8 +1518,8 @@ def _term_text(name: str, snap: dict[str, Any]) -> Any:
     if name in MONEY_TERMS:
         return formats.money(value, snap.get("currency") or "CNY")
     try:
-        choices = dict(Contract._meta.get_field(name).flatchoices or [])
-    except Exception:  # not a model field
+        choices = dict(getattr(Contract._meta.get_field(name), "flatchoices", None) or [])
+    except FieldDoesNotExist:  # not a model field
         choices = {}
     return choices.get(value, value)
 
