@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from waibao.core.apiutils import AUTH, ApiRenderer, docs_access
 from waibao.core.errors import DomainError
+from waibao.core.files import StoredFileMissing
 
 api = NinjaAPI(
     title="Waibao API",
@@ -60,6 +61,8 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    if isinstance(exc, StoredFileMissing):
+        return _error(request, 404, "file_missing", str(exc))
     return _error(request, 404, "not_found", _("未找到该对象。"))
 
 

@@ -20,6 +20,10 @@ from waibao.core.errors import DomainError
 from waibao.lib import filetypes
 
 
+class StoredFileMissing(Http404):
+    """A record whose stored file is gone from disk: a 404 that says so, not a 500."""
+
+
 @dataclass
 class Upload:
     """An uploaded file as services see it, whatever door it came through."""
@@ -79,17 +83,30 @@ def store(obj: Any, upload: Upload, *, field: str = "file") -> None:
     obj.file.save(name, File(upload.stream), save=False)
 
 
-def attachment(field: Any, filename: str) -> FileResponse:
+def attachment(field: Any, filename: str, *, content_type: str = "application/octet-stream") -> FileResponse:
     """The file behind a FileField as `Content-Disposition: attachment`, never rendered inline.
 
     The content type is deliberately generic so a browser never interprets an uploaded file as a page.
-    A record without a file is a 404, like a record the user may not see.
+    A record without a file is a 404, like a record the user may not see; a file missing from disk is
+    a 404 that says so (`StoredFileMissing`).
     """
     if not field:
         raise Http404
     return FileResponse(
-        field.open("rb"),
+        open_stored(field),
         as_attachment=True,
         filename=filename or "file",
-        content_type="application/octet-stream",
+        content_type=content_type,
     )
+
+
+def open_stored(field: Any) -> Any:
+    """The stored file opened for reading, or `StoredFileMissing` when it is gone from storage."""
+    try:
+        return field.open("rb")
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise StoredFileMissing(missing_message()) from exc
+
+
+def missing_message() -> str:
+    return _("文件已不在服务器上，请联系管理员或重新上传。")

@@ -43,6 +43,7 @@ from waibao.contracts.selectors import csat_scale
 from waibao.core import audit, clock
 from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
+from waibao.lib.spreadsheets import csv_text
 
 if TYPE_CHECKING:  # polars (~35 MB) is loaded only by a process that imports a CSV file
     from waibao.delivery import columnar
@@ -178,7 +179,7 @@ class ErrorSink:
         fd, self.path = tempfile.mkstemp(suffix=".csv", prefix="waibao-errors-")
         self.fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.fh)
-        self.writer.writerow([_("行"), _("列"), _("规则"), *headers])
+        self.writer.writerow([csv_text(v) for v in (_("行"), _("列"), _("规则"), *headers)])
 
     def add(
         self,
@@ -193,7 +194,8 @@ class ErrorSink:
             fname, rule = error[0], error[1]
             self.count += 1
             col = column_of(fname)
-            self.writer.writerow([rownum, col, rule, *original])
+            # the row's own text goes back to the uploader: formula-looking cells stay text
+            self.writer.writerow([csv_text(v) for v in (rownum, col, rule, *original)])
             if len(self.preview) < PREVIEW:
                 self.preview.append([rownum, col, rule])
             key = (col, error[2] if len(error) > 2 else rule)

@@ -21,6 +21,7 @@ from waibao.contracts.models import CsatScale, RecordKind, SlaMetric
 from waibao.contracts.selectors import csat_scale
 from waibao.core import audit, clock
 from waibao.core.errors import DomainError
+from waibao.core.files import attachment
 from waibao.core.forms import apply_domain_error
 from waibao.delivery import access, ingest, queries, rows, services
 from waibao.delivery.formatting import missed_cells, missed_columns
@@ -701,14 +702,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_errors(request: HttpRequest, pk: int) -> FileResponse:
     job = access.get_job(request.user, pk)
-    if not job.error_file:
-        raise Http404
-    return FileResponse(
-        job.error_file.open("rb"),
-        as_attachment=True,
-        filename=f"import-{job.pk}-errors.csv",
-        content_type="text/csv",
-    )
+    return attachment(job.error_file, f"import-{job.pk}-errors.csv", content_type="text/csv")
 
 
 # --- disputes ------------------------------------------------------------------------------------
