@@ -62,3 +62,26 @@ def test_a_vendor_document_gone_from_disk_is_a_404_with_a_message_on_page_and_ap
     assert r.status_code == 404 and "文件已不在服务器上" in r.json()["message"]
     page = as_user(vendor_user_a).get(f"/vendors/documents/{doc_id}/file/")
     assert page.status_code == 404 and "文件已不在服务器上" in page.content.decode()
+
+
+def test_a_contract_document_gone_from_disk_is_a_404_with_a_message(vendor_a, manager, as_user):
+    from waibao.contracts import services as contract_services
+    from waibao.quality.tests.factories import ContractFactory, pdf
+
+    contract = ContractFactory(vendor=vendor_a, owner=manager)
+    doc = contract_services.upload_document(contract=contract, actor=manager, upload=pdf())
+    os.remove(doc.file.path)
+    r = as_user(manager).get(f"/contracts/{contract.code}/documents/{doc.pk}/")
+    assert r.status_code == 404 and "文件已不在服务器上" in r.content.decode()
+
+
+def test_quality_evidence_gone_from_disk_is_a_404_with_a_message(vendor_a, manager, quality_user, as_user):
+    from waibao.quality import services as quality_services
+    from waibao.quality.tests.factories import ContractFactory, make_sla_result, pdf
+
+    contract = ContractFactory(vendor=vendor_a, owner=manager)
+    ncr = quality_services.open_ncr_for_sla_breach(result=make_sla_result(contract), actor=quality_user)
+    ev = quality_services.add_evidence(ncr=ncr, actor=quality_user, upload=pdf())
+    os.remove(ev.file.path)
+    r = as_user(quality_user).get(f"/quality/evidence/{ev.pk}/file/")
+    assert r.status_code == 404 and "文件已不在服务器上" in r.content.decode()
