@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
@@ -51,7 +51,7 @@ from waibao.contracts.schemas import (
     StepOut,
     VersionOut,
 )
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.vendors.access import get_vendor
@@ -65,7 +65,7 @@ class ContractQuery(Schema):
     vendor: str = ""
     status: Annotated[str, Choice(ContractStatus, blank=True)] = ""
     category: Annotated[str, Choice(Category, blank=True)] = ""
-    ending_within: int | None = None
+    ending_within: Annotated[int, Field(ge=0, le=queries.ENDING_WITHIN_MAX)] | None = None
     end_before: date | None = None
     end_after: date | None = None
     page: int = 1
@@ -135,7 +135,7 @@ def create_clause_template(request: HttpRequest, payload: ClauseTemplateIn) -> A
 def update_clause_template(request: HttpRequest, template_id: int, payload: ClauseTemplatePatch) -> Any:
     template = _template(request, template_id)
     values = {"clause_type": template.clause_type, "title": template.title, "text": template.text}
-    values.update(payload.dict(exclude_unset=True))
+    values.update(patch_values(payload, template))
     return services.save_clause_template(actor=request.user, template=template, **values)
 
 
@@ -164,7 +164,7 @@ def get_contract(request: HttpRequest, code: str) -> Any:
 @router.patch("/{code}", response={200: ContractOut, **ERRORS_409})
 def update_contract(request: HttpRequest, code: str, payload: ContractPatch) -> Any:
     contract = access.get_contract(request.user, code, write=True)
-    data = payload.dict(exclude_unset=True)
+    data = patch_values(payload, contract)
     version = data.pop("version", None)
     if "owner_id" in data:
         data["owner"] = data.pop("owner_id")  # the service checks who may own a contract
@@ -208,7 +208,7 @@ def add_clause(request: HttpRequest, code: str, payload: ClauseIn) -> Any:
 def update_clause(request: HttpRequest, code: str, clause_id: int, payload: ClausePatch) -> Any:
     contract = access.get_contract(request.user, code)
     clause = access.get_clause(request.user, clause_id, write=True, contract=contract)
-    return services.update_clause(clause=clause, actor=request.user, **payload.dict(exclude_unset=True))
+    return services.update_clause(clause=clause, actor=request.user, **patch_values(payload, clause))
 
 
 @router.post("/{code}/missing-clauses", response={200: MissingClausesOut, **ERRORS_409})
@@ -332,7 +332,7 @@ def update_milestone(request: HttpRequest, code: str, milestone_id: int, payload
     """Change a planned or due milestone; send ``amount: null`` when switching to a percent (or back)."""
     contract = access.get_contract(request.user, code)
     ms = access.get_milestone(request.user, milestone_id, write=True, contract=contract)
-    data = payload.dict(exclude_unset=True)
+    data = patch_values(payload, ms)
     version = data.pop("version", None)
     return services.update_milestone(milestone=ms, actor=request.user, expected_version=version, **data)
 
@@ -377,7 +377,7 @@ def add_price_clause(request: HttpRequest, code: str, payload: PriceClauseIn) ->
 def update_price_clause(request: HttpRequest, code: str, clause_id: int, payload: PriceClausePatch) -> Any:
     contract = access.get_contract(request.user, code)
     clause = access.get_price_clause(request.user, clause_id, write=True, contract=contract)
-    data = payload.dict(exclude_unset=True)
+    data = patch_values(payload, clause)
     version = data.pop("version", None)
     return services.update_price_clause(clause=clause, actor=request.user, expected_version=version, **data)
 

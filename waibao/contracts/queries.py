@@ -12,13 +12,16 @@ from waibao.contracts.access import visible_contracts
 from waibao.contracts.models import IN_FORCE, ApprovalStep, Contract, StepStatus
 from waibao.core import clock
 
+#: The furthest ahead "contracts ending within N days" looks.
+ENDING_WITHIN_MAX = 36500
+
 
 @dataclass
 class ContractFilter:
     q: str = ""
     vendor: str = ""
     status: str = ""
-    ending_within: int | None = None
+    ending_within: int | None = None  # days, 0..ENDING_WITHIN_MAX
     end_before: Any = None
     end_after: Any = None
     category: str = ""
@@ -35,12 +38,12 @@ def contract_list(user: Any, f: ContractFilter | None = None) -> QuerySet[Contra
         qs = qs.filter(Q(code__icontains=f.q) | Q(title__icontains=f.q) | Q(vendor__name__icontains=f.q))
     if f.vendor:
         v = str(f.vendor)
-        qs = qs.filter(vendor_id=int(v)) if v.isdigit() else qs.filter(vendor__code=v)
+        qs = qs.filter(vendor_id=int(v)) if v.isdigit() and int(v) < 2**31 else qs.filter(vendor__code=v)
     if f.status:
         qs = qs.filter(status__in=[s for s in str(f.status).split(",") if s])
     if f.category:
         qs = qs.filter(category=f.category)
-    if f.ending_within is not None:
+    if f.ending_within is not None and 0 <= int(f.ending_within) <= ENDING_WITHIN_MAX:
         today = clock.today()
         qs = qs.filter(end_date__gte=today, end_date__lte=today + timedelta(days=int(f.ending_within)))
     if f.end_before:

@@ -69,14 +69,25 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
+#: The highest page number a list answers (a higher one is refused; it would overflow the database's
+#: offset). A page past the last one within it is answered with no items.
+MAX_PAGE = 1_000_000
+
+
 def paginate(
     request: HttpRequest, items: QuerySet[Any] | Sequence[Any], *, page: int = 1, page_size: int | None = None
 ) -> dict[str, Any]:
+    if not 1 <= page <= MAX_PAGE:
+        from django.utils.translation import gettext as _
+
+        from waibao.core.errors import DomainError
+
+        msg = _("页码须在 1 到 %(max)s 之间。") % {"max": MAX_PAGE}
+        raise DomainError(msg, fields={"page": msg})
     size = page_size or settings.WAIBAO_API_PAGE_SIZE
     size = max(1, min(size, settings.WAIBAO_API_MAX_PAGE_SIZE))
     count = items.count() if isinstance(items, QuerySet) else len(items)
     pages = max(1, (count + size - 1) // size)
-    page = max(1, page)
     start = (page - 1) * size
     return {
         "count": count,
@@ -182,3 +193,34 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+# --- partial updates ------------------------------------------------------------------------------
+
+
+def patch_values(payload: Schema, model: type[models.Model] | models.Model) -> dict[str, Any]:
+    """The fields a PATCH sent; ``null`` for a field the model cannot leave empty is refused with a 422
+    naming the field (it was an integrity error, a 500, before)."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.translation import gettext as _
+
+    from waibao.core.errors import DomainError
+
+    data = payload.dict(exclude_unset=True)
+    opts = model._meta
+    refused: dict[str, str] = {}
+    for name, value in data.items():
+        if value is not None:
+            continue
+        field = None
+        for candidate in (name, name.removesuffix("_id")):
+            try:
+                field = opts.get_field(candidate)
+                break
+            except FieldDoesNotExist:
+                continue
+        if field is not None and not getattr(field, "null", True) and getattr(field, "concrete", False):
+            refused[name] = _("此字段不能为空。")
+    if refused:
+        raise DomainError(_("输入有误，请检查标出的字段。"), fields=refused)
+    return data

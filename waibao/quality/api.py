@@ -11,13 +11,13 @@ from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.texts import join_list
 from waibao.lib.sampling import LEVELS
 from waibao.quality import access, queries, services, whatif
-from waibao.quality.models import Stage
+from waibao.quality.models import QualityPlan, Stage
 from waibao.quality.schemas import (
     AcceptPlanIn,
     AllConformIn,
@@ -170,7 +170,7 @@ def replace_plan(request: HttpRequest, plan_id: int, payload: PlanPutIn) -> Any:
 @router.patch("/plans/{plan_id}", response={200: PlanOut, **ERRORS_409})
 def patch_plan(request: HttpRequest, plan_id: int, payload: PlanPatchIn) -> Any:
     """Change only the fields sent."""
-    return _update_plan(request, plan_id, payload.dict(exclude_unset=True))
+    return _update_plan(request, plan_id, patch_values(payload, QualityPlan))
 
 
 @router.get("/plans/{plan_id}/streams", response={200: list[StreamOut], **ERRORS})

@@ -10,7 +10,7 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
 from waibao.core.files import attachment, from_uploaded
 from waibao.vendors import access, queries, services
 from waibao.vendors.models import Category, CertificateState, VendorStatus
@@ -62,7 +62,10 @@ def create_vendor(request: HttpRequest, payload: VendorIn) -> Any:
 
 @router.get("/certificates/expiring", response={200: Page[CertificateOut], **ERRORS})
 def expiring_certificates(
-    request: HttpRequest, days: int | None = None, page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    days: int | None = Query(None, ge=-queries.DAYS_MAX, le=queries.DAYS_MAX),
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
     return paginate(
         request, queries.expiring_certificates(request.user, days=days), page=page, page_size=page_size
@@ -77,7 +80,7 @@ def get_vendor(request: HttpRequest, vendor_id: int) -> Any:
 @router.patch("/{vendor_id}", response={200: VendorOut, **ERRORS_409})
 def update_vendor(request: HttpRequest, vendor_id: int, payload: VendorPatch) -> Any:
     vendor = access.get_vendor(request.user, vendor_id, write=True)
-    data = payload.dict(exclude_unset=True)
+    data = patch_values(payload, vendor)
     version = data.pop("version", None)
     tags = data.pop("tags", None)
     return services.update_vendor(
@@ -116,7 +119,7 @@ def add_contact(request: HttpRequest, vendor_id: int, payload: ContactIn) -> Any
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Any:
     contact = access.get_contact(request.user, contact_id, write=True)
-    return services.update_contact(contact=contact, actor=request.user, **payload.dict(exclude_unset=True))
+    return services.update_contact(contact=contact, actor=request.user, **patch_values(payload, contact))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS})

@@ -96,6 +96,10 @@ def vendor_list(user: Any, f: VendorFilter) -> QuerySet[Vendor]:
     return qs.order_by(SORTS.get(f.sort, "code"), "code")
 
 
+#: How far ahead (or back) the expiring-certificates list may look, in days.
+DAYS_MAX = 36500
+
+
 def expiring_certificates(
     user: Any, *, include_expired: bool = True, days: int | None = None
 ) -> QuerySet[Certificate]:
