@@ -38,7 +38,7 @@ def contract_list(user: Any, f: ContractFilter | None = None) -> QuerySet[Contra
         qs = qs.filter(Q(code__icontains=f.q) | Q(title__icontains=f.q) | Q(vendor__name__icontains=f.q))
     if f.vendor:
         v = str(f.vendor)
-        qs = qs.filter(vendor_id=int(v)) if v.isdigit() and int(v) < 2**31 else qs.filter(vendor__code=v)
+        qs = qs.filter(vendor_id=int(v)) if v.isdigit() and int(v) < 2**63 else qs.filter(vendor__code=v)
     if f.status:
         qs = qs.filter(status__in=[s for s in str(f.status).split(",") if s])
     if f.category:

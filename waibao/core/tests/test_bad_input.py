@@ -147,3 +147,20 @@ def test_null_for_a_required_vendor_field_in_a_patch_is_refused_naming_the_field
         f"/api/v1/vendors/{vendor_a.pk}", {"name": None}, content_type="application/json"
     )
     assert "name" in _error_shape(r, 422)["fields"]
+
+
+TOO_BIG = "99999999999999999999"
+
+
+def test_the_audit_log_page_filters_by_a_vendor_id_too_large_for_the_database_without_error(as_user, auditor):
+    assert as_user(auditor).get("/audit/", {"vendor": TOO_BIG}).status_code == 200
+
+
+def test_the_clause_page_ignores_a_library_id_too_large_for_the_database(as_user, manager, vendor_a):
+    from waibao.contracts.tests.factories import draft_contract
+
+    contract = draft_contract(manager, vendor_a)
+    client = as_user(manager)
+    assert client.get(f"/contracts/{contract.code}/clauses/new/", {"template": TOO_BIG}).status_code == 200
+    r = client.post(f"/contracts/{contract.code}/clauses/new/", {"load": "1", "template": TOO_BIG})
+    assert r.status_code == 200
