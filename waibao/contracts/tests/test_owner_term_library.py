@@ -258,11 +258,19 @@ def test_admin_edits_and_retires_a_template_on_the_settings_page(as_user, admin_
     assert t.is_active
 
 
-def test_only_admins_manage_templates(as_user, api_client, manager):
+@pytest.mark.parametrize("role", ["manager", "quality_user", "finance_user", "auditor", "vendor_user_b"])
+def test_only_admins_manage_templates(as_user, api_client, role, request):
+    user = request.getfixturevalue(role)
     t = ClauseTemplate.objects.first()
-    assert as_user(manager).get(f"/contracts/settings/templates/{t.pk}/").status_code == 403
-    assert as_user(manager).post(f"/contracts/settings/templates/{t.pk}/retire/").status_code == 403
-    assert api_client(manager).post(f"/api/v1/contracts/clause-library/{t.pk}/retire").status_code == 403
+    assert as_user(user).get(f"/contracts/settings/templates/{t.pk}/").status_code == 403
+    assert as_user(user).post(f"/contracts/settings/templates/{t.pk}/retire/").status_code == 403
+    assert api_client(user).post(f"/api/v1/contracts/clause-library/{t.pk}/retire").status_code == 403
+    api = api_client(user).patch(
+        f"/api/v1/contracts/clause-library/{t.pk}", {"title": "x"}, content_type="application/json"
+    )
+    assert api.status_code == 403
+    t.refresh_from_db()
+    assert t.is_active and t.title != "x"
 
 
 def test_api_creates_edits_retires_and_lists_templates(api_client, admin_user):
