@@ -24,7 +24,9 @@ HUGE = 99999999999999999999
         ("patch", f"/api/v1/contracts/clause-library/{HUGE}", {"title": None}),
     ],
 )
-def test_new_endpoints_answer_bad_input_without_a_server_error(api_client, admin_user, contract_a, method, path, body):
+def test_new_endpoints_answer_bad_input_without_a_server_error(
+    api_client, admin_user, contract_a, method, path, body
+):
     url = path.format(code=contract_a.code, vendor=contract_a.vendor_id)
     if body is not None:
         body = {k: (v.format(code=contract_a.code) if isinstance(v, str) else v) for k, v in body.items()}
