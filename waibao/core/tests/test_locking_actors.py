@@ -27,9 +27,8 @@ def test_a_stale_version_is_refused_and_nothing_written(vendor_a):
     assert caught.value.status == 409
     assert "供应商" in caught.value.message
     assert Vendor.objects.get(pk=vendor_a.pk).name != "不应写入"
-    with translation.override("en"):
-        with pytest.raises(ConflictError) as caught:
-            locking.check_version(vendor_a, "x")
+    with translation.override("en"), pytest.raises(ConflictError) as caught:
+        locking.check_version(vendor_a, "x")
     assert "someone else" in caught.value.message
 
 
