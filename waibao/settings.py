@@ -254,6 +254,9 @@ TASKS = {
 # Large imports validate rows in this many worker processes (forked, no database access); 1 = in the
 # importing process only. Default: the number of CPUs, at most 4.
 WAIBAO_IMPORT_WORKERS = int(os.environ.get("WAIBAO_IMPORT_WORKERS") or min(4, os.cpu_count() or 1))
+# A running background job renews its lease every third of this; a job on another host that has not
+# renewed it for this long is taken for dead (on the same host, a gone process is seen at once).
+WAIBAO_JOB_LEASE_SECONDS = env_int("WAIBAO_JOB_LEASE_SECONDS", 30)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

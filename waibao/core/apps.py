@@ -11,3 +11,5 @@ class CoreConfig(AppConfig):
         from waibao.core import demo, registry
 
         registry.demo_step(15, "vendor users", demo.vendor_users)
+        # Jobs whose process died are failed within a minute even if nobody opens them (core.jobs).
+        registry.scheduled("sweep_jobs", 1)
