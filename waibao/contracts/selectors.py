@@ -50,6 +50,63 @@ def version_in_force(contract: Contract, on: date) -> ContractVersion | None:
     return chosen
 
 
+def version_rows(contract: Contract) -> list[tuple[date, dict[str, Any]]]:
+    """Each version's (effective_from, snapshot), in the order :func:`version_in_force` reads them."""
+    return list(
+        ContractVersion.objects.filter(contract=contract)
+        .order_by("effective_from", "number")
+        .values_list("effective_from", "snapshot")
+    )
+
+
+def metric_in_force(
+    contract: Contract, metric_id: int, *, versions: list[tuple[date, dict[str, Any]]] | None = None
+) -> list[tuple[date, date | None]]:
+    """The date ranges in which the metric is part of the terms :func:`sla_terms` answers with, in order;
+    ``None`` as an end when the range runs to the end of an open-ended contract.
+
+    Follows :func:`version_in_force` exactly (the first version also covers the days before its date;
+    on a shared date the highest number wins), clipped to the contract's term. A contract without any
+    version yet is in force with its live metrics over its whole term. ``versions``: :func:`version_rows`,
+    when already read (a page showing several metrics).
+    """
+    from datetime import timedelta
+
+    start, end = contract.start_date, contract.end_date
+    if versions is None:
+        versions = version_rows(contract)
+    if not versions:
+        from waibao.contracts.models import SlaMetric
+
+        live = SlaMetric.objects.filter(contract=contract, pk=metric_id, retired=False).exists()
+        return [(start, end)] if live else []
+    by_date: dict[date, dict[str, Any]] = {}
+    for effective, snapshot in versions:
+        by_date[effective] = snapshot  # the highest number on a shared date
+    dates = sorted(by_date)
+    ranges: list[tuple[date, date | None]] = []
+    for i, effective in enumerate(dates):
+        first = start if i == 0 else max(effective, start)
+        last: date | None = dates[i + 1] - timedelta(days=1) if i + 1 < len(dates) else end
+        if end is not None and last is not None:
+            last = min(last, end)
+        if last is not None and last < first:
+            continue
+        ids = {int(m["id"]) for m in by_date[effective].get("sla_metrics") or [] if m.get("id") is not None}
+        if metric_id not in ids:
+            continue
+        if ranges and ranges[-1][1] is not None and ranges[-1][1] + timedelta(days=1) == first:
+            ranges[-1] = (ranges[-1][0], last)  # contiguous with the previous range: one range
+        else:
+            ranges.append((first, last))
+    return ranges
+
+
+def in_ranges(ranges: list[tuple[date, date | None]], on: date) -> bool:
+    """Whether ``on`` falls in one of the ranges :func:`metric_in_force` answers with."""
+    return any(first <= on and (last is None or on <= last) for first, last in ranges)
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 

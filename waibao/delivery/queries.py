@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from waibao.contracts import metric_ui
+from waibao.contracts import metric_ui, selectors
 from waibao.contracts.models import IN_FORCE, Contract, SlaMetric
 from waibao.core import clock
 from waibao.delivery import engine, formatting
@@ -234,6 +234,7 @@ def contract_dashboard(contract: Contract, month: str | None = None, history_pag
         for mv in ManualValue.objects.filter(contract=contract).select_related("entered_by", "decided_by"):
             manual[mv.metric_id].append(mv)
     panels = []
+    versions: list[Any] | None = None  # read once, for the first manual metric
     for m in metrics:
         window = metric_window(m)
         key = period_for(m, selected)
@@ -257,7 +258,9 @@ def contract_dashboard(contract: Contract, month: str | None = None, history_pag
         if (m.definition or {}).get("kind") == "manual":
             panel.manual = True
             panel.manual_values = manual.get(m.pk, [])[:6]
-            panel.manual_periods = manual_periods(contract, window, today)
+            if versions is None:
+                versions = selectors.version_rows(contract)
+            panel.manual_periods = metric_manual_periods(contract, m, today, versions=versions)
         panels.append(panel)
     year = str(sel_start.year)
     in_ytd = [r for r in all_results if r.period.startswith(year) and r.period_start <= sel_start]
@@ -310,10 +313,31 @@ def _history(metrics: list[SlaMetric], results: list[SlaResult]) -> list[History
     return rows
 
 
-def manual_periods(contract: Contract, window: str, today: date, count: int = 6) -> list[str]:
-    """The latest periods a manual value can be entered for (newest first, within the contract)."""
+def metric_manual_periods(
+    contract: Contract, metric: SlaMetric, today: date, *, versions: list[Any] | None = None
+) -> list[str]:
+    """The periods the page offers for a manual metric's value: the latest ones in which it is in force."""
+    ranges = selectors.metric_in_force(contract, metric.pk, versions=versions)
+    return manual_periods(contract, metric_window(metric), today, in_force=ranges)
+
+
+def manual_periods(
+    contract: Contract,
+    window: str,
+    today: date,
+    count: int = 6,
+    in_force: list[tuple[date, date | None]] | None = None,
+) -> list[str]:
+    """The latest periods a manual value can be entered for (newest first, within the contract); with
+    ``in_force`` (``selectors.metric_in_force``), only periods measured by a version that has the metric."""
     end = min(today, contract.end_date) if contract.end_date else today
     keys = slamath.periods_between(contract.start_date, end, window)
+    if in_force is not None:
+        keys = [
+            k
+            for k in keys
+            if selectors.in_ranges(in_force, max(slamath.period_bounds(k)[0], contract.start_date))
+        ]
     return list(reversed(keys))[:count]
 
 

@@ -26,9 +26,10 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from waibao.accounts import policy
 from waibao.contracts.models import Contract, SlaMetric
-from waibao.core import audit, clock
+from waibao.contracts.selectors import in_ranges, metric_in_force
+from waibao.core import audit, clock, formats, jobs, limits
 from waibao.core.errors import ConflictError, DomainError, require_transition
-from waibao.core.texts import Later
+from waibao.core.texts import Later, join_list
 from waibao.delivery import engine, ingest, rows
 from waibao.delivery.formatting import plain
 from waibao.delivery.models import (
@@ -52,6 +53,7 @@ from waibao.delivery.models import (
 from waibao.lib import slamath
 
 MAX_BATCH = 10_000
+#: A running job with no lease (started before leases existed) counts as dead after this long silent.
 STALE_MINUTES = 30
 
 
@@ -63,6 +65,29 @@ def grace_days() -> int:
 class Upload:
     name: str
     stream: IO[bytes]
+    #: bytes, when the caller knows it (an uploaded file); else measured from the stream
+    size: int | None = None
+
+
+def _stream_size(stream: IO[bytes]) -> int | None:
+    """The stream's size without reading it (a file on disk or in memory), or None."""
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_import_size(*, actor: Any, size: int | None) -> None:
+    """Refuse a file over the import size limit for ``actor`` (``core.limits``; 413) — asked before the
+    file is stored or read, at every door (page, API, command)."""
+    limits.check_size(size, limits.import_limits(actor))
 
 
 # --- column mappings ------------------------------------------------------------------------------
@@ -135,9 +160,85 @@ def _move(job: ImportJob, to: str) -> None:
     job.status = to
 
 
-def _require_no_running(contract: Contract) -> None:
-    if ImportJob.objects.filter(contract=contract, status=JobStatus.RUNNING).exists():
+def _require_no_running(contract: Contract, *, exclude: int | None = None) -> None:
+    """Refuse while another import of the contract runs — after failing the ones whose process died."""
+    reap_dead_jobs(contract=contract)
+    running = ImportJob.objects.filter(contract=contract, status=JobStatus.RUNNING)
+    if exclude is not None:
+        running = running.exclude(pk=exclude)
+    if running.exists():
         raise DomainError(_("该合同已有导入任务在进行中，请等待其完成。"), code="busy", status=409)
+
+
+def _uploader_language(job: ImportJob) -> str:
+    """Messages about a job are written in the language of whoever started it (they read them)."""
+    return getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE
+
+
+# --- jobs whose process died ----------------------------------------------------------------------
+
+
+def job_death(job: ImportJob) -> jobs.Death | None:
+    """Why a running job's process is taken for dead (``core.jobs``), or None. A job from before leases
+    (no owner) is dead after ``STALE_MINUTES`` without progress."""
+    if job.status != JobStatus.RUNNING:
+        return None
+    if job.lease_owner:
+        return job.death()
+    last = job.heartbeat_at or job.started_at or job.created_at
+    silent = clock.now() - last if last else None
+    if silent is not None and silent > timedelta(minutes=STALE_MINUTES):
+        return jobs.Death("silent", "", "", 0, int(silent.total_seconds()))
+    return None
+
+
+def end_dead_job(
+    *, job: ImportJob, actor: Any = "system", cancel: bool = False, found: jobs.Death | None = None
+) -> bool:
+    """Fail (``cancel``: cancel) a running job whose process died: its staging rows are removed, the
+    message tells the uploader what happened and that they may import again. False if the job is alive
+    (or already ended). Safe against a second noticer and a late renewal (a conditional update)."""
+    found = found or job_death(job)
+    if found is None:
+        return False
+    with translation.override(_uploader_language(job)):
+        why = found.text()
+        if cancel:
+            message = _("已取消。导入进程已意外停止（%(why)s），已清理，未导入任何数据。") % {"why": why}
+        else:
+            message = _("导入进程意外停止（%(why)s），已清理，未导入任何数据；可重新导入。") % {"why": why}
+    status = JobStatus.CANCELLED if cancel else JobStatus.FAILED
+    guard = jobs.still_dead(found) if found.owner else Q(lease_owner="", heartbeat_at=job.heartbeat_at)
+    now = clock.now()
+    with transaction.atomic():
+        ended = (
+            ImportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING)
+            .filter(guard)
+            .update(status=status, finished_at=now, message=message, cancel_requested=cancel or job.cancel_requested)
+        )
+        if ended:
+            StagedRecord.objects.filter(job_id=job.pk).delete()
+            job.status, job.finished_at, job.message = status, now, message
+            audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
+    if not ended:
+        job.refresh_from_db()
+    return bool(ended)
+
+
+def reap_dead_jobs(*, contract: Contract | None = None) -> int:
+    """End the running jobs (of ``contract``, or all) whose process died; how many. Called before a new
+    import of the contract starts, by the pages and API that show jobs, and by ``waibao sweep_jobs``."""
+    running = ImportJob.objects.filter(status=JobStatus.RUNNING).select_related("contract", "created_by")
+    if contract is not None:
+        running = running.filter(contract=contract)
+    return sum(end_dead_job(job=job) for job in running)
+
+
+def reap_if_dead(job: ImportJob) -> ImportJob:
+    """The job as it is now: a running job whose process died is ended first (pages, API)."""
+    if job.status == JobStatus.RUNNING:
+        end_dead_job(job=job)
+    return job
 
 
 def create_file_job(
@@ -160,6 +261,8 @@ def create_file_job(
         raise DomainError(
             _("只能导入 .csv 或 .xlsx 文件。"), fields={"file": _("只能导入 .csv 或 .xlsx 文件。")}
         )
+    check_import_size(actor=actor, size=upload.size if upload.size is not None else _stream_size(upload.stream))
+    _require_no_running(contract)
     job = ImportJob(
         contract=contract,
         source=source,
@@ -243,15 +346,30 @@ def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
         )
         job.save(update_fields=["status", "finished_at", "message"])
         return job
-    _require_no_running(job.contract)
-    src = ingest.open_source(job.file.path, job.file_name)
-    if src.total is not None:
-        ImportJob.objects.filter(pk=job.pk).update(rows_total=src.total)
-        job.rows_total = src.total
     actor = job.created_by or "system"
     # The error file and messages are written in the language of whoever uploaded the file (the worker
     # process itself has no user).
-    with translation.override(getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE):
+    with translation.override(_uploader_language(job)):
+        try:
+            _require_no_running(job.contract, exclude=job.pk)
+        except DomainError as exc:  # another import started first: this one never starts, and says why
+            _fail_unstarted(job, actor, _("未开始：%(why)s 请在其完成后重新导入。") % {"why": exc.message})
+            return job
+        if not ingest.claim(job):  # cancelled or taken meanwhile
+            job.refresh_from_db()
+            return job
+        try:
+            check_import_size(actor=actor, size=os.path.getsize(job.file.path))
+            src = ingest.open_source(job.file.path, job.file_name)
+        except Exception as exc:  # the stored file is gone, too large or unreadable: the job says so
+            status, message = ingest.failure(exc)
+            _end_claimed(job, actor, status, message)
+            if status == JobStatus.FAILED and not isinstance(exc, OSError):
+                raise
+            return job
+        if src.total is not None:
+            ImportJob.objects.filter(pk=job.pk).update(rows_total=src.total)
+            job.rows_total = src.total
         ingest.run(
             job,
             src.rows,
@@ -260,8 +378,31 @@ def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
             actor=actor,
             progress=progress,
             table=src.table,
+            limits=limits.import_limits(actor),
         )
     return job
+
+
+def _fail_unstarted(job: ImportJob, actor: Any, message: str) -> None:
+    """A queued job that will not run: failed with the reason, never left waiting."""
+    if ImportJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.FAILED, finished_at=clock.now(), message=message
+    ):
+        job.status, job.message = JobStatus.FAILED, message
+        audit.record(actor, "delivery.import.failed", job, vendor_id=job.contract.vendor_id, message=message)
+    else:
+        job.refresh_from_db()
+
+
+def _end_claimed(job: ImportJob, actor: Any, status: str, message: str) -> None:
+    """A job this process claimed that stopped before its first row."""
+    if ImportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, lease_owner=job.lease_owner).update(
+        status=status, finished_at=clock.now(), message=message
+    ):
+        job.status, job.message = status, message
+        audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
+    else:
+        job.refresh_from_db()
 
 
 def import_path(
@@ -276,6 +417,7 @@ def import_path(
 ) -> ImportJob:
     """Import a file from disk synchronously (command line); unknown columns need ``mapping`` (header →
     field, ``"=<field>"`` → one value for the whole file), which is then saved for the contract."""
+    check_import_size(actor=actor, size=os.path.getsize(path))
     with open(path, "rb") as fh:
         job = create_file_job(
             contract=contract,
@@ -306,6 +448,10 @@ def import_path(
 def cancel_import(*, job: ImportJob, actor: Any) -> ImportJob:
     if job.is_done:
         raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
+    if job.status == JobStatus.RUNNING and end_dead_job(job=job, actor=actor, cancel=True):
+        return job  # its process had died: cancelled and cleaned up at once
+    if job.is_done:  # it ended meanwhile
+        raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
     if job.status in (JobStatus.MAPPING, JobStatus.QUEUED):
         _move(job, JobStatus.CANCELLED)
         job.cancel_requested, job.finished_at, job.message = True, clock.now(), _("已取消，未导入任何数据。")
@@ -315,22 +461,6 @@ def cancel_import(*, job: ImportJob, actor: Any) -> ImportJob:
         job.cancel_requested = True
     audit.record(actor, "delivery.import.cancel_requested", job, vendor_id=job.contract.vendor_id)
     return job
-
-
-def sweep_stale_jobs(*, minutes: int = STALE_MINUTES) -> int:
-    """Mark jobs whose worker died (no progress for a while) as failed and drop their staging rows."""
-    cutoff = clock.now() - timedelta(minutes=minutes)
-    stale = list(ImportJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff))
-    for job in stale:
-        with transaction.atomic():
-            StagedRecord.objects.filter(job=job).delete()
-            job.status, job.finished_at = JobStatus.FAILED, clock.now()
-            job.message = _("导入进程中断，未导入任何数据。")
-            job.save(update_fields=["status", "finished_at", "message"])
-            audit.record(
-                "system", "delivery.import.failed", job, vendor_id=job.contract.vendor_id, message=job.message
-            )
-    return len(stale)
 
 
 def import_batch(
@@ -688,9 +818,11 @@ def _manual_value_of(value: Any) -> Decimal:
 
 
 def _check_manual(metric: SlaMetric, period: str) -> Contract:
-    """The metric must be a current manual metric and the period one of its windows, started, in the contract."""
+    """The metric must be a manual metric and the period one of its windows, started, in the contract, and
+    one in which the metric was in force (a metric added or removed by an amendment counts only in the
+    periods whose first day falls under a contract version that has it: the version results use)."""
     definition = metric.definition or {}
-    if definition.get("kind") != "manual" or metric.retired:
+    if definition.get("kind") != "manual":
         raise DomainError(
             _("“%(m)s”不是人工填报的指标，其结果由服务记录计算。") % {"m": metric.name},
             fields={"metric": _("不是人工指标。")},
@@ -714,9 +846,36 @@ def _check_manual(metric: SlaMetric, period: str) -> Contract:
         msg = _("周期 %(p)s 尚未开始。") % {"p": period}
         raise DomainError(msg, fields={"period": msg})
     if end <= contract.start_date or (contract.end_date is not None and start > contract.end_date):
-        msg = _("周期 %(p)s 不在合同期内。") % {"p": period}
+        msg = _("周期 %(p)s 不在合同期内（合同期：%(t)s）。") % {
+            "p": period,
+            "t": _date_range(contract.start_date, contract.end_date),
+        }
         raise DomainError(msg, fields={"period": msg})
+    ranges = metric_in_force(contract, metric.pk)
+    on = max(start, contract.start_date)  # the day whose contract version measures the period
+    if not in_ranges(ranges, on):
+        if ranges:
+            msg = _(
+                "指标“%(m)s”在周期 %(p)s 不在考核范围内：该指标的生效期为 %(d)s（周期按其第一天生效的合同版本考核）。"
+            ) % {
+                "m": metric.name,
+                "p": period,
+                "d": join_list(_date_range(first, last) for first, last in ranges),
+            }
+        else:
+            msg = _("指标“%(m)s”在周期 %(p)s 不在考核范围内：该指标不在任何生效的合同版本中。") % {
+                "m": metric.name,
+                "p": period,
+            }
+        raise DomainError(msg, fields={"period": msg}, code="metric_not_in_force")
     return contract
+
+
+def _date_range(first: date, last: date | None) -> str:
+    """``2026-01-01 至 2026-08-31``, or ``2026-07-01 起`` for a range without an end."""
+    if last is None:
+        return _("%(a)s 起") % {"a": formats.day(first)}
+    return _("%(a)s 至 %(b)s") % {"a": formats.day(first), "b": formats.day(last)}
 
 
 def _manual_result(contract: Contract, metric: SlaMetric, period: str, actor: Any, reason: str) -> SlaResult:

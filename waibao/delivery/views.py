@@ -482,8 +482,9 @@ def manual_enter(request: HttpRequest, code: str, metric_id: int) -> HttpRespons
         raise Http404
     if services.manual_entry_mode(request.user) is None:
         raise PermissionDenied("delivery.manual")
-    window = queries.metric_window(metric)
-    form = _entry_form(metric.pk, queries.manual_periods(contract, window, clock.today()), request.POST)
+    form = _entry_form(
+        metric.pk, queries.metric_manual_periods(contract, metric, clock.today()), request.POST
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:
