@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from waibao.core.apiutils import AUTH, ApiRenderer, docs_access
+from waibao.core.apiutils import AUTH, ApiRenderer, declare_error_responses, docs_access
 from waibao.core.errors import DomainError
 from waibao.core.files import StoredFileMissing
 
@@ -96,3 +96,4 @@ def _mount() -> None:
 
 
 _mount()
+declare_error_responses(api)

@@ -25,7 +25,7 @@ from waibao.calendars.schemas import (
     DueIn,
     DueOut,
 )
-from waibao.core.apiutils import ERRORS, ERRORS_409, Page, paginate
+from waibao.core.apiutils import ERRORS, ERRORS_409, Page, never_conflicts, paginate
 from waibao.core.errors import DomainError
 from waibao.lib import businesstime
 
@@ -90,6 +90,7 @@ def delete_calendar(request: HttpRequest, calendar_id: int) -> Any:
 
 
 @router.post("/{calendar_id}/business-time", response={200: BusinessTimeOut, **ERRORS})
+@never_conflicts
 def business_time(request: HttpRequest, calendar_id: int, payload: BusinessTimeIn) -> Any:
     cal = get_calendar(request.user, calendar_id).business_calendar()
     start, end = _aware(payload.start, "start"), _aware(payload.end, "end")
@@ -101,6 +102,7 @@ def business_time(request: HttpRequest, calendar_id: int, payload: BusinessTimeI
 
 
 @router.post("/{calendar_id}/due", response={200: DueOut, **ERRORS})
+@never_conflicts
 def due(request: HttpRequest, calendar_id: int, payload: DueIn) -> Any:
     cal = get_calendar(request.user, calendar_id).business_calendar()
     if payload.business_seconds < 0:

@@ -20,18 +20,21 @@ from waibao.contracts.models import ClauseTemplate, ContractStatus
 from waibao.contracts.schemas import (
     AmendmentIn,
     AmendmentOut,
+    ApprovalDecisionIn,
+    ApprovalStepOut,
     ClauseIn,
     ClauseOut,
     ClausePatch,
     ClauseTemplateIn,
     ClauseTemplateOut,
     ClauseTemplatePatch,
+    ContractDocumentOut,
     ContractIn,
     ContractOut,
     ContractPatch,
-    DecisionIn,
+    ContractStatusIn,
+    ContractVersionOut,
     DiffRowOut,
-    DocumentOut,
     IndexValueIn,
     IndexValueOut,
     MetricIn,
@@ -47,11 +50,8 @@ from waibao.contracts.schemas import (
     PriceClauseOut,
     PriceClausePatch,
     RenewalIn,
-    StatusIn,
-    StepOut,
-    VersionOut,
 )
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, never_conflicts, paginate, patch_values
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.vendors.access import get_vendor
@@ -151,7 +151,7 @@ def restore_clause_template(request: HttpRequest, template_id: int) -> Any:
     return services.set_clause_template_active(template=template, actor=request.user, active=True)
 
 
-@router.get("/approvals/pending", response={200: list[StepOut], **ERRORS})
+@router.get("/approvals/pending", response={200: list[ApprovalStepOut], **ERRORS})
 def my_pending_approvals(request: HttpRequest) -> Any:
     return queries.awaiting_approval(request.user)
 
@@ -172,7 +172,7 @@ def update_contract(request: HttpRequest, code: str, payload: ContractPatch) -> 
 
 
 @router.post("/{code}/status", response={200: ContractOut, **ERRORS_409})
-def change_status(request: HttpRequest, code: str, payload: StatusIn) -> Any:
+def change_status(request: HttpRequest, code: str, payload: ContractStatusIn) -> Any:
     contract = access.get_contract(request.user, code, write=True)
     return services.change_status(
         contract=contract, actor=request.user, to=payload.to, reason=payload.reason, on=payload.on
@@ -237,13 +237,13 @@ def submit(request: HttpRequest, code: str) -> Any:
     return services.submit_for_approval(contract=contract, actor=request.user)
 
 
-@router.get("/{code}/approvals", response={200: list[StepOut], **ERRORS})
+@router.get("/{code}/approvals", response={200: list[ApprovalStepOut], **ERRORS})
 def list_approvals(request: HttpRequest, code: str) -> Any:
     return access.get_contract(request.user, code).approval_steps.all()
 
 
 @router.post("/{code}/approvals", response={200: ContractOut, **ERRORS_409})
-def decide(request: HttpRequest, code: str, payload: DecisionIn) -> Any:
+def decide(request: HttpRequest, code: str, payload: ApprovalDecisionIn) -> Any:
     contract = access.get_contract(request.user, code, write=True, action="contracts.approve")
     amendment = (
         access.get_amendment(request.user, payload.amendment_id, contract=contract)
@@ -306,6 +306,7 @@ def delete_metric(request: HttpRequest, code: str, metric_id: int) -> Any:
 
 
 @router.post("/{code}/sla-metrics/{metric_id}/preview", response={200: PreviewOut, **ERRORS})
+@never_conflicts
 def preview(request: HttpRequest, code: str, metric_id: int, payload: PreviewIn) -> Any:
     contract = access.get_contract(request.user, code)
     metric = access.get_metric(request.user, metric_id, contract=contract)
@@ -418,7 +419,7 @@ def submit_amendment(request: HttpRequest, code: str, amendment_id: int) -> Any:
     return services.submit_amendment(amendment=amendment, actor=request.user)
 
 
-@router.get("/{code}/versions", response={200: list[VersionOut], **ERRORS})
+@router.get("/{code}/versions", response={200: list[ContractVersionOut], **ERRORS})
 def list_versions(request: HttpRequest, code: str) -> Any:
     return access.get_contract(request.user, code).versions.all()
 
@@ -433,12 +434,12 @@ def diff_versions(request: HttpRequest, code: str, a: int, b: int) -> Any:
 # --- documents ------------------------------------------------------------------------------------
 
 
-@router.get("/{code}/documents", response={200: list[DocumentOut], **ERRORS})
+@router.get("/{code}/documents", response={200: list[ContractDocumentOut], **ERRORS})
 def list_documents(request: HttpRequest, code: str) -> Any:
     return access.get_contract(request.user, code).documents.all()
 
 
-@router.post("/{code}/documents", response={201: DocumentOut, **ERRORS})
+@router.post("/{code}/documents", response={201: ContractDocumentOut, **ERRORS})
 def upload_document(
     request: HttpRequest,
     code: str,
@@ -448,7 +449,11 @@ def upload_document(
 ) -> Any:
     contract = access.get_contract(request.user, code, write=True)
     return 201, services.upload_document(
-        contract=contract, actor=request.user, upload=from_uploaded(file), title=title, is_signed_copy=is_signed_copy
+        contract=contract,
+        actor=request.user,
+        upload=from_uploaded(file),
+        title=title,
+        is_signed_copy=is_signed_copy,
     )
 
 

@@ -102,7 +102,7 @@ class ContractPatch(Schema):
     version: int | None = None
 
 
-class StatusIn(Schema):
+class ContractStatusIn(Schema):
     to: Annotated[str, Choice(ContractStatus)]
     reason: str = ""
     on: date | None = None
@@ -159,7 +159,7 @@ class MissingClausesOut(Schema):
     without_template: list[Annotated[str, Choice(ClauseType)]]
 
 
-class StepOut(Schema):
+class ApprovalStepOut(Schema):
     id: int
     amendment_id: int | None
     round: int
@@ -177,7 +177,7 @@ class StepOut(Schema):
         return str(obj.level_label)
 
 
-class DecisionIn(Schema):
+class ApprovalDecisionIn(Schema):
     decision: Annotated[str, Choice(["approve", "return"])]
     comment: str = ""
     amendment_id: int | None = None
@@ -343,7 +343,7 @@ class AmendmentIn(Schema):
     changes: dict[str, Any]
 
 
-class VersionOut(Schema):
+class ContractVersionOut(Schema):
     number: int
     effective_from: date
     amendment_id: int | None
@@ -359,7 +359,7 @@ class DiffRowOut(Schema):
     new: Any = None
 
 
-class DocumentOut(Schema):
+class ContractDocumentOut(Schema):
     id: int
     title: str
     is_signed_copy: bool

@@ -109,7 +109,11 @@ def paginate(
 # quotes are then taken off; the random part keeps any real text from ever looking like a mark.
 _MARK = f"\x00{secrets.token_hex(6)}:"
 _MARKED = re.compile(
-    '"' + re.escape(json.dumps(_MARK)[1:-1]) + r"(-?[0-9]+(?:\.[0-9]+)?)" + re.escape(json.dumps("\x00")[1:-1]) + '"'
+    '"'
+    + re.escape(json.dumps(_MARK)[1:-1])
+    + r"(-?[0-9]+(?:\.[0-9]+)?)"
+    + re.escape(json.dumps("\x00")[1:-1])
+    + '"'
 )
 
 
@@ -224,3 +228,63 @@ def patch_values(payload: Schema, model: type[models.Model] | models.Model) -> d
     if refused:
         raise DomainError(_("输入有误，请检查标出的字段。"), fields=refused)
     return data
+
+
+# --- declared error responses ---------------------------------------------------------------------
+#
+# Which error statuses an operation can answer follows from what it takes, not from what its author
+# remembered: every operation can be refused for a NUL character (400), missing credentials (401), a
+# role or an unverified second factor (403), an object that is not there or not the user's (404) and
+# input that breaks a rule (422); an operation with a body can be sent one too large (413); a write can
+# find the record changed or moved on meanwhile (409) — unless it cannot (``never_conflicts``).
+# ``declare_error_responses`` adds them to every operation once all routers are mounted, so the OpenAPI
+# document says what really comes back.
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Bad request: the body cannot be parsed, or the request carries a NUL character.",
+    401: "Not authenticated: no valid Bearer token or session.",
+    403: "Forbidden: the user's role may not do this, or a second factor must be verified first.",
+    404: "Not found: no such object, or it is not visible to this user (another vendor's objects are 404).",
+    409: "Conflict: the record was changed meanwhile, its state no longer allows this, or the step was "
+    "already decided (`code` says which, e.g. `conflict`, `already_decided`, `bad_transition`).",
+    413: "Request body too large.",
+    422: "Invalid input or a broken rule: `message` says what, `fields` names each field with its message.",
+}
+_ALWAYS = (400, 401, 403, 404, 422)
+
+
+def never_conflicts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a POST that cannot find its record moved on — it only computes an answer (a preview, a
+    simulation) or is idempotent (mark as read) — so it is not documented with a 409. Put it below the
+    router's decorator."""
+    view.waibao_never_conflicts = True  # type: ignore[attr-defined]
+    return view
+
+
+def _error_statuses(operation: Any) -> list[int]:
+    from ninja.params.models import BodyModel, FileModel, FormModel
+
+    statuses = list(_ALWAYS)
+    takes_body = any(issubclass(m, (BodyModel, FormModel, FileModel)) for m in operation.models)
+    if takes_body:
+        statuses.append(413)
+    writes = any(m.upper() != "GET" for m in operation.methods)
+    if writes and not getattr(operation.view_func, "waibao_never_conflicts", False):
+        statuses.append(409)
+    return sorted(statuses)
+
+
+def declare_error_responses(api: Any) -> None:
+    """Declare, on every operation of ``api``, the error statuses it can answer (see above), each with
+    the one error shape and a description. Call after the last ``add_router``."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                extra = dict(operation.openapi_extra or {})
+                described = dict(extra.get("responses", {}))
+                for status in _error_statuses(operation):
+                    if status not in operation.response_models:
+                        operation.response_models[status] = operation._create_response_model(ErrorOut)
+                    described.setdefault(status, {"description": ERROR_DESCRIPTIONS[status]})
+                extra["responses"] = described
+                operation.openapi_extra = extra

@@ -24,7 +24,7 @@ from waibao.delivery.models import ImportJob, JobStatus, ManualValue
 from waibao.delivery.schemas import (
     BatchIn,
     CloseOut,
-    DecisionIn,
+    DisputeDecisionIn,
     DisputeIn,
     DisputeOut,
     JobOut,
@@ -219,13 +219,13 @@ def raise_dispute(request: HttpRequest, record_id: int, payload: DisputeIn) -> A
 
 
 @router.post("/disputes/{dispute_id}/accept", response={200: DisputeOut, **ERRORS_409})
-def accept_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -> Any:
+def accept_dispute(request: HttpRequest, dispute_id: int, payload: DisputeDecisionIn) -> Any:
     dispute = access.get_dispute(request.user, dispute_id, write=True)
     return services.accept_dispute(dispute=dispute, actor=request.user, response=payload.response)
 
 
 @router.post("/disputes/{dispute_id}/reject", response={200: DisputeOut, **ERRORS_409})
-def reject_dispute(request: HttpRequest, dispute_id: int, payload: DecisionIn) -> Any:
+def reject_dispute(request: HttpRequest, dispute_id: int, payload: DisputeDecisionIn) -> Any:
     dispute = access.get_dispute(request.user, dispute_id, write=True)
     return services.reject_dispute(dispute=dispute, actor=request.user, response=payload.response)
 

@@ -163,7 +163,7 @@ class DisputeIn(Schema):
     proposed: dict[str, Any] = {}
 
 
-class DecisionIn(Schema):
+class DisputeDecisionIn(Schema):
     response: str = ""
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router
 
-from waibao.core.apiutils import ERRORS, Page, paginate
+from waibao.core.apiutils import ERRORS, Page, never_conflicts, paginate
 from waibao.notifications import services
 from waibao.notifications.models import Notification
 from waibao.notifications.schemas import MarkedOut, NotificationOut
@@ -31,10 +31,12 @@ def list_notifications(request: HttpRequest, unread: bool = False, page: int = 1
 
 
 @router.post("/{notification_id}/read", response={200: NotificationOut, **ERRORS})
+@never_conflicts
 def mark_read(request: HttpRequest, notification_id: int) -> Any:
     return services.mark_read(notification=_own(request, notification_id), actor=request.user)
 
 
 @router.post("/read-all", response={200: MarkedOut, **ERRORS})
+@never_conflicts
 def mark_all_read(request: HttpRequest) -> Any:
     return {"marked": services.mark_all_read(actor=request.user)}

@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, never_conflicts, paginate, patch_values
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
 from waibao.core.texts import join_list
@@ -79,6 +79,7 @@ def sampling_plan(request: HttpRequest, params: Query[PlanQuery]) -> Any:
 
 
 @router.post("/switching/simulate", response={200: list[SimulateLotOut], **ERRORS})
+@never_conflicts
 def switching_simulate(request: HttpRequest, payload: SimulateIn) -> Any:
     """Run a sequence of lots through the switching rules (clause 9); one result per lot."""
     return whatif.simulate(
@@ -92,6 +93,7 @@ def switching_simulate(request: HttpRequest, payload: SimulateIn) -> Any:
 
 
 @router.post("/spc/signals", response={200: SpcOut, **ERRORS})
+@never_conflicts
 def spc_signals(request: HttpRequest, payload: SpcIn) -> Any:
     """Nelson's eight tests or the Western Electric four on a series (0-based indices per rule)."""
     return whatif.spc_signals(

@@ -390,7 +390,7 @@ class ContainmentIn(Schema):
     containment: str
 
 
-class StepOut(Schema):
+class CapaStepOut(Schema):
     step: Annotated[str, Choice(Step)]
     due_date: date
     content: str
@@ -407,7 +407,7 @@ class CapaOut(Schema):
     verify_after: date | None
     verification_note: str
     reopen_count: int
-    steps: list[StepOut]
+    steps: list[CapaStepOut]
 
     @staticmethod
     def resolve_ncr(obj: Any) -> str:
@@ -446,7 +446,7 @@ class AcceptPlanIn(Schema):
     verify_after: date | None = None
 
 
-class VersionOut(Schema):
+class DeliverableVersionOut(Schema):
     id: int
     number: int
     file_name: str
@@ -496,7 +496,7 @@ class DeliverableOut(Schema):
 
 
 class DeliverableDetailOut(DeliverableOut):
-    versions: list[VersionOut]
+    versions: list[DeliverableVersionOut]
     decisions: list[DecisionOut]
 
     @staticmethod

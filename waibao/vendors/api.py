@@ -19,12 +19,12 @@ from waibao.vendors.schemas import (
     ContactIn,
     ContactOut,
     ContactPatch,
-    DocumentOut,
     StatusChangeOut,
-    StatusIn,
+    VendorDocumentOut,
     VendorIn,
     VendorOut,
     VendorPatch,
+    VendorStatusIn,
 )
 
 router = Router(tags=["vendors"])
@@ -89,7 +89,7 @@ def update_vendor(request: HttpRequest, vendor_id: int, payload: VendorPatch) ->
 
 
 @router.post("/{vendor_id}/status", response={200: VendorOut, **ERRORS})
-def change_status(request: HttpRequest, vendor_id: int, payload: StatusIn) -> Any:
+def change_status(request: HttpRequest, vendor_id: int, payload: VendorStatusIn) -> Any:
     vendor = access.get_vendor(request.user, vendor_id, write=True, action="vendors.status")
     return services.change_vendor_status(
         vendor=vendor, actor=request.user, to=payload.to, reason=payload.reason
@@ -191,12 +191,12 @@ def download_certificate(request: HttpRequest, certificate_id: int) -> Any:
 # --- documents -----------------------------------------------------------------------------------
 
 
-@router.get("/{vendor_id}/documents", response={200: list[DocumentOut], **ERRORS})
+@router.get("/{vendor_id}/documents", response={200: list[VendorDocumentOut], **ERRORS})
 def list_documents(request: HttpRequest, vendor_id: int) -> Any:
     return access.get_vendor(request.user, vendor_id).documents.all()
 
 
-@router.post("/{vendor_id}/documents", response={201: DocumentOut, **ERRORS})
+@router.post("/{vendor_id}/documents", response={201: VendorDocumentOut, **ERRORS})
 def upload_document(
     request: HttpRequest, vendor_id: int, type: Form[str], file: File[UploadedFile], title: Form[str] = ""
 ) -> Any:

@@ -97,7 +97,7 @@ class VendorPatch(Schema):
     version: int | None = None
 
 
-class StatusIn(Schema):
+class VendorStatusIn(Schema):
     to: Annotated[str, Choice(VendorStatus)]
     reason: str = ""
 
@@ -140,7 +140,7 @@ class CertificateOut(Schema):
         return bool(obj.file)  # type: ignore[attr-defined]
 
 
-class DocumentOut(Schema):
+class VendorDocumentOut(Schema):
     id: int
     vendor_id: int
     type: Annotated[str, Choice(DocumentType)]
