@@ -257,10 +257,15 @@ def decide(request: HttpRequest, code: str, payload: ApprovalDecisionIn) -> Any:
             comment=payload.comment,
             amendment=amendment,
             confirm_ended=payload.confirm_ended,
+            step_id=payload.step_id,
         )
     if payload.decision == "return":
         return services.return_step(
-            contract=contract, actor=request.user, comment=payload.comment, amendment=amendment
+            contract=contract,
+            actor=request.user,
+            comment=payload.comment,
+            amendment=amendment,
+            step_id=payload.step_id,
         )
     raise DomainError(_("决定无效。"), fields={"decision": _("可选：approve、return。")})
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from waibao.accounts.models import Role
 from waibao.contracts.models import (
@@ -182,6 +182,12 @@ class ApprovalDecisionIn(Schema):
     comment: str = ""
     amendment_id: int | None = None
     confirm_ended: bool = False  # approve a contract whose term is already over (it ends at once)
+    step_id: int | None = Field(
+        None,
+        description="the approval step being decided (its id from GET /approvals). When someone decided it "
+        "meanwhile the answer is 409 with code `already_decided`, saying by whom and when, and the next "
+        "level is not decided by mistake.",
+    )
 
 
 class MilestoneOut(Schema):

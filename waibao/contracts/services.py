@@ -961,6 +961,66 @@ def can_decide(user: Any, step: ApprovalStep | None) -> bool:
     )
 
 
+#: Ids above this cannot be a row's id (PostgreSQL's bigint); looked up they would be a database error.
+_MAX_ID = 2**63 - 1
+
+
+def _refuse_stale_decision(
+    contract: Contract,
+    amendment: Amendment | None,
+    actor: Any,
+    current: ApprovalStep | None,
+    step_id: int | None,
+) -> None:
+    """The loser of a race — two holders of one level deciding it at once, or a page still showing a level
+    someone has decided since — hears that the level was already decided, by whom and when (409
+    ``already_decided``), not that their role may not decide it (403), and never decides the next level
+    by accident. ``step_id`` is the step the decider was shown (the page always sends it); without it,
+    the latest step of the open round at the decider's role that someone decided stands in for it."""
+    from waibao.accounts import policy
+
+    if not policy.can(actor, "contracts.approve"):
+        return
+    steps = ApprovalStep.objects.filter(contract=contract, amendment=amendment).select_related("decided_by")
+    if step_id is not None:
+        seen = steps.filter(pk=step_id).first() if 0 < step_id <= _MAX_ID else None
+        if seen is None:
+            msg = _("该审批步骤不属于此合同或变更。")
+            raise DomainError(msg, fields={"step_id": msg})
+        if current is not None and seen.pk == current.pk:
+            return
+    else:
+        if current is not None and can_decide(actor, current):
+            return
+        rnd = amendment.approval_round if amendment is not None else contract.approval_round
+        seen = (
+            steps.filter(
+                round=rnd,
+                role=getattr(actor, "role", None),
+                status__in=[StepStatus.APPROVED, StepStatus.RETURNED],
+            )
+            .order_by("-decided_at", "-position")
+            .first()
+        )
+        if seen is None:
+            return
+    params = {
+        "level": seen.level_label,
+        "who": seen.decided_by.display_name if seen.decided_by is not None else _("其他审批人"),
+        "when": formats.moment(seen.decided_at),
+    }
+    if seen.status == StepStatus.APPROVED:
+        message = _("该审批层级（%(level)s）已由 %(who)s 于 %(when)s 批准，无需再次决定。") % params
+    elif seen.status == StepStatus.RETURNED:
+        message = _("该审批层级（%(level)s）已由 %(who)s 于 %(when)s 退回，无需再次决定。") % params
+    elif seen.status == StepStatus.WAITING:
+        message = _("该审批层级（%(level)s）尚未轮到审批。") % params
+        raise DomainError(message, code="not_current", status=409)
+    else:
+        message = _("该审批层级（%(level)s）无需再决定：这一轮审批已结束。") % params
+    raise DomainError(message, code="already_decided", status=409)
+
+
 def _start_round(contract: Contract, amendment: Amendment | None) -> None:
     chain = approval_chain()
     if amendment is not None:
@@ -1073,8 +1133,10 @@ def approve_step(
     comment: str = "",
     amendment: Amendment | None = None,
     confirm_ended: bool = False,
+    step_id: int | None = None,
 ) -> Contract:
     """The current level approves; after the last level the contract (or amendment) takes effect.
+    ``step_id``: the step the approver was shown — decided by someone else meanwhile, it is a 409.
 
     A contract whose term is already over is not silently made active: the last approval needs
     ``confirm_ended``, and then the end-of-term rule applies at once (expired, or rolled forward when it
@@ -1082,6 +1144,7 @@ def approve_step(
     with transaction.atomic():
         Contract.objects.select_for_update().get(pk=contract.pk)
         step = current_step(contract, amendment)
+        _refuse_stale_decision(contract, amendment, actor, step, step_id)
         if step is None:
             raise DomainError(_("没有待审批的步骤。"), code="no_pending_step", status=409)
         if not can_decide(actor, step):
@@ -1094,9 +1157,7 @@ def approve_step(
                 "合同期已于 %(d)s 结束。批准后合同不会保持生效，而是立即按期满处理（固定期限合同记为到期，"
                 "自动续约合同顺延至覆盖今天的合同期）。如确需批准，请勾选确认后再提交。"
             ) % {"d": ended_on.isoformat()}
-            raise DomainError(
-                message, fields={"confirm_ended": message}, code="term_ended", status=409
-            )
+            raise DomainError(message, fields={"confirm_ended": message}, code="term_ended", status=409)
         step.status = StepStatus.APPROVED
         step.decided_by = _user(actor)
         step.decided_at = clock.now()
@@ -1134,15 +1195,22 @@ def approve_step(
 
 
 def return_step(
-    *, contract: Contract, actor: Any, comment: str, amendment: Amendment | None = None
+    *,
+    contract: Contract,
+    actor: Any,
+    comment: str,
+    amendment: Amendment | None = None,
+    step_id: int | None = None,
 ) -> Contract:
-    """The current level returns the contract (or amendment) to its author, with a comment."""
+    """The current level returns the contract (or amendment) to its author, with a comment (``step_id``
+    as for :func:`approve_step`)."""
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("退回时请填写意见。"), fields={"comment": _("退回必须说明原因。")})
     with transaction.atomic():
         Contract.objects.select_for_update().get(pk=contract.pk)
         step = current_step(contract, amendment)
+        _refuse_stale_decision(contract, amendment, actor, step, step_id)
         if step is None:
             raise DomainError(_("没有待审批的步骤。"), code="no_pending_step", status=409)
         if not can_decide(actor, step):

@@ -236,6 +236,9 @@ def contract_decide(request: HttpRequest, code: str) -> HttpResponse:
         amendment = access.get_amendment(request.user, request.POST["amendment"], contract=contract)
     comment = request.POST.get("comment", "")
     end_before = contract.end_date
+    # The step the page showed: decided by someone else since, the service answers "already decided".
+    seen = request.POST.get("step", "")
+    step_id = int(seen) if seen.isascii() and seen.isdigit() and len(seen) <= 19 else None
 
     def page(refused: Refusal) -> HttpResponse:
         fresh = access.get_contract(request.user, code)
@@ -246,13 +249,13 @@ def contract_decide(request: HttpRequest, code: str) -> HttpResponse:
     fn: Any
     if request.POST.get("decision") == "return":
         fn = lambda: services.return_step(  # noqa: E731
-            contract=contract, actor=request.user, comment=comment, amendment=amendment
+            contract=contract, actor=request.user, comment=comment, amendment=amendment, step_id=step_id
         )
         ok: Any = _("已退回。")
     else:
         fn = lambda: services.approve_step(  # noqa: E731
             contract=contract, actor=request.user, comment=comment, amendment=amendment,
-            confirm_ended=request.POST.get("confirm_ended") == "1",
+            confirm_ended=request.POST.get("confirm_ended") == "1", step_id=step_id,
         )  # fmt: skip
         ok = lambda done: _approved_message(done, amendment, end_before)  # noqa: E731
     return act(
