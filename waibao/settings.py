@@ -257,6 +257,13 @@ WAIBAO_IMPORT_WORKERS = int(os.environ.get("WAIBAO_IMPORT_WORKERS") or min(4, os
 # A running background job renews its lease every third of this; a job on another host that has not
 # renewed it for this long is taken for dead (on the same host, a gone process is seen at once).
 WAIBAO_JOB_LEASE_SECONDS = env_int("WAIBAO_JOB_LEASE_SECONDS", 30)
+# Every uploaded table (lib.spreadsheets.Limits): characters in one cell (Excel's own limit); for .xlsx
+# files, checked on the zip directory before anything is unpacked: all parts together, the shared text
+# table (read whole into memory), and how many times one part may unpack its packed size (zip bombs).
+WAIBAO_SHEET_MAX_CELL_CHARS = env_int("WAIBAO_SHEET_MAX_CELL_CHARS", 32_767)
+WAIBAO_SHEET_MAX_UNPACKED_MB = env_int("WAIBAO_SHEET_MAX_UNPACKED_MB", 1024)
+WAIBAO_SHEET_MAX_TEXT_TABLE_MB = env_int("WAIBAO_SHEET_MAX_TEXT_TABLE_MB", 100)
+WAIBAO_SHEET_MAX_RATIO = env_int("WAIBAO_SHEET_MAX_RATIO", 100)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
