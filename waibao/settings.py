@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: a body larger than any upload may be is refused before anything reads it (core.limits)
+    "waibao.core.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "waibao.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -257,6 +259,12 @@ WAIBAO_IMPORT_WORKERS = int(os.environ.get("WAIBAO_IMPORT_WORKERS") or min(4, os
 # A running background job renews its lease every third of this; a job on another host that has not
 # renewed it for this long is taken for dead (on the same host, a gone process is seen at once).
 WAIBAO_JOB_LEASE_SECONDS = env_int("WAIBAO_JOB_LEASE_SECONDS", 30)
+# Import limits (core.limits): size and rows of one file; vendor users upload through the portal and
+# get the lower pair. A request body larger than the largest of these limits is refused unread.
+WAIBAO_IMPORT_MAX_MB = env_int("WAIBAO_IMPORT_MAX_MB", 200)
+WAIBAO_IMPORT_MAX_ROWS = env_int("WAIBAO_IMPORT_MAX_ROWS", 2_000_000)
+WAIBAO_VENDOR_IMPORT_MAX_MB = env_int("WAIBAO_VENDOR_IMPORT_MAX_MB", 20)
+WAIBAO_VENDOR_IMPORT_MAX_ROWS = env_int("WAIBAO_VENDOR_IMPORT_MAX_ROWS", 200_000)
 # Every uploaded table (lib.spreadsheets.Limits): characters in one cell (Excel's own limit); for .xlsx
 # files, checked on the zip directory before anything is unpacked: all parts together, the shared text
 # table (read whole into memory), and how many times one part may unpack its packed size (zip bombs).

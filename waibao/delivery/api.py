@@ -161,6 +161,7 @@ def records_batch(request: HttpRequest, code: str, payload: BatchIn) -> Any:
 @router.get("/contracts/{code}/imports", response={200: Page[JobOut], **ERRORS})
 def list_imports(request: HttpRequest, code: str, page: int = 1, page_size: int = 50) -> Any:
     contract = access.get_contract(request.user, code)
+    services.reap_dead_jobs(contract=contract)  # a job whose process died reads as failed, not running
     qs = ImportJob.objects.filter(contract=contract).select_related("contract")
     if policy.vendor_scope(request.user) is not None:
         qs = qs.filter(created_by_id=request.user.pk)
@@ -176,7 +177,7 @@ def create_import(
     job = services.create_file_job(
         contract=contract,
         actor=request.user,
-        upload=services.Upload(file.name or "upload", file.file),  # type: ignore[arg-type]
+        upload=services.Upload(file.name or "upload", file.file, file.size),  # type: ignore[arg-type]
         policy=import_policy,
     )
     return 202, job
@@ -184,7 +185,7 @@ def create_import(
 
 @router.get("/imports/{job_id}", response={200: JobOut, **ERRORS})
 def get_import(request: HttpRequest, job_id: int) -> Any:
-    return access.get_job(request.user, job_id)
+    return services.reap_if_dead(access.get_job(request.user, job_id))
 
 
 @router.post("/imports/{job_id}/cancel", response={200: JobOut, **ERRORS_409})

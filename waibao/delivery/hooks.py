@@ -17,6 +17,15 @@ def register() -> None:
     registry.demo_step(30, "delivery", _demo)
     registry.scheduled("evaluate_slas", 60, "--open")
     registry.scheduled("send_sla_warnings", 60)
+    from waibao.core import jobs
+
+    jobs.sweeper("delivery.imports")(_reap_dead_imports)
+
+
+def _reap_dead_imports() -> int:
+    from waibao.delivery import services
+
+    return services.reap_dead_jobs()
 
 
 def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:

@@ -11,8 +11,17 @@ rows). Rejected rows go to the error file. Cancel is checked between chunks.
 
 Phase 2 (one transaction): records are upserted from the staging table with one INSERT … SELECT …
 ON CONFLICT statement (SQLite and PostgreSQL), the aggregate deltas merged, the affected results
-recomputed, the staging rows deleted. A crash or cancel before the commit leaves no record, aggregate
-or result changed; left-over staging rows are never read as data and are swept by ``sweep_stale_jobs``.
+recomputed, the staging rows deleted, the job marked succeeded. A crash or cancel before the commit
+leaves no record, aggregate or result changed; left-over staging rows are never read as data.
+
+The process running a job holds its lease (``core.jobs``): claimed when the job starts, renewed with
+each chunk's progress and by a background thread meanwhile. A job whose process died is failed and its
+staging rows removed by whoever notices (``services.end_dead_job``); a process that finds its job taken
+from it (:class:`Lost`) stops without touching it. The merge extends the lease inside its own
+transaction, so a long merge is never taken for dead by another host, and a merge that dies with its
+process leaves the lease as it was.
+
+Limits (``core.limits``): the rows are counted as they stream; the row after the limit stops the import.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import csv
 import gc
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -34,13 +44,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from waibao.contracts.models import Contract, RecordKind
 from waibao.contracts.selectors import csat_scale
-from waibao.core import audit, clock
+from waibao.core import audit, clock, jobs
+from waibao.core.errors import DomainError
+from waibao.core.limits import ImportLimits, limited_rows
 from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
 from waibao.lib.spreadsheets import csv_text
@@ -97,6 +109,101 @@ EXISTING_COLS = ("id", *engine.RECORD_VALUE_FIELDS[1:], "fingerprint")
 
 class Cancelled(Exception):
     pass
+
+
+class Lost(Exception):
+    """The job was taken from this process (failed by someone who found its lease expired)."""
+
+
+#: How long the merge's own transaction holds the lease: it cannot be renewed while the merge runs,
+#: and is rolled back with the transaction if the process dies.
+MERGE_LEASE_SECONDS = 6 * 3600
+
+log = logging.getLogger(__name__)
+
+
+def claim(job: ImportJob) -> bool:
+    """Take a queued job (or one this process already holds) for this process: running, leased."""
+    now = clock.now()
+    mine = str(jobs.this_process())
+    qs = ImportJob.objects.filter(pk=job.pk, cancel_requested=False).filter(
+        Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_owner=mine)
+    )
+    if not jobs.claim(qs, status=JobStatus.RUNNING, started_at=now, heartbeat_at=now):
+        return False
+    job.status, job.started_at, job.heartbeat_at, job.lease_owner = JobStatus.RUNNING, now, now, mine
+    return True
+
+
+def _still_ours(job: ImportJob) -> None:
+    """Between chunks: stop on a cancel, or when the job is no longer this process's."""
+    row = ImportJob.objects.filter(pk=job.pk).values("status", "cancel_requested", "lease_owner").first()
+    if row is None or row["status"] != JobStatus.RUNNING or row["lease_owner"] != job.lease_owner:
+        raise Lost
+    if row["cancel_requested"]:
+        raise Cancelled
+
+
+def failure(exc: BaseException) -> tuple[str, str]:
+    """(status, message) for an import stopped by ``exc``: a broken rule or a file that cannot be read
+    is the file's (rejected, the rule named); anything else failed. Never the exception's own text: it is
+    a library's, in English."""
+    if isinstance(exc, DomainError):
+        return JobStatus.REJECTED, exc.message
+    unreadable = reading_error(exc)
+    if unreadable:
+        return JobStatus.REJECTED, _("%(rule)s未导入任何数据。") % {"rule": unreadable}
+    if isinstance(exc, MemoryError):
+        return JobStatus.FAILED, _("服务器内存不足，导入已停止，未导入任何数据。请拆分文件后分批导入。")
+    if isinstance(exc, OSError):
+        return JobStatus.FAILED, _("导入的文件已不存在或无法读取，未导入任何数据。请重新上传。")
+    from django.db import DatabaseError
+
+    if isinstance(exc, DatabaseError):
+        return JobStatus.FAILED, _("数据库出错，导入已停止，未导入任何数据。请稍后重新导入。")
+    return JobStatus.FAILED, _(
+        "导入时发生意外错误，未导入任何数据。错误已记入服务器日志；请稍后重新导入，或联系管理员。"
+    )
+
+
+class NulInFile(csv.Error):
+    """A NUL character in a CSV file (Python's csv reads it; the databases must not get it)."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(f"NUL in row {row}")
+        self.row = row
+
+
+def reading_error(exc: BaseException) -> str:
+    """The rule a file broke, when ``exc`` comes from reading it (csv, openpyxl, zip, XML); "" if not."""
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    if isinstance(exc, UnicodeDecodeError):
+        return _("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。")
+    if isinstance(exc, NulInFile):
+        return _("CSV 文件第 %(row)s 行含有空字符（NUL）：不是纯文本文件，或已损坏。") % {
+            "row": f"{exc.row:,}"
+        }
+    if isinstance(exc, csv.Error):
+        text = str(exc)
+        if "field larger than field limit" in text:
+            return _("CSV 文件中有单元格超过 %(n)s 个字符的上限。") % {"n": f"{csv.field_size_limit():,}"}
+        if "NUL" in text:
+            return _("CSV 文件含有空字符（NUL），不是纯文本文件，或已损坏。")
+        return _("CSV 文件格式有误（引号不成对，或换行出现在未加引号的单元格中），无法读取。")
+    excel_errors: tuple[type[BaseException], ...] = (zipfile.BadZipFile, zipfile.LargeZipFile, ParseError)
+    with contextlib.suppress(ImportError):
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        excel_errors += (InvalidFileException,)
+    with contextlib.suppress(ImportError):
+        from lxml.etree import XMLSyntaxError
+
+        excel_errors += (XMLSyntaxError,)
+    if isinstance(exc, excel_errors):
+        return _("Excel 文件已损坏或内容不完整，无法读取。请在 Excel 中打开并另存为 .xlsx 后再导入。")
+    return ""
 
 
 @dataclass
@@ -530,6 +637,7 @@ def run(
     fail_at_merge: bool = False,
     workers: int | None = None,
     table: Iterable[tuple[int, list[str]]] | None = None,
+    limits: ImportLimits | None = None,
 ) -> Outcome:
     """Run one import job over ``(row number, {header or field: value})`` rows. See the module doc.
 
@@ -537,8 +645,11 @@ def run(
     overrides ``WAIBAO_IMPORT_WORKERS`` (1 = everything in this process). ``table`` is the same rows as
     ``(row number, [cells in header order])`` (CSV files): with it, chunks are prepared column-wise
     (``delivery.columnar``) unless ``COLUMNAR`` is off or the contract's metrics need the row path.
+    ``limits`` stops the import at the row after ``limits.max_rows`` (rejected, nothing stored).
     Returns the finished job (status succeeded / rejected / cancelled / failed) and, for small jobs, the
-    errors. Exceptions mark the job failed, clean the staging rows and are re-raised.
+    errors. A file that cannot be read, or breaks a limit, rejects the job with the rule named; other
+    exceptions mark the job failed (a message in the uploader's language, never the exception's text),
+    clean the staging rows and are re-raised. The job must be queued (or held by this process).
     """
     contract = job.contract
     cache = engine.TermsCache(contract).preload()
@@ -570,11 +681,14 @@ def run(
     if default.ignored and (mapping is None or ("kind" not in reverse and "kind" not in constants)):
         notes.append(ignored_kind_note(default))
 
+    if limits is not None:
+        source_rows = limited_rows(source_rows, limits)
+        if table is not None:
+            table = limited_rows(table, limits)
     started = _time.monotonic()
-    now = clock.now()
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
-    job.status = JobStatus.RUNNING
-    job.started_at = now
+    if not claim(job):
+        sink.discard()
+        raise DomainError(_("导入任务当前状态不允许此操作。"), code="invalid_state", status=409)
     done = new = updated = same = 0
     outcome = Outcome(job)
     job_id = job.pk
@@ -591,10 +705,9 @@ def run(
             chunks: Iterator[Chunk] = _table_chunks(table, plan, preparer, headers)
         else:
             chunks = _row_chunks(source_rows, preparer, workers or import_workers())
-        with contextlib.closing(chunks):  # type: ignore[type-var]  # a generator has close()
+        with contextlib.closing(chunks), jobs.keep_alive(ImportJob, job.pk):  # type: ignore[type-var]
             for chunk in chunks:
-                if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                    raise Cancelled
+                _still_ours(job)
                 size = len(chunk.rows)
                 ext_of: list[str] = [""] * size
                 positions: list[int] = []
@@ -677,7 +790,9 @@ def run(
                     _stage(batch)
                     if counted is not None:
                         _stage_frame(counted)
-                    ImportJob.objects.filter(pk=job.pk).update(
+                    if not jobs.renew(
+                        ImportJob,
+                        job.pk,
                         rows_done=done,
                         rows_per_second=done / elapsed,
                         count_new=new,
@@ -686,7 +801,8 @@ def run(
                         count_rejected=sink.rows_rejected,
                         error_count=sink.count,
                         heartbeat_at=clock.now(),
-                    )
+                    ):
+                        raise Lost
                 staged_any = staged_any or bool(batch) or counted is not None
                 job.rows_done, job.count_new, job.count_updated, job.count_unchanged = (
                     done,
@@ -727,14 +843,22 @@ def run(
     except Cancelled:
         _finish(job, JobStatus.CANCELLED, sink, actor, _("已取消，未导入任何数据。"))
         return outcome
-    except BaseException as exc:
-        _finish(
-            job,
-            JobStatus.FAILED,
-            sink,
-            actor,
-            _("导入失败，未导入任何数据：%(e)s") % {"e": exc.__class__.__name__},
-        )
+    except Lost:
+        # Someone took this job for dead and failed it (and removed its staging rows): leave it so.
+        StagedRecord.objects.filter(job_id=job.pk).delete()
+        job.refresh_from_db()
+        return outcome
+    except Exception as exc:
+        status, message = failure(exc)
+        if status == JobStatus.FAILED:
+            log.exception("import job #%s failed", job.pk)
+        job.count_new = job.count_updated = job.count_unchanged = 0
+        _finish(job, status, sink, actor, message)
+        if status == JobStatus.FAILED:
+            raise
+        return outcome
+    except BaseException:  # KeyboardInterrupt, SystemExit: the process is going away
+        _finish(job, JobStatus.FAILED, sink, actor, _("导入进程被停止，未导入任何数据；可重新导入。"))
         raise
     finally:
         if gc_was_on:
@@ -788,8 +912,11 @@ def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: 
     ops = connection.ops
     now = ops.adapt_datetimefield_value(clock.now())
     with transaction.atomic():
-        if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-            raise Cancelled
+        _still_ours(job)
+        # Hold the lease for the whole merge, inside the merge's transaction: no other host takes a
+        # long merge for dead, and if this process dies the extension is rolled back with the merge.
+        if not jobs.renew(ImportJob, job.pk, seconds=MERGE_LEASE_SECONDS):
+            raise Lost
         with connection.cursor() as cur:
             # Someone changed these records after we compared them: apply no deltas, rebuild those days.
             # (Table and column names below come from our own models, never from input.)
@@ -835,6 +962,10 @@ def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: 
             services.recompute_results(
                 contract=contract, periods=periods, actor=actor, reason=_("导入任务 #%(id)s") % {"id": job.pk}
             )
+        # Succeeded with the records: a process that dies after this commit leaves a finished job.
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.SUCCEEDED, finished_at=clock.now(), message=""
+        )
         audit.record(
             actor,
             "delivery.import.merged",
@@ -850,32 +981,47 @@ def _merge(job: ImportJob, deltas: engine.Deltas, actor: Any, *, fail_at_merge: 
     return periods
 
 
+#: The fields :func:`_finish` writes.
+FINISH_FIELDS = (
+    "status",
+    "finished_at",
+    "message",
+    "error_file",
+    "rows_done",
+    "count_new",
+    "count_updated",
+    "count_unchanged",
+    "count_rejected",
+    "error_count",
+    "errors_preview",
+    "summary",
+    "rows_total",
+)
+
+
 def _finish(job: ImportJob, status: str, sink: ErrorSink, actor: Any, message: str) -> None:
+    """Write the job's end — unless it is no longer this process's (failed meanwhile by someone who
+    found it dead): then it stays as they left it."""
     sink.close()
     StagedRecord.objects.filter(job=job).delete()
+    # A success was already written by the merge's transaction; any other end follows "running".
+    before = (
+        [JobStatus.RUNNING, JobStatus.SUCCEEDED] if status == JobStatus.SUCCEEDED else [JobStatus.RUNNING]
+    )
+    ours = ImportJob.objects.filter(pk=job.pk, lease_owner=job.lease_owner, status__in=before)
+    if not ours.exists():
+        job.refresh_from_db()
+        return
     job.status = status
     job.finished_at = clock.now()
     job.message = message
     if sink.count and os.path.exists(sink.path):
         with open(sink.path, "rb") as fh:
             job.error_file.save(f"errors-{job.pk}.csv", File(fh), save=False)
-    job.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "message",
-            "error_file",
-            "rows_done",
-            "count_new",
-            "count_updated",
-            "count_unchanged",
-            "count_rejected",
-            "error_count",
-            "errors_preview",
-            "summary",
-            "rows_total",
-        ]
-    )
+    values = {name: getattr(job, name) for name in FINISH_FIELDS}
+    if not ours.update(**values):
+        job.refresh_from_db()
+        return
     audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
 
 
@@ -981,7 +1127,13 @@ def open_source(path: str, filename: str) -> Source:
     encoding = detect_encoding(head)
     fh2 = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
     reader = csv.reader(fh2)
-    headers = [h.strip() for h in next(reader, [])]
+    try:
+        headers = [h.strip() for h in next(reader, [])]
+        if any("\x00" in h for h in headers):
+            raise NulInFile(1)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        fh2.close()
+        raise rows_error(reading_error(exc)) from exc
     if not headers:
         fh2.close()
         raise rows_error(_("文件是空的。"))
@@ -989,8 +1141,11 @@ def open_source(path: str, filename: str) -> Source:
     def trows() -> Iterator[tuple[int, list[str]]]:
         try:
             for n, row in enumerate(reader, start=2):
-                if not "".join(row).strip():  # blank cells only (as any(cell.strip()), in one call)
+                joined = "".join(row)
+                if not joined.strip():  # blank cells only (as any(cell.strip()), in one call)
                     continue
+                if "\x00" in joined:  # csv reads NUL; PostgreSQL refuses it and SQLite would store it
+                    raise NulInFile(n)
                 yield n, row
         except UnicodeDecodeError as exc:
             raise rows_error(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。")) from exc
@@ -1017,7 +1172,7 @@ def sample_values(path: str, filename: str, *, n: int = 3, scan: int = 500) -> d
     src = open_source(path, filename)
     found: dict[str, list[str]] = {h: [] for h in src.headers if h}
     try:
-        for count, (_rownum, row) in enumerate(src.rows):
+        for count, (_rownum, row) in enumerate(_readable(src.rows)):
             if count >= scan or all(len(v) >= n for v in found.values()):
                 break
             for header, value in row.items():
@@ -1036,6 +1191,19 @@ def sample_values(path: str, filename: str, *, n: int = 3, scan: int = 500) -> d
         if src.close is not None:
             src.close()
     return found
+
+
+def _readable(items: Iterable[Any]) -> Iterator[Any]:
+    """The items; a reading error of the file's (csv, Excel) as the rule it broke (``DomainError``)."""
+    try:
+        yield from items
+    except DomainError:
+        raise
+    except Exception as exc:
+        message = reading_error(exc)
+        if not message:
+            raise
+        raise rows_error(message) from exc
 
 
 def as_stream_rows(

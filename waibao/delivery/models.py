@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from waibao.contracts.models import Contract, RecordKind, SlaMetric
+from waibao.core.jobs import Leased
 from waibao.core.models import TimeStampedModel
 
 
@@ -116,7 +117,10 @@ def import_path(instance: models.Model, filename: str) -> str:
     return f"delivery/imports/{uuid.uuid4().hex}" + (f".{ext}" if ext in ("csv", "xlsx", "txt") else "")
 
 
-class ImportJob(models.Model):
+class ImportJob(Leased):
+    """One import. While running, ``lease_owner`` names the process running it (core.jobs): a job whose
+    process is gone is failed and cleaned up as soon as anyone looks at it (``services.end_dead_job``)."""
+
     contract = models.ForeignKey(
         Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="import_jobs"
     )

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -214,12 +215,19 @@ def end_dead_job(
         ended = (
             ImportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING)
             .filter(guard)
-            .update(status=status, finished_at=now, message=message, cancel_requested=cancel or job.cancel_requested)
+            .update(
+                status=status,
+                finished_at=now,
+                message=message,
+                cancel_requested=cancel or job.cancel_requested,
+            )
         )
         if ended:
             StagedRecord.objects.filter(job_id=job.pk).delete()
             job.status, job.finished_at, job.message = status, now, message
-            audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
+            audit.record(
+                actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message
+            )
     if not ended:
         job.refresh_from_db()
     return bool(ended)
@@ -261,7 +269,9 @@ def create_file_job(
         raise DomainError(
             _("只能导入 .csv 或 .xlsx 文件。"), fields={"file": _("只能导入 .csv 或 .xlsx 文件。")}
         )
-    check_import_size(actor=actor, size=upload.size if upload.size is not None else _stream_size(upload.stream))
+    check_import_size(
+        actor=actor, size=upload.size if upload.size is not None else _stream_size(upload.stream)
+    )
     _require_no_running(contract)
     job = ImportJob(
         contract=contract,
@@ -352,8 +362,8 @@ def run_job(job_id: int, *, progress: Any = None) -> ImportJob:
     with translation.override(_uploader_language(job)):
         try:
             _require_no_running(job.contract, exclude=job.pk)
-        except DomainError as exc:  # another import started first: this one never starts, and says why
-            _fail_unstarted(job, actor, _("未开始：%(why)s 请在其完成后重新导入。") % {"why": exc.message})
+        except DomainError:  # another import started first: this one never starts, and says why
+            _fail_unstarted(job, actor, _("未开始：该合同已有另一个导入任务在进行中。请在它完成后重新导入。"))
             return job
         if not ingest.claim(job):  # cancelled or taken meanwhile
             job.refresh_from_db()
@@ -400,7 +410,9 @@ def _end_claimed(job: ImportJob, actor: Any, status: str, message: str) -> None:
         status=status, finished_at=clock.now(), message=message
     ):
         job.status, job.message = status, message
-        audit.record(actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message)
+        audit.record(
+            actor, f"delivery.import.{status}", job, vendor_id=job.contract.vendor_id, message=message
+        )
     else:
         job.refresh_from_db()
 
@@ -446,17 +458,28 @@ def import_path(
 
 
 def cancel_import(*, job: ImportJob, actor: Any) -> ImportJob:
+    """Cancel a job: one not started ends at once; a running one stops at its next chunk (nothing is
+    stored); a running one whose process died is cancelled and cleaned up at once."""
     if job.is_done:
         raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
     if job.status == JobStatus.RUNNING and end_dead_job(job=job, actor=actor, cancel=True):
-        return job  # its process had died: cancelled and cleaned up at once
-    if job.is_done:  # it ended meanwhile
-        raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
-    if job.status in (JobStatus.MAPPING, JobStatus.QUEUED):
+        return job
+    now = clock.now()
+    # Conditional: a worker may claim the queued job meanwhile, and then it is cancelled as a running one.
+    if job.status in (JobStatus.MAPPING, JobStatus.QUEUED) and ImportJob.objects.filter(
+        pk=job.pk, status=job.status
+    ).update(
+        status=JobStatus.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        message=_("已取消，未导入任何数据。"),
+    ):
         _move(job, JobStatus.CANCELLED)
-        job.cancel_requested, job.finished_at, job.message = True, clock.now(), _("已取消，未导入任何数据。")
-        job.save(update_fields=["status", "cancel_requested", "finished_at", "message"])
+        job.cancel_requested, job.finished_at, job.message = True, now, _("已取消，未导入任何数据。")
     else:
+        job.refresh_from_db()
+        if job.is_done:
+            raise DomainError(_("导入任务已结束，无法取消。"), code="invalid_state", status=409)
         ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
         job.cancel_requested = True
     audit.record(actor, "delivery.import.cancel_requested", job, vendor_id=job.contract.vendor_id)

@@ -557,7 +557,7 @@ def import_start(request: HttpRequest, code: str) -> HttpResponse:
             job = services.create_file_job(
                 contract=contract,
                 actor=request.user,
-                upload=services.Upload(f.name or "upload", f.file),
+                upload=services.Upload(f.name or "upload", f.file, f.size),
                 policy=form.cleaned_data["policy"],
             )
         except DomainError as exc:
@@ -646,7 +646,7 @@ def import_template_xlsx(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = access.get_job(request.user, pk)
+    job = services.reap_if_dead(access.get_job(request.user, pk))
     ctx = {
         "job": job,
         "contract": job.contract,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -48,12 +49,16 @@ class Command(BaseCommand):
         mapping.update({rows.CONSTANT + f.strip(): v.strip() for f, v in constants})
         total = None
         try:
+            # the size limit before a byte is read (the same rule as the page and the API)
+            services.check_import_size(actor="cli", size=os.path.getsize(opts["file"]))
             src = ingest.open_source(opts["file"], opts["file"])
             total = src.total
             if src.close is not None:
                 src.close()
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        except OSError as exc:
+            raise CommandError(f"cannot read {opts['file']}: {exc.strerror}") from exc
         bar = tqdm(
             total=total, unit="rows", disable=not self.stdout.isatty() and opts.get("verbosity", 1) < 2
         )

@@ -13,6 +13,5 @@ class Command(BaseCommand):
     help = "Notify contract owners of open-period SLA metrics at risk or breached (each once)."
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        swept = services.sweep_stale_jobs()
         sent = services.send_sla_warnings()
-        self.stdout.write(f"{sent} warnings sent, {swept} stale import jobs cleaned up")
+        self.stdout.write(f"{sent} warnings sent")
