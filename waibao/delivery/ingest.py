@@ -55,6 +55,7 @@ from waibao.core.errors import DomainError
 from waibao.core.limits import ImportLimits, limited_rows
 from waibao.delivery import engine, rows
 from waibao.delivery.models import ImportJob, ImportPolicy, JobStatus, ServiceRecord, StagedRecord
+from waibao.lib import spreadsheets
 from waibao.lib.spreadsheets import csv_text
 
 if TYPE_CHECKING:  # polars (~35 MB) is loaded only by a process that imports a CSV file
@@ -1085,40 +1086,20 @@ def open_source(path: str, filename: str) -> Source:
     ``filename`` is the name the user gave the file; ``path`` may have no extension at all (stored
     uploads), so the format is read from the content (:func:`file_format`)."""
     if file_format(path, filename) == "xlsx":
-        from openpyxl import load_workbook
-
-        # openpyxl refuses a *path* without an .xlsx extension; given an open file it reads the content.
-        xfh = open(path, "rb")  # noqa: SIM115 - closed with the workbook
+        # The one .xlsx reader: zip bombs and oversized text tables refused by their declared sizes before
+        # anything is unpacked, rows streamed, each cell held to the cell limit (lib.spreadsheets.Limits).
         try:
-            wb = load_workbook(xfh, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds
-            xfh.close()
-            raise rows_error(_("无法读取 Excel 文件。")) from exc
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header_row = next(it, None)
-        if header_row is None:
-            wb.close()
-            xfh.close()
-            raise rows_error(_("文件是空的。"))
-        headers = [str(h).strip() if h is not None else "" for h in header_row]
-        total = (ws.max_row - 1) if ws.max_row else None
+            sheet = spreadsheets.read_xlsx(path)
+        except spreadsheets.SpreadsheetError as exc:
+            raise rows_error(exc.message) from exc
 
         def xrows() -> Iterator[tuple[int, dict[str, Any]]]:
             try:
-                for n, row in enumerate(it, start=2):
-                    if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                        continue
-                    yield n, {h: v for h, v in zip(headers, row, strict=False) if h}
-            finally:
-                wb.close()
-                xfh.close()
+                yield from sheet.rows
+            except spreadsheets.SpreadsheetError as exc:  # a cell over the limit, a damaged part
+                raise rows_error(exc.message) from exc
 
-        def close_xlsx() -> None:
-            wb.close()
-            xfh.close()
-
-        return Source(headers, xrows(), total, close=close_xlsx)
+        return Source(sheet.headers, xrows(), sheet.declared_rows, close=sheet.close)
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
         lines = head.count(b"\n")
