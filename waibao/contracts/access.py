@@ -1,8 +1,10 @@
 """The only way a URL id becomes a contract (or one of its parts).
 
 Buyer users see every contract; a vendor user sees only its own vendor's, and anything else answers 404,
-so the existence of other vendors' contracts is not revealed.  Contracts are addressed by their reference
-code (``CT-2026-0001``); a numeric primary key is accepted too.
+so the existence of other vendors' contracts is not revealed.  Within its own contracts, what a vendor
+user may read of the buyer's internal side (drafts, approval steps, price-adjustment records, internal
+documents) is decided by :mod:`waibao.contracts.visibility`: such a row is a 404 too.  Contracts are
+addressed by their reference code (``CT-2026-0001``); a numeric primary key is accepted too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from waibao.accounts import policy
+from waibao.contracts import visibility
 from waibao.contracts.models import (
     Amendment,
     ApprovalStep,
@@ -56,6 +59,7 @@ def _child(model: Any, user: Any, pk: Any, write: bool, action: str, contract: C
         raise Http404
     if contract is not None:
         qs = qs.filter(contract=contract)
+    qs = visibility.rows(user, qs)  # the buyer's internal rows are not there for a vendor user: 404
     try:
         obj = qs.get(pk=int(pk))
     except (model.DoesNotExist, ValueError, TypeError):

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 
 from waibao.accounts import policy
 from waibao.calendars.models import Calendar
-from waibao.contracts import access, queries, services
+from waibao.contracts import access, queries, services, visibility
 from waibao.contracts.models import ClauseTemplate, ContractStatus
 from waibao.contracts.schemas import (
     AmendmentIn,
@@ -239,7 +239,10 @@ def submit(request: HttpRequest, code: str) -> Any:
 
 @router.get("/{code}/approvals", response={200: list[ApprovalStepOut], **ERRORS})
 def list_approvals(request: HttpRequest, code: str) -> Any:
-    return access.get_contract(request.user, code).approval_steps.all()
+    """The approval steps with their decisions and comments: the buyer's own (an empty list for a vendor
+    user, who reads the outcome as the contract's or amendment's status)."""
+    contract = access.get_contract(request.user, code)
+    return visibility.rows(request.user, contract.approval_steps.all())
 
 
 @router.post("/{code}/approvals", response={200: ContractOut, **ERRORS_409})
@@ -370,7 +373,10 @@ def milestone_action(request: HttpRequest, code: str, milestone_id: int, payload
 
 @router.get("/{code}/price-adjustments", response={200: list[PriceClauseOut], **ERRORS})
 def list_price_clauses(request: HttpRequest, code: str) -> Any:
-    return access.get_contract(request.user, code).price_adjustments.all()
+    """The buyer's price-adjustment records (an empty list for a vendor user: the clause's text is among the
+    contract's clauses)."""
+    contract = access.get_contract(request.user, code)
+    return visibility.rows(request.user, contract.price_adjustments.all())
 
 
 @router.post("/{code}/price-adjustments", response={201: PriceClauseOut, **ERRORS})
@@ -408,7 +414,10 @@ def record_index_value(request: HttpRequest, code: str, clause_id: int, payload:
 
 @router.get("/{code}/amendments", response={200: list[AmendmentOut], **ERRORS})
 def list_amendments(request: HttpRequest, code: str) -> Any:
-    return access.get_contract(request.user, code).amendments.all()
+    """Every amendment for buyers; a vendor user gets the submitted ones (in approval, approved, withdrawn
+    after submission), never drafts or returned ones."""
+    contract = access.get_contract(request.user, code)
+    return visibility.rows(request.user, contract.amendments.all())
 
 
 @router.post("/{code}/amendments", response={201: AmendmentOut, **ERRORS_409})
@@ -433,7 +442,7 @@ def list_versions(request: HttpRequest, code: str) -> Any:
 def diff_versions(request: HttpRequest, code: str, a: int, b: int) -> Any:
     contract = access.get_contract(request.user, code)
     va, vb = access.get_version(request.user, contract, a), access.get_version(request.user, contract, b)
-    return services.diff_snapshots(va.snapshot, vb.snapshot, words=False)
+    return visibility.version_diff(request.user, va.snapshot, vb.snapshot, words=False)
 
 
 # --- documents ------------------------------------------------------------------------------------
@@ -441,7 +450,9 @@ def diff_versions(request: HttpRequest, code: str, a: int, b: int) -> Any:
 
 @router.get("/{code}/documents", response={200: list[ContractDocumentOut], **ERRORS})
 def list_documents(request: HttpRequest, code: str) -> Any:
-    return access.get_contract(request.user, code).documents.all()
+    """The contract's documents; a vendor user does not get those marked internal."""
+    contract = access.get_contract(request.user, code)
+    return visibility.rows(request.user, contract.documents.all())
 
 
 @router.post("/{code}/documents", response={201: ContractDocumentOut, **ERRORS})
@@ -451,7 +462,9 @@ def upload_document(
     file: File[UploadedFile],
     title: Form[str] = "",
     is_signed_copy: Form[bool] = True,
+    internal: Form[bool] = False,
 ) -> Any:
+    """``internal``: the buyer's own paper, not shown to vendor users (a signed copy cannot be internal)."""
     contract = access.get_contract(request.user, code, write=True)
     return 201, services.upload_document(
         contract=contract,
@@ -459,6 +472,7 @@ def upload_document(
         upload=from_uploaded(file),
         title=title,
         is_signed_copy=is_signed_copy,
+        internal=internal,
     )
 
 

@@ -782,6 +782,9 @@ class DocumentForm(BootstrapMixin, forms.Form):
     title = forms.CharField(label=_("标题"), max_length=200, required=False)
     file = forms.FileField(label=_("文件"))
     is_signed_copy = forms.BooleanField(label=_("签署版"), required=False, initial=True)
+    internal = forms.BooleanField(
+        label=_("仅内部可见"), required=False, help_text=_("供应商用户看不到内部文件。")
+    )
 
 
 class SettingsForm(BootstrapMixin, forms.Form):

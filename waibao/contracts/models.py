@@ -637,6 +637,9 @@ class ContractDocument(StoredDocumentBase):
         Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="documents"
     )
     is_signed_copy = models.BooleanField(_("签署版"), default=True)
+    # The buyer's own papers kept with the contract (evaluations, negotiation notes): vendor users do not
+    # see them (contracts.visibility).
+    internal = models.BooleanField(_("仅内部可见"), default=False, help_text=_("供应商用户看不到内部文件。"))
     file = models.FileField(_("文件"), upload_to=upload_path)
 
     class Meta(StoredDocumentBase.Meta):

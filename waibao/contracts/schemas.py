@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 
 from waibao.accounts.models import Role
+from waibao.contracts import visibility
 from waibao.contracts.models import (
     AdjustmentFormula,
     AmendmentStatus,
@@ -41,8 +42,9 @@ class ContractOut(Schema):
     end_date: date | None
     renewal_type: Annotated[str, Choice(RenewalType)]
     notice_days: int
-    renewal_lead_days: int
-    renewal_decision: Annotated[str, Choice(RenewalDecision)]
+    # The buyer's renewal planning: null for a vendor user (contracts.visibility).
+    renewal_lead_days: int | None
+    renewal_decision: Annotated[str, Choice(RenewalDecision)] | None
     total_value: Number
     monthly_fee: Number
     currency: str
@@ -56,6 +58,14 @@ class ContractOut(Schema):
     @staticmethod
     def resolve_vendor_code(obj: Any) -> str:
         return str(obj.vendor.code)
+
+    @staticmethod
+    def resolve_renewal_lead_days(obj: Any, context: Any) -> int | None:
+        return visibility.field(context["request"].user, obj, "renewal_lead_days")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_renewal_decision(obj: Any, context: Any) -> str | None:
+        return visibility.field(context["request"].user, obj, "renewal_decision")  # type: ignore[no-any-return]
 
     @staticmethod
     def resolve_vendor_name(obj: Any) -> str:
@@ -350,12 +360,18 @@ class AmendmentIn(Schema):
 
 
 class ContractVersionOut(Schema):
+    """A version's full terms; for a vendor user without ``price_adjustments`` (the buyer's records)."""
+
     number: int
     effective_from: date
     amendment_id: int | None
     note: str
     created_at: datetime
     snapshot: dict[str, Any]
+
+    @staticmethod
+    def resolve_snapshot(obj: Any, context: Any) -> dict[str, Any]:
+        return visibility.snapshot(context["request"].user, obj.snapshot)
 
 
 class DiffRowOut(Schema):
@@ -369,6 +385,7 @@ class ContractDocumentOut(Schema):
     id: int
     title: str
     is_signed_copy: bool
+    internal: bool
     file_name: str
     file_type: str
     size: int

@@ -1648,20 +1648,24 @@ def proposed_snapshot(base: dict[str, Any], changes: dict[str, Any]) -> dict[str
     return snap
 
 
-def amendment_diff(amendment: Amendment) -> list[DiffRow]:
-    """What an amendment changes, in the version-diff rows: against the version it produced once
-    approved, otherwise against the contract's current version (or live terms before any version)."""
+def amendment_snapshots(amendment: Amendment) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The terms before and after an amendment: the version it produced and the one before, once
+    approved; otherwise the contract's current version (or live terms before any version) and those terms
+    with the amendment's changes laid over them."""
     contract = amendment.contract
     if amendment.resulting_version:
         versions = {v.number: v.snapshot for v in contract.versions.filter(
             number__in=[amendment.resulting_version - 1, amendment.resulting_version])}  # fmt: skip
         if len(versions) == 2:
-            return diff_snapshots(
-                versions[amendment.resulting_version - 1], versions[amendment.resulting_version]
-            )
+            return versions[amendment.resulting_version - 1], versions[amendment.resulting_version]
     current = contract.versions.filter(number=contract.current_version).first()
     base = current.snapshot if current is not None else contract_snapshot(contract)
-    return diff_snapshots(base, proposed_snapshot(base, amendment.changes))
+    return base, proposed_snapshot(base, amendment.changes)
+
+
+def amendment_diff(amendment: Amendment) -> list[DiffRow]:
+    """What an amendment changes, in the version-diff rows (see :func:`amendment_snapshots`)."""
+    return diff_snapshots(*amendment_snapshots(amendment))
 
 
 # --- milestones -----------------------------------------------------------------------------------
@@ -2038,10 +2042,23 @@ def notify_price_threshold(iv: IndexValue) -> int:
 
 
 def upload_document(
-    *, contract: Contract, actor: Any, upload: Upload, title: str = "", is_signed_copy: bool = True
+    *,
+    contract: Contract,
+    actor: Any,
+    upload: Upload,
+    title: str = "",
+    is_signed_copy: bool = True,
+    internal: bool = False,
 ) -> ContractDocument:
+    """Keep a file with the contract. ``internal``: the buyer's own paper, which vendor users do not see
+    (a signed copy is the vendor's as much as the buyer's, so it cannot be internal)."""
+    if internal and is_signed_copy:
+        msg = _("签署版是双方签署的合同文本，不能设为仅内部可见。")
+        raise DomainError(msg, fields={"internal": msg})
     with transaction.atomic():
-        doc = ContractDocument(contract=contract, is_signed_copy=is_signed_copy, uploaded_by=_user(actor))
+        doc = ContractDocument(
+            contract=contract, is_signed_copy=is_signed_copy, internal=internal, uploaded_by=_user(actor)
+        )
         store(doc, upload)
         doc.title = (title or doc.file_name).strip()[:200]
         doc.save()
@@ -2049,7 +2066,7 @@ def upload_document(
             actor,
             "contracts.document.uploaded",
             doc,
-            changes=audit.created(doc, ["title", "file_name", "file_type", "size"]),
+            changes=audit.created(doc, ["title", "file_name", "file_type", "size", "internal"]),
         )
     return doc
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
-from waibao.contracts import access, forms, metric_ui, queries, services
+from waibao.contracts import access, forms, metric_ui, queries, services, visibility
 from waibao.contracts.models import (
     DEFAULT_LEVEL_NAMES,
     IN_FORCE,
@@ -136,23 +136,27 @@ def _contract_page(
     back with what was typed (``refused`` for the hand-written approval forms, a bound Django form else)."""
     user = request.user
     is_buyer = policy.is_buyer(user)
+    # What a vendor user may read of the buyer's internal side is decided in contracts.visibility.
+    internal = visibility.sees_internal(user)
     steps = list(
-        contract.approval_steps.select_related("decided_by", "amendment").order_by("-round", "position")
+        visibility.rows(user, contract.approval_steps.all())
+        .select_related("decided_by", "amendment")
+        .order_by("-round", "position")
     )
-    step = services.current_step(contract)
-    amendments = list(contract.amendments.select_related("created_by"))
+    step = services.current_step(contract) if internal else None
+    amendments = list(visibility.rows(user, contract.amendments.all()).select_related("created_by"))
     open_amendment_steps = {
         a.pk: services.current_step(contract, a)
         for a in amendments
-        if a.status == AmendmentStatus.IN_APPROVAL
+        if internal and a.status == AmendmentStatus.IN_APPROVAL
     }
     metrics = list(contract.sla_metrics.select_related("calendar").order_by("retired", "position", "id"))
     versions = list(contract.versions.select_related("created_by", "amendment"))
-    price_clauses = list(contract.price_adjustments.prefetch_related("values"))
+    price_clauses = list(visibility.rows(user, contract.price_adjustments.all()).prefetch_related("values"))
     ctx: dict[str, Any] = {
         "contract": contract,
         "clauses": contract.clauses.all(),
-        "missing": [ClauseType(t).label for t in services.missing_clauses(contract)],
+        "missing": [ClauseType(t).label for t in services.missing_clauses(contract)] if internal else [],
         "metrics": metrics,
         "metric_summaries": {m.pk: metric_ui.summary(m.definition, m.calendar) for m in metrics},
         "milestones": contract.milestones.select_related("accepted_by", "contract"),
@@ -160,19 +164,22 @@ def _contract_page(
         "amendments": amendments,
         "amendment_steps": open_amendment_steps,
         "versions": versions,
-        "documents": contract.documents.select_related("uploaded_by"),
+        "documents": visibility.rows(user, contract.documents.all()).select_related("uploaded_by"),
         "steps": steps,
         "current_step": step,
         "can_decide": services.can_decide(user, step),
         "can_decide_amendment": {pk: services.can_decide(user, s) for pk, s in open_amendment_steps.items()},
-        "problems": services.submission_problems(contract) if contract.status == ContractStatus.DRAFT else {},
+        "problems": services.submission_problems(contract)
+        if internal and contract.status == ContractStatus.DRAFT
+        else {},
         "term_ended_on": services.ended_term_needs_confirmation(contract, None) if step else None,
         "events": audit.events_for(contract)[:50] if is_buyer else [],
-        "status_changes": contract.status_changes.select_related("actor"),
+        "status_changes": visibility.rows(user, contract.status_changes.all()).select_related("actor"),
         "can_write": policy.can(user, "contracts.write"),
         "can_finance": policy.can(user, "contracts.finance"),
         "editable": contract.status == ContractStatus.DRAFT and policy.can(user, "contracts.write"),
         "is_buyer": is_buyer,
+        "internal": internal,
         "renewal_reminder": services.renewal_reminder_date(contract),
         "status_form": status_form or _status_form(contract),
         "renewal_form": renewal_form or forms.RenewalForm(),
@@ -872,8 +879,10 @@ def _amendment_page(
 ) -> HttpResponse:
     """One amendment: what it proposes, shown as a diff against the terms it would replace."""
     a = access.get_amendment(request.user, pk, contract=contract)
-    rows = services.amendment_diff(a)
-    step = services.current_step(contract, a) if a.status == AmendmentStatus.IN_APPROVAL else None
+    rows = visibility.amendment_diff(request.user, a)
+    internal = visibility.sees_internal(request.user)
+    pending = internal and a.status == AmendmentStatus.IN_APPROVAL
+    step = services.current_step(contract, a) if pending else None
     return render(
         request,
         "contracts/amendment_detail.html",
@@ -925,7 +934,7 @@ def version_diff(request: HttpRequest, code: str) -> HttpResponse:
     a = request.GET.get("a") or str(numbers[-2] if len(numbers) > 1 else numbers[0])
     b = request.GET.get("b") or str(numbers[-1])
     va, vb = access.get_version(request.user, contract, a), access.get_version(request.user, contract, b)
-    rows = services.diff_snapshots(va.snapshot, vb.snapshot)
+    rows = visibility.version_diff(request.user, va.snapshot, vb.snapshot)
     return render(
         request,
         "contracts/diff.html",
@@ -953,7 +962,7 @@ def document_upload(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.upload_document(
                 contract=contract, actor=request.user, upload=upload, title=form.cleaned_data["title"],
-                is_signed_copy=form.cleaned_data["is_signed_copy"],
+                is_signed_copy=form.cleaned_data["is_signed_copy"], internal=form.cleaned_data["internal"],
             )  # fmt: skip
         except DomainError as exc:
             apply_domain_error(form, exc)
