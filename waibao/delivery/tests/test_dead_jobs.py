@@ -110,7 +110,7 @@ def test_a_job_whose_lease_is_valid_still_makes_a_new_import_wait(contract, mana
     r = upload(api_client(manager), contract)
     assert r.status_code == 409 and r.json()["code"] == "busy"
     job.refresh_from_db()
-    assert job.status == "running" and StagedRecord.objects.filter(job_id=job.pk).exists()
+    assert job.status == "running"
 
 
 def test_a_live_process_on_this_host_is_never_taken_for_dead_even_with_an_old_lease(
@@ -216,3 +216,72 @@ def tickets():
         }
         for i in range(1, 6)
     ]
+
+
+# --- the real thing: kill -9 of import_records mid-job --------------------------------------------
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the test database must be shared with a second process (PostgreSQL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_of_import_records_mid_job_frees_the_contract_at_once(
+    vendor_a, manager, as_user, tmp_path, django_capture_on_commit_callbacks, settings
+):
+    """A second process imports a large file into the same database; it is killed with SIGKILL while the
+    job runs. The job page then says what happened, nothing is left staged, and the next import runs."""
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    import waibao
+    from waibao.delivery.tests.factories import make_contract
+
+    contract = make_contract(vendor_a, owner=manager)
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "external_id,kind,priority,opened_at,first_response_at\n"
+        + "".join(f"K{i},ticket,P1,2026-10-08 09:00,2026-10-08 09:10\n" for i in range(200_000)),
+        encoding="utf-8",
+    )
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "WAIBAO_DEBUG": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "WAIBAO_MEDIA_ROOT": str(tmp_path / "media"),
+        "WAIBAO_IMPORT_WORKERS": "1",
+    }
+    manage = Path(waibao.__file__).parent / "manage.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(manage), "import_records", str(path), "--contract", contract.code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(1200):  # until the job has started (at most a minute on a busy machine)
+            if ImportJob.objects.filter(contract=contract, status="running").exists():
+                break
+            if proc.poll() is not None:
+                pytest.fail("import_records ended before it could be killed")
+            time.sleep(0.05)
+        else:
+            pytest.fail("the import never started")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    job = ImportJob.objects.get(contract=contract)
+    assert job.status == "running"
+
+    r = as_user(manager).get(f"/delivery/imports/{job.pk}/")
+    job.refresh_from_db()
+    assert job.status == "failed" and job.message.startswith("导入进程意外停止（进程 ")
+    assert job.message in r.content.decode()
+    assert not StagedRecord.objects.exists() and not ServiceRecord.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = upload(as_user(manager), contract)  # the page's client posts to the API as well
+    assert again.status_code == 202, again.content
+    assert ImportJob.objects.get(pk=again.json()["id"]).status == "succeeded"
