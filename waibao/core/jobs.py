@@ -139,6 +139,8 @@ class Death:
         """The reason in the active language, for the job's message."""
         if self.reason == "gone":
             return gettext("进程 %(pid)s（主机 %(host)s）已不存在") % {"pid": self.pid, "host": self.host}
+        if self.reason == "silent" and not self.host:  # a job that never named its process
+            return gettext("已 %(s)s 秒没有进展") % {"s": f"{self.seconds:,}"}
         if self.reason == "silent":
             return gettext("运行它的进程（主机 %(host)s）已 %(s)s 秒没有响应") % {
                 "host": self.host,

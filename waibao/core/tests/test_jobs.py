@@ -90,3 +90,7 @@ def test_the_sweep_is_scheduled_every_minute():
     from waibao.core.registry import SCHEDULE
 
     assert any(j.command == "sweep_jobs" and j.minutes == 1 for j in SCHEDULE)
+
+
+def test_a_job_that_never_named_its_process_is_described_by_its_silence():
+    assert jobs.Death("silent", "", "", 0, 1860).text() == "已 1,860 秒没有进展"
