@@ -25,6 +25,9 @@
       var source = document.getElementById(el.dataset.chart);
       if (!source) { return; }
       var option = JSON.parse(source.textContent);
+      // Tooltips are drawn on the canvas: ECharts' HTML tooltips are markup with style attributes,
+      // which the Content-Security-Policy (style-src 'self') refuses.
+      [].concat(option.tooltip || []).forEach(function (tooltip) { tooltip.renderMode = "richText"; });
       var chart = window.echarts.init(el);
       chart.setOption(option);
       el.dataset.drawn = "1";
