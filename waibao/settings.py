@@ -218,6 +218,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files live outside any web root and are served only by permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("WAIBAO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+# Where `waibao backup` writes its archives when no --output is given (copy them off the machine).
+WAIBAO_BACKUP_DIR = Path(os.environ.get("WAIBAO_BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
