@@ -86,7 +86,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "waibao.core.csp.ContentSecurityPolicyMiddleware",
     # first: a body larger than any upload may be is refused before anything reads it (core.limits)
     "waibao.core.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -194,14 +193,6 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# The Content-Security-Policy header on every response (waibao.core.csp): everything from this origin,
-# images also as data: URIs (Bootstrap draws its form controls' arrows with them), no inline scripts or
-# styles, no plugins, no framing. Set WAIBAO_CSP to replace it (e.g. to add a static-files host).
-WAIBAO_CSP = os.environ.get(
-    "WAIBAO_CSP",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-)
 
 # --- Language and time -----------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -218,8 +209,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files live outside any web root and are served only by permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("WAIBAO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
-# Where `waibao backup` writes its archives when no --output is given (copy them off the machine).
-WAIBAO_BACKUP_DIR = Path(os.environ.get("WAIBAO_BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -270,6 +259,10 @@ WAIBAO_IMPORT_WORKERS = int(os.environ.get("WAIBAO_IMPORT_WORKERS") or min(4, os
 # A running background job renews its lease every third of this; a job on another host that has not
 # renewed it for this long is taken for dead (on the same host, a gone process is seen at once).
 WAIBAO_JOB_LEASE_SECONDS = env_int("WAIBAO_JOB_LEASE_SECONDS", 30)
+# A vendor list import (the vendor archive's "import"): largest file and most rows, refused before the
+# rows are read. Far below record imports: each row is a vendor, with its history entry.
+WAIBAO_VENDOR_ARCHIVE_IMPORT_MAX_MB = env_int("WAIBAO_VENDOR_ARCHIVE_IMPORT_MAX_MB", 10)
+WAIBAO_VENDOR_ARCHIVE_IMPORT_MAX_ROWS = env_int("WAIBAO_VENDOR_ARCHIVE_IMPORT_MAX_ROWS", 10_000)
 # Import limits (core.limits): size and rows of one file; vendor users upload through the portal and
 # get the lower pair. A request body larger than the largest of these limits is refused unread.
 WAIBAO_IMPORT_MAX_MB = env_int("WAIBAO_IMPORT_MAX_MB", 200)

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from waibao.accounts import policy
-from waibao.vendors.models import Certificate, Vendor, VendorContact, VendorDocument
+from waibao.vendors.models import Certificate, Vendor, VendorContact, VendorDocument, VendorImportJob
 
 
 def visible_vendors(user: Any) -> QuerySet[Vendor]:
@@ -77,3 +77,16 @@ def require_archive_write(user: Any, vendor: Vendor) -> None:
     scope = policy.vendor_scope(user)
     if scope is not None and scope != vendor.pk:
         raise Http404
+
+
+def get_import_job(user: Any, pk: Any) -> VendorImportJob:
+    """A vendor list import, for those who may import vendors (buyers' admins and managers); every other
+    role is refused (403) as for the import page — a job holds nothing of any one vendor's."""
+    from waibao.core.access import pk_of
+
+    policy.require(user, "vendors.import")
+    key = pk_of(pk)
+    job = VendorImportJob.objects.select_related("created_by").filter(pk=key).first() if key else None
+    if job is None:
+        raise Http404("import")
+    return job

@@ -10,10 +10,10 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from waibao.accounts import policy
-from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, Page, paginate, patch_values
+from waibao.core.apiutils import ERRORS, ERRORS_409, Choice, ErrorOut, Page, paginate, patch_values
 from waibao.core.files import attachment, from_uploaded
-from waibao.vendors import access, queries, services
-from waibao.vendors.models import Category, CertificateState, VendorStatus
+from waibao.vendors import access, imports, queries, services
+from waibao.vendors.models import Category, CertificateState, VendorImportJob, VendorStatus
 from waibao.vendors.schemas import (
     CertificateOut,
     ContactIn,
@@ -21,6 +21,7 @@ from waibao.vendors.schemas import (
     ContactPatch,
     StatusChangeOut,
     VendorDocumentOut,
+    VendorImportOut,
     VendorIn,
     VendorOut,
     VendorPatch,
@@ -70,6 +71,38 @@ def expiring_certificates(
     return paginate(
         request, queries.expiring_certificates(request.user, days=days), page=page, page_size=page_size
     )
+
+
+# --- imports (before "/{vendor_id}", which would take "imports" for an id) ---------------------------
+
+
+@router.get("/imports", response={200: Page[VendorImportOut], **ERRORS})
+def list_imports(request: HttpRequest, page: int = 1, page_size: int = 50) -> Any:
+    policy.require(request.user, "vendors.import")
+    imports.reap_dead_imports()  # a job whose process died reads as failed, not running
+    return paginate(request, VendorImportJob.objects.all(), page=page, page_size=page_size)
+
+
+@router.post("/imports", response={202: VendorImportOut, **ERRORS, 413: ErrorOut})
+def create_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    """Upload a vendor list (.xlsx or .csv); it is imported in the background (poll
+    GET /imports/{id}). Answered at once: a file of another type, over the size limit (413), with more
+    rows than the limit (413) or an .xlsx file whose declared sizes break the reading limits (422).
+    All or nothing: a row whose credit code (abroad: country and registration number) is a vendor's
+    already updates it; any row with an error and nothing is stored (``errors`` name row, column, rule)."""
+    policy.require(request.user, "vendors.import")
+    return 202, imports.start_import(actor=request.user, upload=from_uploaded(file))
+
+
+@router.get("/imports/{job_id}", response={200: VendorImportOut, **ERRORS})
+def get_import(request: HttpRequest, job_id: int) -> Any:
+    return imports.current(access.get_import_job(request.user, job_id))
+
+
+@router.post("/imports/{job_id}/cancel", response={200: VendorImportOut, **ERRORS_409})
+def cancel_import(request: HttpRequest, job_id: int) -> Any:
+    """A queued import ends at once; a running one stops at its next step, storing nothing."""
+    return imports.cancel_import(job=access.get_import_job(request.user, job_id), actor=request.user)
 
 
 @router.get("/{vendor_id}", response={200: VendorOut, **ERRORS})

@@ -20,6 +20,15 @@ class VendorsConfig(AppConfig):
         registry.nav_item("vendor", _("工作台"), "core:home", 0)
         registry.panel("home", "vendors/_home_panel.html", 10, home_panel)
         registry.demo_step(10, "vendors", _demo)
+        from waibao.core import jobs
+
+        jobs.sweeper("vendors.imports")(_reap_dead_imports)
+
+
+def _reap_dead_imports() -> int:
+    from waibao.vendors import imports
+
+    return imports.reap_dead_imports()
 
 
 def home_panel(request: Any, **kwargs: Any) -> dict[str, Any] | None:

@@ -4,17 +4,26 @@ Lifecycle (a vendor's status moves only along these arrows, each move recorded w
 
     prospect 潜在 → onboarding 准入中 → active 合作中 ⇄ suspended 暂停 → exited 已退出
     any state → blacklisted 黑名单 (reason required)
+
+A vendor list import (VendorImportJob) runs in the background:
+
+    queued 排队中 → running 进行中 → succeeded 已完成 | rejected 有错误，未导入 | failed 失败
+    queued / running → cancelled 已取消 (a running one stops at its next step; nothing is stored)
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from waibao.core.jobs import Leased
 from waibao.core.models import StatusChangeBase, StoredDocumentBase, TimeStampedModel
 
 
@@ -260,3 +269,93 @@ class VendorDocument(StoredDocumentBase):
     class Meta(StoredDocumentBase.Meta):
         verbose_name = pgettext_lazy("model", "文档")  # one object (English is plural in lists)
         verbose_name_plural = _("文档")
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    REJECTED = "rejected", _("有错误，未导入")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+IMPORT_TRANSITIONS: dict[str, set[str]] = {
+    ImportStatus.QUEUED: {ImportStatus.RUNNING, ImportStatus.CANCELLED, ImportStatus.FAILED},
+    ImportStatus.RUNNING: {
+        ImportStatus.SUCCEEDED,
+        ImportStatus.REJECTED,
+        ImportStatus.FAILED,
+        ImportStatus.CANCELLED,
+    },
+    ImportStatus.SUCCEEDED: set(),
+    ImportStatus.REJECTED: set(),
+    ImportStatus.FAILED: set(),
+    ImportStatus.CANCELLED: set(),
+}
+IMPORT_DONE = frozenset(
+    {ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED, ImportStatus.CANCELLED}
+)
+
+
+def import_file_path(instance: Any, filename: str) -> str:
+    # The stored name never comes from the user; the extension is kept (the import reads the format
+    # from the content, but people looking at the folder need it).
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"vendors/imports/{uuid.uuid4().hex}" + (f".{ext}" if ext in ("csv", "xlsx", "txt") else "")
+
+
+class VendorImportJob(Leased):
+    """One uploaded vendor list, imported in the background (``vendors.imports``)."""
+
+    file = models.FileField(_("文件"), upload_to=import_file_path)
+    file_name = models.CharField(_("原文件名"), max_length=255)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    #: the data rows the file declares (an .xlsx sheet's dimension, a CSV file's lines), if known
+    rows_total = models.PositiveIntegerField(_("总行数"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    count_created = models.PositiveIntegerField(_("新增"), default=0)
+    count_updated = models.PositiveIntegerField(_("更新"), default=0)
+    count_unchanged = models.PositiveIntegerField(_("未变化"), default=0)
+    count_rejected = models.PositiveIntegerField(_("有错误的行"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    #: the first errors as ``[row, column, rule]``, in the uploader's language
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    cancel_requested = models.BooleanField(_("已请求取消"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("供应商导入任务")
+        verbose_name_plural = _("供应商导入任务")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="vendor_import_status_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in IMPORT_DONE
+
+    @property
+    def percent(self) -> int:
+        if self.is_done:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(self.rows_done * 100 / self.rows_total))

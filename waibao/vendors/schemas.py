@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 
@@ -11,6 +11,7 @@ from waibao.vendors.models import (
     CertificateState,
     CertificateType,
     DocumentType,
+    ImportStatus,
     Size,
     VendorStatus,
 )
@@ -149,3 +150,36 @@ class VendorDocumentOut(Schema):
     file_type: str
     size: int
     created_at: datetime
+
+
+class VendorImportRowError(Schema):
+    row: int
+    column: str
+    rule: str
+
+
+class VendorImportOut(Schema):
+    """A vendor list import: queued, running (``rows_done`` of ``rows_total``), or how it ended."""
+
+    id: int
+    file_name: str
+    status: Annotated[str, Choice(ImportStatus)]
+    #: the data rows the file declares, when it says (an .xlsx sheet's dimension, a CSV file's lines)
+    rows_total: int | None
+    rows_done: int
+    count_created: int
+    count_updated: int
+    count_unchanged: int
+    #: rows with at least one error (a rejected import stores nothing)
+    count_rejected: int
+    error_count: int
+    #: the first errors, each naming its row, column and rule
+    errors: list[VendorImportRowError]
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_errors(obj: Any) -> list[dict[str, Any]]:
+        return [{"row": r, "column": c, "rule": m} for r, c, m in (obj.errors or [])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from waibao.core import audit, clock
 from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
-from waibao.core.texts import join_clauses
+from waibao.core.texts import join_clauses, join_list
 from waibao.lib import creditcode
 from waibao.vendors.models import (
     CMMI_TYPES,
@@ -82,10 +82,19 @@ def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = Non
     country = merged.get("country") or "CN"
     if not re.fullmatch(r"[A-Z]{2}", country):
         errors["country"] = _("国家/地区须为两位字母代码，如 CN、IN。")
-    if merged.get("category") not in Category.values:
-        errors["category"] = _("类别无效，可选：%(v)s。") % {"v": ", ".join(Category.values)}
+    # The choices by name in the reader's language (never the stored codes).
+    if not merged.get("category"):
+        errors["category"] = _("类别不能为空，可选：%(c)s。") % {"c": join_list(Category.labels)}
+    elif merged["category"] not in Category.values:
+        errors["category"] = _("类别“%(v)s”无效，可选：%(c)s。") % {
+            "v": merged["category"],
+            "c": join_list(Category.labels),
+        }
     if merged.get("size") and merged["size"] not in Size.values:
-        errors["size"] = _("规模无效，可选：%(v)s。") % {"v": ", ".join(Size.values)}
+        errors["size"] = _("规模“%(v)s”无效，可选：%(c)s。") % {
+            "v": merged["size"],
+            "c": join_list(Size.labels),
+        }
     code = merged.get("credit_code") or ""
     if country == "CN":
         if not code:
@@ -123,11 +132,25 @@ def clean_vendor_values(values: dict[str, Any], *, instance: Vendor | None = Non
             URLValidator()(merged["website"])
         except ValidationError:
             errors["website"] = _("网址格式不正确，应以 http:// 或 https:// 开头。")
+    _check_lengths(Vendor, data, errors)
     if errors:
         raise DomainError(
             _("供应商信息有误：%(fields)s") % {"fields": join_clauses(errors.values())}, fields=errors
         )
     return data
+
+
+def _check_lengths(model: Any, data: dict[str, Any], errors: dict[str, str]) -> None:
+    """Text longer than its column holds (an imported cell may hold 32,767 characters): refused here,
+    by name, rather than by the database (PostgreSQL: an error; SQLite: stored whole)."""
+    for key, value in data.items():
+        limit = getattr(model._meta.get_field(key), "max_length", None)
+        if isinstance(value, str) and limit and len(value) > limit:
+            errors.setdefault(
+                key,
+                _("%(field)s最多 %(n)s 个字符（现为 %(len)s 个）。")
+                % {"field": model._meta.get_field(key).verbose_name, "n": limit, "len": f"{len(value):,}"},
+            )
 
 
 def _credit_rule(message: str) -> str:
@@ -269,6 +292,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
             errors["email"] = _("邮箱格式不正确。")
     if data.get("phone") and not re.fullmatch(r"[0-9+\-() ]{5,40}", data["phone"]):
         errors["phone"] = _("电话只能包含数字、空格和 + - ( )。")
+    _check_lengths(VendorContact, {k: v for k, v in data.items() if k != "is_primary"}, errors)
     if errors:
         raise DomainError(_("联系人信息有误。"), fields=errors)
     return data
@@ -459,12 +483,29 @@ def example_sheet_title() -> str:
 @dataclass
 class ImportReport:
     created: list[Vendor] = field(default_factory=list)
+    updated: list[Vendor] = field(default_factory=list)
+    unchanged: int = 0
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, message)
     rows: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def rejected(self) -> int:
+        """Rows with at least one error."""
+        return len({r for r, _c, _m in self.errors})
+
+
+@dataclass
+class _ImportRow:
+    row: int
+    values: dict[str, Any]
+    tags: list[str] | None
+    contact: dict[str, str]
+    vendor: Vendor | None = None  # the vendor this row updates (None: a new vendor)
+    version: int = 0
 
 
 def _choice_value(raw: Any, choices: Any) -> Any:
@@ -484,10 +525,51 @@ def _choice_value(raw: Any, choices: Any) -> Any:
     return text  # left as given so validation names it
 
 
+def _identity(values: dict[str, Any]) -> tuple[str, str] | None:
+    """What names a vendor across files: its credit code (mainland China) or its country and
+    registration number (elsewhere)."""
+    country = (values.get("country") or "CN").strip().upper()
+    if country == "CN":
+        code = creditcode.normalize(values.get("credit_code") or "")
+        return ("CN", code) if code else None
+    number = (values.get("registration_number") or "").strip()
+    return (country, number) if number else None
+
+
+def _existing(identity: tuple[str, str] | None) -> Vendor | None:
+    if identity is None:
+        return None
+    country, key = identity
+    if country == "CN":
+        return Vendor.objects.filter(credit_code=key).first()
+    return Vendor.objects.filter(country=country, registration_number=key).first()
+
+
+def _contact_changes(vendor: Vendor, contact: dict[str, str]) -> bool:
+    """Whether the row's contact is new to the vendor, or gives it another phone or e-mail."""
+    found = vendor.contacts.filter(name=contact["name"]).first()
+    if found is None:
+        return True
+    return any(contact.get(k) and contact[k] != getattr(found, k) for k in ("phone", "email"))
+
+
 def import_vendors(
-    *, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str]
+    *,
+    actor: Any,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    headers: list[str],
+    progress: Callable[[int], None] | None = None,
+    every: int = 200,
+    finish: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Validate every row first; import nothing unless all rows are valid (all or nothing)."""
+    """Validate every row first; import nothing unless all rows are valid (all or nothing).
+
+    A row whose credit code (or, abroad, country and registration number) belongs to a vendor already
+    in the archive updates that vendor: its non-empty cells replace the stored values, an empty cell
+    keeps the stored one, and a row that changes nothing counts as unchanged. ``progress(rows read)``
+    is called every ``every`` rows while they are checked and once more before anything is stored (a
+    background job reports, and may stop, there); ``finish(report)`` runs inside the transaction that
+    stores the vendors (a job records its end in it: both, or neither)."""
     report = ImportReport()
     colmap: dict[str, str] = {}
     for key, names in IMPORT_COLUMNS.items():
@@ -500,42 +582,67 @@ def import_vendors(
     if "category" not in colmap:
         report.errors.append((1, "category", _("缺少“类别”列（category 或 类别）。")))
         return report
-    parsed: list[tuple[int, dict[str, Any], list[str], dict[str, str]]] = []
-    seen_codes: dict[str, int] = {}
+    parsed: list[_ImportRow] = []
+    seen: dict[tuple[str, str], int] = {}
     for rownum, row in rows:
         report.rows += 1
+        if progress is not None and report.rows % every == 0:
+            progress(report.rows)
         values: dict[str, Any] = {
             k: "" if row.get(col) is None else str(row.get(col)).strip() for k, col in colmap.items()
         }
         values["category"] = _choice_value(values.get("category"), Category)
         values["size"] = _choice_value(values.get("size"), Size)
-        values.setdefault("country", "CN")
-        values["country"] = values["country"] or "CN"
-        tags = [t for t in re.split(r"[,，;；]", values.pop("tags", "") or "") if t.strip()]
+        raw_tags = values.pop("tags", "") or ""
+        tags = [t for t in re.split(r"[,，;；]", raw_tags) if t.strip()]
         contact: dict[str, str] = {k[8:]: values.pop(k) for k in list(values) if k.startswith("contact_")}
-        try:
-            clean_vendor_values(values)
-        except DomainError as exc:
-            for fname, msg in exc.fields.items():
-                report.errors.append((rownum, colmap.get(fname, fname), msg))
-        code = (values.get("credit_code") or "").upper()
-        if code:
-            if code in seen_codes:
-                report.errors.append(
-                    (
-                        rownum,
-                        colmap.get("credit_code", "credit_code"),
-                        _("与第 %(r)s 行的统一社会信用代码重复。") % {"r": seen_codes[code]},
-                    )
+        identity = _identity(values)
+        vendor = _existing(identity)
+        item = _ImportRow(rownum, values, tags, contact)
+        found: list[tuple[str, str]] = []  # (field, message)
+        if vendor is None:
+            values["country"] = values.get("country") or "CN"
+            try:
+                clean_vendor_values(values)
+            except DomainError as exc:
+                found += exc.fields.items()
+        else:
+            # Only what the row gives replaces the stored values.
+            given = {k: v for k, v in values.items() if v != ""}
+            try:
+                data = clean_vendor_values(given, instance=vendor)
+            except DomainError as exc:
+                found += exc.fields.items()
+                data = {}
+            item.values = {k: v for k, v in data.items() if getattr(vendor, k) != v}
+            stored_tags = sorted(vendor.tags.values_list("name", flat=True))
+            if not raw_tags.strip() or sorted({t.strip()[:40] for t in tags}) == stored_tags:
+                item.tags = None  # no tags given, or the same: left as they are
+            item.vendor, item.version = vendor, vendor.version
+        if identity is not None:
+            if identity in seen:
+                dup_field, dup_message = (
+                    ("credit_code", _("与第 %(r)s 行的统一社会信用代码重复。"))
+                    if identity[0] == "CN"
+                    else ("registration_number", _("与第 %(r)s 行的注册号重复。"))
                 )
-            seen_codes[code] = rownum
+                found.append((dup_field, dup_message % {"r": seen[identity]}))
+            seen[identity] = rownum
         if contact.get("name"):
             try:
                 _clean_contact(contact)
             except DomainError as exc:
-                for fname, msg in exc.fields.items():
-                    report.errors.append((rownum, colmap.get("contact_" + fname, fname), msg))
-        parsed.append((rownum, values, tags, contact))
+                found += [("contact_" + f, m) for f, m in exc.fields.items()]
+        for fname, message in found:
+            report.errors.append((rownum, colmap.get(fname, fname), message))
+        if item.vendor is not None and not (
+            item.values
+            or item.tags is not None
+            or (contact.get("name") and _contact_changes(item.vendor, contact))
+        ):
+            report.unchanged += 1
+            continue
+        parsed.append(item)
     if report.rows == 0:
         report.errors.append(
             (
@@ -549,10 +656,45 @@ def import_vendors(
         )
     if report.errors:
         return report
+    if progress is not None:
+        progress(report.rows)
     with transaction.atomic():
-        for _rownum, values, tags, contact in parsed:
-            vendor = create_vendor(actor=actor, tags=tags, **values)
-            if contact.get("name"):
-                add_contact(vendor=vendor, actor=actor, **contact, is_primary=True)
-            report.created.append(vendor)
+        for item in parsed:
+            if item.vendor is None:
+                vendor = create_vendor(actor=actor, tags=item.tags, **item.values)
+                report.created.append(vendor)
+            else:
+                try:
+                    vendor = update_vendor(
+                        vendor=item.vendor,
+                        actor=actor,
+                        expected_version=item.version,
+                        tags=item.tags,
+                        **item.values,
+                    )
+                except ConflictError:
+                    raise ConflictError(
+                        _("第 %(r)s 行的供应商 %(code)s 在导入期间被其他人修改，未导入任何数据。请重新导入。")
+                        % {"r": item.row, "code": item.vendor.code}
+                    ) from None
+                report.updated.append(vendor)
+            _import_contact(vendor, item.contact, actor)
+        if finish is not None:
+            finish(report)
     return report
+
+
+def _import_contact(vendor: Vendor, contact: dict[str, str], actor: Any) -> None:
+    """The row's contact becomes the vendor's primary contact; one of that name already there gets the
+    row's phone and e-mail where the row gives them."""
+    if not contact.get("name"):
+        return
+    found = vendor.contacts.filter(name=contact["name"]).first()
+    if found is None:
+        add_contact(vendor=vendor, actor=actor, **contact, is_primary=True)
+        return
+    changes = {
+        k: contact[k] for k in ("phone", "email") if contact.get(k) and contact[k] != getattr(found, k)
+    }
+    if changes:
+        update_contact(contact=found, actor=actor, **changes)

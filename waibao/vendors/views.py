@@ -21,8 +21,8 @@ from waibao.core.files import attachment, from_uploaded
 from waibao.core.forms import apply_domain_error
 from waibao.core.models import AuditEvent
 from waibao.core.registry import render_panels
-from waibao.lib.spreadsheets import XLSX_MIME, SpreadsheetError, read_table, write_xlsx
-from waibao.vendors import access, queries, services
+from waibao.lib.spreadsheets import XLSX_MIME, write_xlsx
+from waibao.vendors import access, imports, queries, services
 from waibao.vendors.forms import (
     CertificateForm,
     ContactForm,
@@ -31,7 +31,7 @@ from waibao.vendors.forms import (
     StatusForm,
     VendorForm,
 )
-from waibao.vendors.models import Category, CertificateState, VendorStatus
+from waibao.vendors.models import Category, CertificateState, ImportStatus, VendorImportJob, VendorStatus
 
 
 @login_required
@@ -114,25 +114,50 @@ def vendor_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def vendor_import(request: HttpRequest) -> HttpResponse:
+    """Upload a vendor list: checked for what can be answered at once (type, size, rows, a zip bomb),
+    then imported in the background; the job's page follows it."""
     policy.require(request.user, "vendors.import")
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        f = form.cleaned_data["file"]
         try:
-            table = read_table(f.file, f.name)
-            report = services.import_vendors(actor=request.user, rows=table.rows, headers=table.headers)
-        except SpreadsheetError as exc:
-            form.add_error("file", str(exc))
+            job = imports.start_import(actor=request.user, upload=from_uploaded(form.cleaned_data["file"]))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
         else:
-            if report.ok:
-                messages.success(request, _("已导入 %(n)s 家供应商。") % {"n": len(report.created)})
-                return redirect("vendors:list")
+            return redirect("vendors:import-job", pk=job.pk)
     return render(
         request,
         "vendors/vendor_import.html",
-        {"form": form, "report": report, "columns": services.IMPORT_COLUMNS},
+        {
+            "form": form,
+            "columns": services.IMPORT_COLUMNS,
+            "limits": imports.limits_in_words(),
+            "recent": VendorImportJob.objects.select_related("created_by")[:5],
+        },
     )
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = imports.current(access.get_import_job(request.user, pk))
+    ctx = {"job": job}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "vendors/import_job.html#progress", ctx)
+    return render(request, "vendors/import_job.html", ctx)
+
+
+@login_required
+@require_POST
+def import_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access.get_import_job(request.user, pk)
+    try:
+        imports.cancel_import(job=job, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if job.status == ImportStatus.RUNNING:
+            messages.info(request, _("已请求取消；已检查的行不会写入。"))
+    return redirect("vendors:import-job", pk=job.pk)
 
 
 @login_required

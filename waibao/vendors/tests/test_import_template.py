@@ -16,12 +16,16 @@ def _template(client) -> bytes:
     return r.content
 
 
-def test_importing_the_untouched_template_creates_no_vendor_and_says_so(personas, as_user):
+def test_importing_the_untouched_template_creates_no_vendor_and_says_so(
+    personas, as_user, django_capture_on_commit_callbacks
+):
     client = as_user(personas["manager"])
     before = Vendor.objects.count()
     f = io.BytesIO(_template(client))
     f.name = "vendor-import-template.xlsx"
-    body = client.post("/vendors/import/", {"file": f}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the import job runs (immediate backend)
+        r = client.post("/vendors/import/", {"file": f})
+    body = client.get(r["Location"]).content.decode()
     assert Vendor.objects.count() == before
     assert not Vendor.objects.filter(name="深圳示例科技有限公司").exists()
     assert "没有导入任何供应商" in body and "示例与说明" in body
@@ -39,7 +43,9 @@ def test_the_templates_example_is_on_its_own_sheet_and_the_imported_sheet_has_on
     assert "深圳示例科技有限公司" in cells and any("不会读取" in str(v) for v in cells)
 
 
-def test_a_template_filled_on_its_first_sheet_imports_those_vendors_only(personas, as_user):
+def test_a_template_filled_on_its_first_sheet_imports_those_vendors_only(
+    personas, as_user, django_capture_on_commit_callbacks
+):
     from waibao.vendors.tests.factories import credit_code_for
 
     client = as_user(personas["manager"])
@@ -51,7 +57,8 @@ def test_a_template_filled_on_its_first_sheet_imports_those_vendors_only(persona
     wb.save(buf)
     buf.seek(0)
     buf.name = "filled.xlsx"
-    r = client.post("/vendors/import/", {"file": buf})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/vendors/import/", {"file": buf})
     assert r.status_code == 302
     assert Vendor.objects.filter(name="杭州真实物流有限公司").exists()
     assert not Vendor.objects.filter(name="深圳示例科技有限公司").exists()

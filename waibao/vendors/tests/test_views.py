@@ -180,14 +180,17 @@ def test_export_to_excel(personas, as_user, vendor_a):
     assert vendor_a.name in [r[1] for r in rows[1:]]
 
 
-def test_import_page_reports_errors_and_imports_nothing(personas, as_user):
+def test_import_page_reports_errors_and_imports_nothing(
+    personas, as_user, django_capture_on_commit_callbacks
+):
     client = as_user(personas["manager"])
     csv = f"名称,类别,统一社会信用代码\n好公司,物流,{credit_code_for(90)}\n坏公司,物流,123\n".encode("gbk")
     f = io.BytesIO(csv)
     f.name = "v.csv"
-    r = client.post("/vendors/import/", {"file": f})
-    body = r.content.decode()
-    assert r.status_code == 200 and "统一社会信用代码" in body and "长度必须为 18 位" in body
+    with django_capture_on_commit_callbacks(execute=True):  # the import job runs (immediate backend)
+        r = client.post("/vendors/import/", {"file": f})
+    body = client.get(r["Location"]).content.decode()
+    assert r.status_code == 302 and "统一社会信用代码" in body and "长度必须为 18 位" in body
     assert not Vendor.objects.filter(name="好公司").exists()
 
 
