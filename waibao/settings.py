@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "waibao.core.csp.ContentSecurityPolicyMiddleware",
     # first: a body larger than any upload may be is refused before anything reads it (core.limits)
     "waibao.core.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -193,6 +194,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy header on every response (waibao.core.csp): everything from this origin,
+# images also as data: URIs (Bootstrap draws its form controls' arrows with them), no inline scripts or
+# styles, no plugins, no framing. Set WAIBAO_CSP to replace it (e.g. to add a static-files host).
+WAIBAO_CSP = os.environ.get(
+    "WAIBAO_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # --- Language and time -----------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -209,6 +218,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files live outside any web root and are served only by permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("WAIBAO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+# Where `waibao backup` writes its archives when no --output is given (copy them off the machine).
+WAIBAO_BACKUP_DIR = Path(os.environ.get("WAIBAO_BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
