@@ -203,9 +203,11 @@ def _field_of(model: Any, name: str) -> Any:
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except Exception:  # a computed or removed field
         return None
+    # A reverse relation (a nonconformance's "evidence") has no label: the key's own label is used.
+    return field if hasattr(field, "verbose_name") else None
 
 
 def shown_value(value: Any, field: Any = None) -> Any:
