@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
-
-from waibao.accounts import policy
 from waibao.calendars.models import Calendar
+from waibao.core import access
+from waibao.core.access import Rule
+
+SCOPES = access.register({Calendar: Rule(vendor=None)})
 
 
-def get_calendar(user: Any, pk: Any, *, write: bool = False) -> Calendar:
-    if not policy.can_read(user):
-        raise Http404
-    try:
-        cal = Calendar.objects.get(pk=int(pk))
-    except (Calendar.DoesNotExist, ValueError, TypeError):
-        raise Http404
-    if write:
-        policy.require(user, "calendars.write")
-    return cal
+def get_calendar(user: Any, pk: object, *, write: bool = False) -> Calendar:
+    return access.get(Calendar, user, pk, write=write, action="calendars.write")

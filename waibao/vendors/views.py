@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
+from waibao.core import access as core_access
 from waibao.core.actions import Refusal, act, refuse
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
@@ -31,7 +32,14 @@ from waibao.vendors.forms import (
     StatusForm,
     VendorForm,
 )
-from waibao.vendors.models import Category, CertificateState, ImportStatus, VendorImportJob, VendorStatus
+from waibao.vendors.models import (
+    Category,
+    CertificateState,
+    ImportStatus,
+    Vendor,
+    VendorImportJob,
+    VendorStatus,
+)
 
 
 @login_required
@@ -274,10 +282,12 @@ def _vendor_page(request: HttpRequest, vendor: Any, refused: Refusal | None = No
         "certificates": certs,
         "documents": vendor.documents.select_related("uploaded_by"),
         "status_changes": vendor.status_changes.select_related("actor"),
+        # The whole archive's trail (the vendor and its contacts, certificates, documents), not only the
+        # vendor row's: gated by the Vendor rule's `history` (buyers only).
         "history": AuditEvent.objects.filter(
             vendor_id=vendor.pk, object_type__startswith="vendors."
         ).select_related("actor")[:30]
-        if policy.is_buyer(request.user)
+        if core_access.may_see_history(request.user, Vendor)
         else [],
         "status_form": StatusForm(initial={"to": (vendor.allowed_moves() or [""])[0]}),
         "allowed_moves": [(s, VendorStatus(s).label) for s in vendor.allowed_moves()],
