@@ -60,27 +60,32 @@ METHOD_ORDER = {"GET": 0, "DELETE": 2}
 
 
 class WsgiApp:
-    """Django's WSGI handler as the server sees it, inside the test's transaction."""
+    """Django's WSGI handler as the server sees it, inside the test's transaction: like Django's test
+    client, a request does not close the database connection when it starts and ends (the test's
+    transaction lives on it)."""
 
     def __init__(self) -> None:
         self.handler = WSGIHandler()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.handler(environ, start_response)
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = self.handler(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                response.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
 def wsgi_app(settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]  # schemathesis's WSGI host
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False  # an exception is a 500 answer, as in production
-    # Like Django's test client: the test's connection (and its transaction) stays open across requests.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield WsgiApp()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    return WsgiApp()
 
 
 def existing_values() -> dict[tuple[str, str, str], list[Any]]:
