@@ -1,20 +1,21 @@
-"""The only way a URL id becomes a contract (or one of its parts).
+"""The only way a URL id becomes a contract (or one of its parts): the contracts' rows in `core.access`.
 
 Buyer users see every contract; a vendor user sees only its own vendor's, and anything else answers 404,
 so the existence of other vendors' contracts is not revealed.  Within its own contracts, what a vendor
 user may read of the buyer's internal side (drafts, approval steps, price-adjustment records, internal
-documents) is decided by :mod:`waibao.contracts.visibility`: such a row is a 404 too.  Contracts are
-addressed by their reference code (``CT-2026-0001``); a numeric primary key is accepted too.
+documents) is decided by :mod:`waibao.contracts.visibility` (each rule's ``vendor_filter``): such a row is
+a 404 too.  Contracts are addressed by their reference code (``CT-2026-0001``); a numeric primary key is
+accepted too.  A contract's history is for buyers only (the rules' default).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from waibao.accounts import policy
 from waibao.contracts import visibility
 from waibao.contracts.models import (
     Amendment,
@@ -27,50 +28,48 @@ from waibao.contracts.models import (
     PriceAdjustmentClause,
     SlaMetric,
 )
+from waibao.core import access
+from waibao.core.access import Rule
+
+#: a part of a contract: reaches its vendor through the contract, loaded with it
+_PART = ("contract", "contract__vendor")
+
+
+def _part(model: type[Model]) -> Rule:
+    return Rule(vendor="contract__vendor_id", related=_PART, vendor_filter=visibility.vendor_filter(model))
+
+
+SCOPES: Mapping[type[Model], Rule] = access.register(
+    {
+        Contract: Rule(vendor="vendor_id", code="code", related=("vendor", "owner")),
+        Clause: _part(Clause),
+        PaymentMilestone: _part(PaymentMilestone),
+        SlaMetric: _part(SlaMetric),
+        PriceAdjustmentClause: _part(PriceAdjustmentClause),
+        Amendment: _part(Amendment),
+        ContractDocument: _part(ContractDocument),
+        ApprovalStep: _part(ApprovalStep),
+        ContractVersion: _part(ContractVersion),
+    }
+)
+
+
+def _within(contract: Contract | None) -> dict[str, Any] | None:
+    return {"contract": contract} if contract is not None else None
 
 
 def visible_contracts(user: Any) -> QuerySet[Contract]:
-    if not policy.can_read(user):
-        return Contract.objects.none()
-    scope = policy.vendor_scope(user)
-    qs = Contract.objects.all()
-    return qs.filter(vendor_id=scope) if scope is not None else qs
+    return access.visible(Contract, user)
 
 
 def get_contract(
     user: Any, code_or_pk: Any, *, write: bool = False, action: str = "contracts.write"
 ) -> Contract:
-    qs = visible_contracts(user).select_related("vendor", "owner")
-    key = str(code_or_pk).strip()
-    contract = qs.filter(code=key).first() if not key.isdigit() else qs.filter(pk=int(key)).first()
-    if contract is None:
-        raise Http404("contract")
-    if write:
-        policy.require(user, action)
-    return contract
-
-
-def _child(model: Any, user: Any, pk: Any, write: bool, action: str, contract: Contract | None = None) -> Any:
-    qs = model.objects.select_related("contract", "contract__vendor")
-    scope = policy.vendor_scope(user)
-    if scope is not None:
-        qs = qs.filter(contract__vendor_id=scope)
-    elif not policy.can_read(user):
-        raise Http404
-    if contract is not None:
-        qs = qs.filter(contract=contract)
-    qs = visibility.rows(user, qs)  # the buyer's internal rows are not there for a vendor user: 404
-    try:
-        obj = qs.get(pk=int(pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404
-    if write:
-        policy.require(user, action)
-    return obj
+    return access.get(Contract, user, code_or_pk, write=write, action=action)
 
 
 def get_clause(user: Any, pk: Any, *, write: bool = False, contract: Contract | None = None) -> Clause:
-    return _child(Clause, user, pk, write, "contracts.write", contract)
+    return access.get(Clause, user, pk, write=write, action="contracts.write", within=_within(contract))
 
 
 def get_milestone(
@@ -81,11 +80,11 @@ def get_milestone(
     action: str = "contracts.write",
     contract: Contract | None = None,
 ) -> PaymentMilestone:
-    return _child(PaymentMilestone, user, pk, write, action, contract)
+    return access.get(PaymentMilestone, user, pk, write=write, action=action, within=_within(contract))
 
 
 def get_metric(user: Any, pk: Any, *, write: bool = False, contract: Contract | None = None) -> SlaMetric:
-    return _child(SlaMetric, user, pk, write, "contracts.write", contract)
+    return access.get(SlaMetric, user, pk, write=write, action="contracts.write", within=_within(contract))
 
 
 def get_price_clause(
@@ -96,7 +95,7 @@ def get_price_clause(
     action: str = "contracts.finance",
     contract: Contract | None = None,
 ) -> PriceAdjustmentClause:
-    return _child(PriceAdjustmentClause, user, pk, write, action, contract)
+    return access.get(PriceAdjustmentClause, user, pk, write=write, action=action, within=_within(contract))
 
 
 def get_amendment(
@@ -107,21 +106,29 @@ def get_amendment(
     action: str = "contracts.write",
     contract: Contract | None = None,
 ) -> Amendment:
-    return _child(Amendment, user, pk, write, action, contract)
+    return access.get(Amendment, user, pk, write=write, action=action, within=_within(contract))
 
 
 def get_version(user: Any, contract: Contract, number: Any) -> ContractVersion:
-    try:
-        return ContractVersion.objects.get(contract=contract, number=int(number))
-    except (ContractVersion.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    """The contract's version by its number (not its id), among the versions the user may see."""
+    n = access.pk_of(number)
+    version = (
+        access.visible(ContractVersion, user).filter(contract=contract, number=n).first()
+        if n is not None
+        else None
+    )
+    if version is None:
+        raise Http404(ContractVersion._meta.model_name)
+    return version
 
 
 def get_document(
     user: Any, pk: Any, *, write: bool = False, contract: Contract | None = None
 ) -> ContractDocument:
-    return _child(ContractDocument, user, pk, write, "contracts.write", contract)
+    return access.get(
+        ContractDocument, user, pk, write=write, action="contracts.write", within=_within(contract)
+    )
 
 
 def get_step(user: Any, pk: Any, *, contract: Contract | None = None) -> ApprovalStep:
-    return _child(ApprovalStep, user, pk, False, "contracts.approve", contract)
+    return access.get(ApprovalStep, user, pk, within=_within(contract))

@@ -25,7 +25,8 @@ from waibao.contracts.models import (
     MilestoneStatus,
     level_key_for,
 )
-from waibao.core import audit, clock
+from waibao.core import access as core_access
+from waibao.core import clock
 from waibao.core.actions import Refusal, act, attempt
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
@@ -173,7 +174,7 @@ def _contract_page(
         if internal and contract.status == ContractStatus.DRAFT
         else {},
         "term_ended_on": services.ended_term_needs_confirmation(contract, None) if step else None,
-        "events": audit.events_for(contract)[:50] if is_buyer else [],
+        "events": core_access.history(user, contract, 50),
         "status_changes": visibility.rows(user, contract.status_changes.all()).select_related("actor"),
         "can_write": policy.can(user, "contracts.write"),
         "can_finance": policy.can(user, "contracts.finance"),
