@@ -1,80 +1,75 @@
-"""The only way a URL id becomes a delivery object. Another vendor's object is a 404, never a 403."""
+"""The only way a URL id becomes a delivery object (declared once in core.access). Another vendor's object is
+a 404, never a 403; a vendor user sees only the import jobs it started itself (buyers' imports may carry
+internal notes). A service record's history is the buyer's audit trail: buyers only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
-from waibao.accounts import policy
 from waibao.contracts.access import get_contract, visible_contracts
 from waibao.contracts.models import Contract
+from waibao.core import access
+from waibao.core.access import Rule
 from waibao.delivery.models import ImportJob, ManualValue, RecordDispute, ServiceRecord, SlaResult
 
 __all__ = ["get_contract", "visible_contracts"]
 
-
-def _scoped(model: Any, user: Any) -> QuerySet[Any]:
-    if not policy.can_read(user):
-        return model.objects.none()
-    qs = model.objects.select_related("contract", "contract__vendor")
-    scope = policy.vendor_scope(user)
-    return qs.filter(contract__vendor_id=scope) if scope is not None else qs
+RELATED = ("contract", "contract__vendor")
 
 
-def _get(model: Any, user: Any, pk: Any, write: bool, action: str, contract: Contract | None) -> Any:
-    qs = _scoped(model, user)
-    if contract is not None:
-        qs = qs.filter(contract=contract)
-    try:
-        obj = qs.get(pk=int(pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-    if write:
-        policy.require(user, action)
-    return obj
+def _own_jobs(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """A vendor user sees only the import jobs it started."""
+    return qs.filter(created_by_id=getattr(user, "pk", None))
+
+
+RULES = access.register(
+    {
+        ServiceRecord: Rule(vendor="contract__vendor_id", related=RELATED),
+        ImportJob: Rule(vendor="contract__vendor_id", related=RELATED, vendor_filter=_own_jobs),
+        RecordDispute: Rule(vendor="contract__vendor_id", related=RELATED),
+        ManualValue: Rule(vendor="contract__vendor_id", related=RELATED),
+        SlaResult: Rule(vendor="contract__vendor_id", related=RELATED),
+    }
+)
 
 
 def get_record(
     user: Any,
-    pk: Any,
+    pk: object,
     *,
     write: bool = False,
     action: str = "delivery.write",
     contract: Contract | None = None,
 ) -> ServiceRecord:
-    return _get(ServiceRecord, user, pk, write, action, contract)
+    within = {"contract": contract} if contract is not None else None
+    return access.get(ServiceRecord, user, pk, write=write, action=action, within=within)
 
 
-def get_job(user: Any, pk: Any, *, write: bool = False, action: str = "delivery.import") -> ImportJob:
-    job: ImportJob = _get(ImportJob, user, pk, write, action, None)
-    # A vendor user sees only the jobs it started (buyers' imports may carry internal notes).
-    scope = policy.vendor_scope(user)
-    if scope is not None and job.created_by_id != getattr(user, "pk", None):
-        raise Http404
-    return job
+def get_job(user: Any, pk: object, *, write: bool = False, action: str = "delivery.import") -> ImportJob:
+    return access.get(ImportJob, user, pk, write=write, action=action)
 
 
 def get_dispute(
-    user: Any, pk: Any, *, write: bool = False, action: str = "delivery.resolve"
+    user: Any, pk: object, *, write: bool = False, action: str = "delivery.resolve"
 ) -> RecordDispute:
-    return _get(RecordDispute, user, pk, write, action, None)
+    return access.get(RecordDispute, user, pk, write=write, action=action)
 
 
 def get_manual_value(
-    user: Any, pk: Any, *, write: bool = False, action: str = "delivery.manual"
+    user: Any, pk: object, *, write: bool = False, action: str = "delivery.manual"
 ) -> ManualValue:
-    return _get(ManualValue, user, pk, write, action, None)
+    return access.get(ManualValue, user, pk, write=write, action=action)
 
 
-def get_result(user: Any, pk: Any) -> SlaResult:
-    return _get(SlaResult, user, pk, False, "", None)
+def get_result(user: Any, pk: object) -> SlaResult:
+    return access.get(SlaResult, user, pk)
 
 
 def visible_records(user: Any) -> QuerySet[ServiceRecord]:
-    return _scoped(ServiceRecord, user)
+    return access.visible(ServiceRecord, user).select_related(*RELATED)
 
 
 def visible_disputes(user: Any) -> QuerySet[RecordDispute]:
-    return _scoped(RecordDispute, user)
+    return access.visible(RecordDispute, user).select_related(*RELATED)

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from waibao.accounts import policy
 from waibao.contracts.models import CsatScale, RecordKind, SlaMetric
 from waibao.contracts.selectors import csat_scale
-from waibao.core import audit, clock
+from waibao.core import access as core_access
+from waibao.core import clock
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment
 from waibao.core.forms import apply_domain_error
@@ -324,7 +325,7 @@ def _record_page(
         "decide_form": decide_form
         or (DecideForm() if policy.can(request.user, "delivery.resolve") else None),
         "can_write": policy.can(request.user, "delivery.write"),
-        "history": audit.events_for(record)[:20] if policy.is_buyer(request.user) else [],
+        "history": core_access.history(request.user, record, 20),
         "impact": queries.record_impact(record),
     }
     return render(request, "delivery/record_detail.html", ctx)

@@ -1,18 +1,21 @@
-"""The only way a URL id becomes a quality object.
+"""The only way a URL id becomes a quality object (declared once in core.access).
 
 Buyer users see everything; a vendor user sees only what belongs to its own vendor's contracts (and
-complaints triaged to it), and anything else answers 404 so other vendors' records stay invisible.
-Writes then ask the role policy (403 for a role that may read but not act, e.g. the auditor).
+complaints triaged to it: one still NEW is the buyer's to triage), and anything else answers 404 so other
+vendors' records stay invisible. Writes then ask the role policy (403 for a role that may read but not act,
+e.g. the auditor). Nonconformances, 8D reports and deliverables are worked on together with the vendor, so
+their history is shown to the vendor's users too; the rest is the buyer's (history for buyers only).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Model, QuerySet
 
 from waibao.accounts import policy
+from waibao.core import access
+from waibao.core.access import Rule
 from waibao.quality.models import (
     CapaStep,
     Complaint,
@@ -28,115 +31,106 @@ from waibao.quality.models import (
     SatisfactionResult,
 )
 
-CONTRACT_PATH: dict[type, str] = {
-    QualityPlan: "contract__vendor_id",
-    InspectionStream: "contract__vendor_id",
-    Inspection: "contract__vendor_id",
-    Deliverable: "contract__vendor_id",
-    DeliverableVersion: "deliverable__contract__vendor_id",
-    Nonconformance: "vendor_id",
-    Evidence: "ncr__vendor_id",
-    CorrectiveAction: "ncr__vendor_id",
-    CapaStep: "capa__ncr__vendor_id",
-    SatisfactionResult: "contract__vendor_id",
-}
+M = TypeVar("M", bound=Model)
 
 
-def scoped(model: Any, user: Any) -> QuerySet[Any]:
+def _triaged(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """A complaint still NEW is the buyer's to triage: not yet there for the vendor."""
+    return qs.exclude(status=ComplaintStatus.NEW)
+
+
+RULES = access.register(
+    {
+        QualityPlan: Rule(vendor="contract__vendor_id", related=("contract", "contract__vendor")),
+        InspectionStream: Rule(vendor="contract__vendor_id", related=("plan", "defect_class", "contract")),
+        Inspection: Rule(
+            vendor="contract__vendor_id",
+            code="code",
+            related=("contract", "contract__vendor", "plan", "inspector"),
+        ),
+        Deliverable: Rule(
+            vendor="contract__vendor_id",
+            code="code",
+            related=("contract", "contract__vendor", "milestone"),
+            history="all",
+        ),
+        DeliverableVersion: Rule(vendor="deliverable__contract__vendor_id", related=("deliverable",)),
+        Nonconformance: Rule(
+            vendor="vendor_id",
+            code="code",
+            related=("contract", "vendor", "inspection", "raised_by"),
+            history="all",
+        ),
+        Evidence: Rule(vendor="ncr__vendor_id", related=("ncr",)),
+        CorrectiveAction: Rule(
+            vendor="ncr__vendor_id",
+            code="code",
+            related=("ncr", "ncr__contract", "ncr__vendor"),
+            history="all",
+        ),
+        CapaStep: Rule(vendor="capa__ncr__vendor_id"),
+        SatisfactionResult: Rule(vendor="contract__vendor_id"),
+        Complaint: Rule(
+            vendor="vendor_id", code="code", related=("contract", "vendor", "ncr"), vendor_filter=_triaged
+        ),
+    }
+)
+
+
+def scoped(model: type[M], user: Any) -> QuerySet[M]:
     """Every row of `model` the user may read (vendor users: only their own vendor's)."""
-    if not policy.can_read(user):
-        return model.objects.none()
-    qs = model.objects.all()
-    scope = policy.vendor_scope(user)
-    if scope is None:
-        return qs
-    if model is Complaint:
-        return qs.filter(vendor_id=scope).exclude(status=ComplaintStatus.NEW)
-    return qs.filter(**{CONTRACT_PATH[model]: scope})
+    return access.visible(model, user)
 
 
-def _get(model: Any, user: Any, pk: Any, write: bool, action: str, *, related: tuple[str, ...] = ()) -> Any:
-    qs = scoped(model, user)
-    if related:
-        qs = qs.select_related(*related)
-    try:
-        obj = qs.get(pk=int(pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404
-    if write:
-        policy.require(user, action)
-    return obj
-
-
-def _by_code(model: Any, user: Any, code: Any, write: bool, action: str, related: tuple[str, ...]) -> Any:
-    key = str(code).strip()
-    if key.isdigit():
-        return _get(model, user, key, write, action, related=related)
-    obj = scoped(model, user).select_related(*related).filter(code=key).first()
-    if obj is None:
-        raise Http404
-    if write:
-        policy.require(user, action)
-    return obj
-
-
-def get_plan(user: Any, pk: Any, *, write: bool = False, action: str = "quality.write") -> QualityPlan:
-    return _get(QualityPlan, user, pk, write, action, related=("contract", "contract__vendor"))
+def get_plan(user: Any, pk: object, *, write: bool = False, action: str = "quality.write") -> QualityPlan:
+    return access.get(QualityPlan, user, pk, write=write, action=action)
 
 
 def get_stream(
-    user: Any, pk: Any, *, write: bool = False, action: str = "quality.inspect"
+    user: Any, pk: object, *, write: bool = False, action: str = "quality.inspect"
 ) -> InspectionStream:
-    return _get(InspectionStream, user, pk, write, action, related=("plan", "defect_class", "contract"))
+    return access.get(InspectionStream, user, pk, write=write, action=action)
 
 
 def get_inspection(
-    user: Any, code_or_pk: Any, *, write: bool = False, action: str = "quality.inspect"
+    user: Any, code_or_pk: object, *, write: bool = False, action: str = "quality.inspect"
 ) -> Inspection:
-    return _by_code(
-        Inspection, user, code_or_pk, write, action, ("contract", "contract__vendor", "plan", "inspector")
-    )
+    return access.get(Inspection, user, code_or_pk, write=write, action=action)
 
 
 def get_deliverable(
-    user: Any, code_or_pk: Any, *, write: bool = False, action: str = "quality.review"
+    user: Any, code_or_pk: object, *, write: bool = False, action: str = "quality.review"
 ) -> Deliverable:
-    return _by_code(
-        Deliverable, user, code_or_pk, write, action, ("contract", "contract__vendor", "milestone")
-    )
+    return access.get(Deliverable, user, code_or_pk, write=write, action=action)
 
 
-def get_version(user: Any, pk: Any) -> DeliverableVersion:
-    return _get(DeliverableVersion, user, pk, False, "", related=("deliverable",))
+def get_version(user: Any, pk: object) -> DeliverableVersion:
+    return access.get(DeliverableVersion, user, pk)
 
 
 def get_ncr(
-    user: Any, code_or_pk: Any, *, write: bool = False, action: str = "quality.write"
+    user: Any, code_or_pk: object, *, write: bool = False, action: str = "quality.write"
 ) -> Nonconformance:
-    return _by_code(
-        Nonconformance, user, code_or_pk, write, action, ("contract", "vendor", "inspection", "raised_by")
-    )
+    return access.get(Nonconformance, user, code_or_pk, write=write, action=action)
 
 
-def get_evidence(user: Any, pk: Any) -> Evidence:
-    return _get(Evidence, user, pk, False, "", related=("ncr",))
+def get_evidence(user: Any, pk: object) -> Evidence:
+    return access.get(Evidence, user, pk)
 
 
 def get_capa(
-    user: Any, code_or_pk: Any, *, write: bool = False, action: str = "quality.write"
+    user: Any, code_or_pk: object, *, write: bool = False, action: str = "quality.write"
 ) -> CorrectiveAction:
-    return _by_code(
-        CorrectiveAction, user, code_or_pk, write, action, ("ncr", "ncr__contract", "ncr__vendor")
-    )
+    return access.get(CorrectiveAction, user, code_or_pk, write=write, action=action)
 
 
 def get_complaint(
-    user: Any, code_or_pk: Any, *, write: bool = False, action: str = "quality.write"
+    user: Any, code_or_pk: object, *, write: bool = False, action: str = "quality.write"
 ) -> Complaint:
-    return _by_code(Complaint, user, code_or_pk, write, action, ("contract", "vendor", "ncr"))
+    return access.get(Complaint, user, code_or_pk, write=write, action=action)
 
 
 def require_step_writer(user: Any) -> None:
     """8D steps D1–D7 are written by the vendor's users, or by the buyer's quality staff on their behalf."""
     if not (policy.can(user, "quality.vendor_respond") or policy.can(user, "quality.write")):
-        policy.require(user, "quality.vendor_respond")
+        access.require(user, "quality.vendor_respond")

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from waibao.accounts import policy
 from waibao.contracts import access as contract_access
-from waibao.core import audit
+from waibao.core import access as core_access
 from waibao.core.actions import Refusal, act, attempt, refuse
 from waibao.core.errors import DomainError
 from waibao.core.files import attachment, from_uploaded
@@ -307,7 +307,7 @@ def _plan_page(request: HttpRequest, plan: Any, refused: Refusal | None = None) 
                 }
                 for c in plan.characteristics or []
             ],
-            "history": audit.events_for(plan)[:30] if policy.is_buyer(request.user) else [],
+            "history": core_access.history(request.user, plan, 30),
             "refused": refused,
         },
     )
@@ -575,7 +575,7 @@ def _inspection_sheet(request: HttpRequest, code: str, refused: Refusal | None =
             "not_assigned": role_may and not assigned,
             "inspectors": list(inspection.plan.inspectors.all()),
             "ncrs": inspection.nonconformances.all(),
-            "history": audit.events_for(inspection)[:20] if policy.is_buyer(request.user) else [],
+            "history": core_access.history(request.user, inspection, 20),
             "refused": refused,
         },
     )
@@ -661,7 +661,7 @@ def _ncr_page(request: HttpRequest, ncr: Any, refused: Refusal | None = None) ->
             "can_respond": policy.can(request.user, "quality.vendor_respond")
             or policy.can(request.user, "quality.write"),
             "complaint": getattr(ncr, "complaint", None) if hasattr(ncr, "complaint") else None,
-            "history": audit.events_for(ncr)[:30],
+            "history": core_access.history(request.user, ncr, 30),
             "refused": refused,
         },
     )
@@ -831,7 +831,7 @@ def _capa_page(
             "vendor_steps": [s.value for s in VENDOR_STEPS],
             "can_write": policy.can(request.user, "quality.write"),
             "today": services.clock.today(),
-            "history": audit.events_for(capa)[:30],
+            "history": core_access.history(request.user, capa, 30),
             "refused": refused,
         },
         status=200,
@@ -986,7 +986,7 @@ def _deliverable_page(
                 policy.can(request.user, "quality.vendor_respond")
                 or policy.can(request.user, "quality.write")
             ),
-            "history": audit.events_for(d)[:30],
+            "history": core_access.history(request.user, d, 30),
             "refused": refused,
         },
     )
@@ -1115,7 +1115,7 @@ def _complaint_page(request: HttpRequest, c: Any, refused: Refusal | None = None
             else [],
             "can_write": policy.can(request.user, "quality.write"),
             "severities": Severity.choices,
-            "history": audit.events_for(c)[:20] if policy.is_buyer(request.user) else [],
+            "history": core_access.history(request.user, c, 20),
             "refused": refused,
         },
     )
