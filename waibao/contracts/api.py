@@ -318,7 +318,10 @@ def delete_metric(request: HttpRequest, code: str, metric_id: int) -> Any:
 def preview(request: HttpRequest, code: str, metric_id: int, payload: PreviewIn) -> Any:
     contract = access.get_contract(request.user, code)
     metric = access.get_metric(request.user, metric_id, contract=contract)
-    return services.preview_credit(metric=metric, value=payload.value, monthly_fee=payload.monthly_fee)
+    result = services.preview_credit(metric=metric, value=payload.value, monthly_fee=payload.monthly_fee)
+    if result.get("errors"):  # e.g. a value that is not a number, or too large to be one ("1e999")
+        raise DomainError(_("输入有误，请检查标出的字段。"), fields=result["errors"])
+    return result
 
 
 # --- milestones -----------------------------------------------------------------------------------

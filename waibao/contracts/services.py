@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -60,6 +60,7 @@ from waibao.contracts.snapshots import TERM_FIELDS, contract_snapshot
 from waibao.core import audit, clock, formats
 from waibao.core.errors import ConflictError, DomainError, require_transition
 from waibao.core.files import Upload, store
+from waibao.core.numbers import column_errors
 from waibao.core.texts import Later, join_clauses, join_list
 from waibao.lib import slamath
 from waibao.vendors.models import Category, Vendor, VendorStatus
@@ -185,6 +186,11 @@ def _date(value: Any, field: str, errors: dict[str, str], *, required: bool = Fa
         return None
 
 
+#: The longest notice period or renewal lead a contract may name (ten years): dates are counted back from
+#: the term's end with it.
+MAX_TERM_DAYS = 3650
+
+
 def clean_contract_values(values: dict[str, Any], *, instance: Contract | None = None) -> dict[str, Any]:
     """Normalise and check contract fields; raise DomainError naming every failing field."""
     errors: dict[str, str] = {}
@@ -228,12 +234,17 @@ def clean_contract_values(values: dict[str, Any], *, instance: Contract | None =
                     raise ValueError
             except (TypeError, ValueError):
                 errors[key] = _("请输入不小于 0 的整数。")
+            else:
+                if data[key] > MAX_TERM_DAYS:
+                    errors[key] = _("天数不能超过 %(n)s。") % {"n": f"{MAX_TERM_DAYS:,}"}
     if "currency" in data:
         data["currency"] = (data["currency"] or "CNY").upper()
         if not re.fullmatch(r"[A-Z]{3}", data["currency"]):
             errors["currency"] = _("币种应为三位字母代码，如 CNY、USD。")
     if "owner" in data:
         data["owner"] = _clean_owner(data["owner"], errors)
+    for key, message in column_errors(Contract, data).items():
+        errors.setdefault(key, message)
     if errors:
         raise DomainError(_("合同信息有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
@@ -833,6 +844,14 @@ def _metric_error_text(path: str, message: str) -> str:
 _SLAMATH_MESSAGES = {
     "This field is required.": N_("必填。"),
     "Enter a number.": N_("请输入数字。"),
+    "The number is too large: at most 15 digits before the decimal point.": N_(
+        "数值过大：整数部分最多 15 位。"
+    ),
+    "The number is too large: at most 10 digits before the decimal point.": N_(
+        "数值过大：整数部分最多 10 位。"
+    ),
+    "Too many decimal places: at most 30.": N_("小数位过多：最多 30 位。"),
+    "At most 1,000,000 minutes.": N_("最多 1,000,000 分钟。"),
     "Enter a whole number.": N_("请输入整数。"),
     "Must not be negative.": N_("不能为负数。"),
     "A percentage cannot exceed 100.": N_("百分比不能超过 100。"),
@@ -916,17 +935,17 @@ def delete_metric(*, metric: SlaMetric, actor: Any) -> None:
 def preview_credit(*, metric: SlaMetric, value: Any, monthly_fee: Decimal | None = None) -> dict[str, Any]:
     """What a period result of ``value`` would give (credit or bonus), capped at the contract's cap."""
     contract = metric.contract
+    fee_errors = column_errors(Contract, {"monthly_fee": monthly_fee}) if monthly_fee is not None else {}
     result = slamath.preview(
         metric.definition,
         value,
-        monthly_fee if monthly_fee is not None else contract.monthly_fee,
+        contract.monthly_fee if monthly_fee is None or fee_errors else monthly_fee,
         contract.credit_cap_percent,
         custom_fields=contract.custom_fields or None,
     )
-    if result.get("errors"):
-        result["errors"] = {k: _tr(v) for k, v in result["errors"].items()}
-        if "value" in result["errors"]:
-            result["errors"]["value"] = _("请输入数字。")
+    if result.get("errors") or fee_errors:
+        errors = {k: _tr(v) for k, v in result.get("errors", {}).items()}
+        result = {"errors": {**errors, **fee_errors}}
     return result
 
 
@@ -1702,6 +1721,8 @@ def _clean_milestone(values: dict[str, Any]) -> dict[str, Any]:
         errors["amount"] = _("请填写金额或占合同总额的百分比。")
     if data["amount"] is not None and data["percent"] is not None:
         errors["percent"] = _("金额与百分比只能填写一项。")
+    for key, message in column_errors(PaymentMilestone, data).items():
+        errors.setdefault(key, message)
     if errors:
         raise DomainError(_("付款节点有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
@@ -1852,22 +1873,26 @@ def compute_adjustment(
     """
     if base_value <= 0:
         raise ValueError("base value must be positive")
-    change = (new_value - base_value) * 100 / base_value
-    crossed = abs(change) > threshold_percent
-    if not crossed:
-        adj = Decimal(0)
-    elif formula == AdjustmentFormula.FULL_CHANGE:
-        adj = change * share_percent / 100
-    else:
-        excess = abs(change) - threshold_percent
-        adj = (excess if change > 0 else -excess) * share_percent / 100
-    proposed = (monthly_fee * (1 + adj / 100)).quantize(CENT, ROUND_HALF_UP) if crossed else None
-    return Adjustment(
-        change.quantize(CENT, ROUND_HALF_UP),
-        crossed,
-        adj.quantize(Decimal("0.0001"), ROUND_HALF_UP),
-        proposed,
-    )
+    # Enough precision for any stored base, value and fee: an index a million times its base gives a
+    # proposed fee too large to keep (the caller refuses it) rather than an arithmetic error.
+    with localcontext() as ctx:
+        ctx.prec = 60
+        change = (new_value - base_value) * 100 / base_value
+        crossed = abs(change) > threshold_percent
+        if not crossed:
+            adj = Decimal(0)
+        elif formula == AdjustmentFormula.FULL_CHANGE:
+            adj = change * share_percent / 100
+        else:
+            excess = abs(change) - threshold_percent
+            adj = (excess if change > 0 else -excess) * share_percent / 100
+        proposed = (monthly_fee * (1 + adj / 100)).quantize(CENT, ROUND_HALF_UP) if crossed else None
+        return Adjustment(
+            change.quantize(CENT, ROUND_HALF_UP),
+            crossed,
+            adj.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+            proposed,
+        )
 
 
 PRICE_FIELDS = [
@@ -1904,6 +1929,8 @@ def _clean_price_clause(values: dict[str, Any]) -> dict[str, Any]:
             errors[key] = _("百分比不能超过 100。")
     data["base_date"] = _date(data.get("base_date"), "base_date", errors)
     data["notes"] = data.get("notes") or ""
+    for key, message in column_errors(PriceAdjustmentClause, data).items():
+        errors.setdefault(key, message)
     if errors:
         raise DomainError(_("价格调整条款有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     return data
@@ -1959,6 +1986,8 @@ def record_index_value(
     errors: dict[str, str] = {}
     v = _decimal(value, "value", errors, required=True)
     day = _date(on_date, "on_date", errors) or clock.today()
+    if v is not None:
+        errors.update(column_errors(IndexValue, {"value": v}))
     if errors:
         raise DomainError(_("指数值有误：%(f)s") % {"f": join_clauses(errors.values())}, fields=errors)
     assert v is not None
@@ -1971,6 +2000,9 @@ def record_index_value(
         formula=clause.formula,
         monthly_fee=contract.monthly_fee,
     )
+    if column_errors(IndexValue, {"change_percent": adj.change_percent, "proposed_fee": adj.proposed_fee}):
+        msg = _("该指数值相对基准值的变动过大，无法记录；请核对指数值与基准值。")
+        raise DomainError(msg, fields={"value": msg})
     with transaction.atomic():
         iv = IndexValue.objects.create(
             clause=clause,

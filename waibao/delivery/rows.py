@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from waibao.core.numbers import finite_float
+
 TIMESTAMPS: Final = ("opened_at", "first_response_at", "resolved_at", "promised_at", "delivered_at")
 TEXTS: Final = {"external_id": 100, "kind": 30, "priority": 20, "category": 100, "status": 30}
 FIELDS: Final = (
@@ -324,20 +326,23 @@ def _slow_instant(value: str) -> datetime:
 
 
 def _custom_value(v: Any) -> Any:
-    if isinstance(v, bool | int | float):
+    """A custom field's cell typed: yes/no, a whole number, a number, or the text. A number too large to
+    be one (``1e999``, twenty digits — JSON cannot keep infinity, and no measure is that large) stays
+    text, which a field declared as a number refuses."""
+    if isinstance(v, bool):
         return v
+    if isinstance(v, int | float):
+        return v if finite_float(v) is not None else str(v)
     text = str(v).strip()
     low = text.lower()
     if low in ("true", "false", "是", "否", "yes", "no"):
         return low in ("true", "是", "yes")
+    if finite_float(text) is None:
+        return text
     try:
         return int(text)
     except ValueError:
-        pass
-    try:
         return float(text)
-    except ValueError:
-        return text
 
 
 def parse_pauses(value: Any, tz: tzinfo) -> list[list[str]]:

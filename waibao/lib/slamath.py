@@ -116,6 +116,17 @@ CENT: Final = Decimal("0.01")
 ZERO_MONEY: Final = Decimal("0.00")
 _HUNDRED: Final = Decimal(100)
 
+#: Numbers have at most this many digits before the decimal point and this many places after it. No
+#: metric measures anything beyond them, and a number beyond them would overflow a float or take the exact
+#: fraction arithmetic to billions of digits (``1e999999999``). Figures of a metric's definition (targets,
+#: tier bounds, amounts) stay below 10^:data:`MAX_TERM_DIGITS`, which is what a period result keeps.
+MAX_DIGITS: Final = 15
+MAX_PLACES: Final = 30
+MAX_TERM_DIGITS: Final = 10
+#: The longest threshold a metric may name, in minutes (about two years).
+MAX_THRESHOLD_MINUTES: Final = 1_000_000
+
+
 # --------------------------------------------------------------------------------------------------
 # Messages: one literal per rule, so each can be wrapped for translation in one place.
 
@@ -125,6 +136,10 @@ _MESSAGES: Final[Mapping[str, str]] = {
     "required": "This field is required.",
     "not_text": "Enter a text value.",
     "not_number": "Enter a number.",
+    "too_large": f"The number is too large: at most {MAX_DIGITS} digits before the decimal point.",
+    "too_large_term": f"The number is too large: at most {MAX_TERM_DIGITS} digits before the decimal point.",
+    "too_precise": f"Too many decimal places: at most {MAX_PLACES}.",
+    "threshold_too_long": f"At most {MAX_THRESHOLD_MINUTES:,} minutes.",
     "not_integer": "Enter a whole number.",
     "negative": "Must not be negative.",
     "over_100": "A percentage cannot exceed 100.",
@@ -170,7 +185,28 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _in_range(value: Decimal, digits: int = MAX_DIGITS) -> bool:
+    return not value or (value.adjusted() < digits and value.as_tuple().exponent >= -MAX_PLACES)  # type: ignore[operator]
+
+
 def _to_decimal(value: object) -> Decimal | None:
+    """Decimal for a number or numeric string within :data:`MAX_DIGITS` / :data:`MAX_PLACES`; None for
+    anything else (bools, NaN, infinities, ``1e999``)."""
+    result = _finite_decimal(value)
+    return result if result is not None and _in_range(result) else None
+
+
+def _not_number(value: object, digits: int = MAX_DIGITS) -> str:
+    """The message for a value that is not a usable number: not one at all, or out of range."""
+    result = _finite_decimal(value)
+    if result is None:
+        return _message("not_number")
+    if result and result.as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
+        return _message("too_precise")
+    return _message("too_large" if digits == MAX_DIGITS else "too_large_term")
+
+
+def _finite_decimal(value: object) -> Decimal | None:
     """Decimal for a number or numeric string; None for anything else (bools, NaN, infinities)."""
     if isinstance(value, bool):
         return None
@@ -479,8 +515,8 @@ def _number(
             errors[path] = _message("required")
         return None
     value = _to_decimal(raw)
-    if value is None:
-        errors[path] = _message("not_number")
+    if value is None or not _in_range(value, MAX_TERM_DIGITS):
+        errors[path] = _not_number(raw, MAX_TERM_DIGITS)
     elif value < 0:
         errors[path] = _message("negative")
     elif percent and value > _HUNDRED:
@@ -718,8 +754,8 @@ def validate_metric(d: Mapping[str, Any], custom_fields: Mapping[str, str] | Non
     _integer(d.get("min_sample"), "min_sample", errors, required=False)
     if not _is_blank(d.get("weight")):
         weight = _to_decimal(d.get("weight"))
-        if weight is None:
-            errors["weight"] = _message("not_number")
+        if weight is None or not _in_range(weight, MAX_TERM_DIGITS):
+            errors["weight"] = _not_number(d.get("weight"), MAX_TERM_DIGITS)
         elif weight <= 0:
             errors["weight"] = _message("weight")
     _text(d.get("calendar"), "calendar", errors, required=False)
@@ -757,7 +793,9 @@ def _validate_kind_settings(
         if start is not None and start == end:
             errors["end_field"] = _message("same_timestamps")
     if kind == "share_within":
-        _integer(d.get("threshold_minutes"), "threshold_minutes", errors, required=True)
+        minutes = _integer(d.get("threshold_minutes"), "threshold_minutes", errors, required=True)
+        if minutes is not None and minutes > MAX_THRESHOLD_MINUTES:
+            errors["threshold_minutes"] = _message("threshold_too_long")
     elif kind == "duration":
         statistic = d.get("statistic")
         if _is_blank(statistic):
@@ -1300,7 +1338,7 @@ def preview(
     errors = validate_metric(metric_dict, custom_fields)
     exact = _to_fraction(value)
     if exact is None:
-        errors["value"] = _message("not_number")
+        errors["value"] = _not_number(value)
     if cap_errors := validate_cap(cap_percent):
         errors["cap_percent"] = cap_errors["credit_cap_percent"]
     if errors:

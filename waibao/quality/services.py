@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from waibao.core import audit, clock, texts
 from waibao.core.errors import DomainError, require_transition
 from waibao.core.files import store
+from waibao.core.numbers import column_errors, finite_float
 from waibao.core.texts import Later, join_clauses, join_list
 from waibao.lib import sampling
 from waibao.quality import whatif
@@ -158,6 +159,14 @@ SEVERITY_ALIASES = {
 }
 
 
+def _spec_limit(raw: Any) -> float:
+    """A specification limit: a number within ``core.numbers.FLOAT_LIMIT`` (JSON cannot keep infinity)."""
+    value = finite_float(raw)
+    if value is None:
+        raise ValueError(raw)
+    return value
+
+
 def _clean_characteristics(items: Any, classes: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Validate the plan's characteristics; a variable one names the defect class its failures count in."""
     class_set = {str(c) for c in classes}
@@ -181,8 +190,8 @@ def _clean_characteristics(items: Any, classes: Iterable[str] = ()) -> list[dict
         lsl, usl = raw.get("lsl"), raw.get("usl")
         if kind == "variable":
             try:
-                lsl = None if lsl in (None, "") else float(lsl)
-                usl = None if usl in (None, "") else float(usl)
+                lsl = None if lsl in (None, "") else _spec_limit(lsl)
+                usl = None if usl in (None, "") else _spec_limit(usl)
             except (TypeError, ValueError):
                 raise DomainError(
                     _("检验特性“%(n)s”的规格限须为数字。") % {"n": name},
@@ -286,6 +295,9 @@ def create_plan(
         errors["name"] = _("名称不能为空。")
     if lot_kind not in LotKind.values:
         errors["lot_kind"] = _("批的组成方式无效。")
+    days = {"verify_after_days": verify_after_days, "capa_step_days": capa_step_days}
+    _int_field(days, "verify_after_days", 0, errors)
+    _int_field(days, "capa_step_days", 1, errors)
     if errors:
         raise DomainError(_("质量计划信息有误。"), fields=errors)
     cleaned = _clean_classes(classes)
@@ -300,8 +312,8 @@ def create_plan(
         review_levels=_clean_levels(review_levels),
         steady_production=steady_production,
         reduced_approved=reduced_approved,
-        verify_after_days=max(0, int(verify_after_days)),
-        capa_step_days=max(1, int(capa_step_days)),
+        verify_after_days=days["verify_after_days"],
+        capa_step_days=days["capa_step_days"],
     )
     if people:
         plan.inspectors.set(people)
@@ -330,6 +342,10 @@ def _clean_inspectors(users: Iterable[Any] | None) -> list[Any]:
     return people
 
 
+#: The most days a plan's waits may name (ten years): due dates are counted forward with them.
+MAX_PLAN_DAYS = 3650
+
+
 def _int_field(values: dict[str, Any], name: str, low: int, errors: dict[str, str]) -> None:
     if name not in values:
         return
@@ -340,6 +356,8 @@ def _int_field(values: dict[str, Any], name: str, low: int, errors: dict[str, st
         return
     if values[name] < low:
         errors[name] = _("不能小于 %(n)s。") % {"n": low}
+    elif values[name] > MAX_PLAN_DAYS:
+        errors[name] = _("天数不能超过 %(n)s。") % {"n": f"{MAX_PLAN_DAYS:,}"}
 
 
 def _credit_reset(stream: InspectionStream, *, actor: Any, reason_code: str, reason: str) -> None:
@@ -925,7 +943,6 @@ def record_measurements(
     A value outside the characteristic's limits makes the item nonconforming for the characteristic's
     defect class when the lot is decided. The limits are copied onto the measurement.
     """
-    import math
 
     from waibao.quality.models import Measurement
 
@@ -964,11 +981,8 @@ def record_measurements(
         if raw in (None, ""):
             removals.add((item.pk, char["name"]))
             continue
-        try:
-            value = float(str(raw).strip())
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
+        value = finite_float(raw)
+        if value is None:
             errors[key] = _("样本 %(p)s 的“%(n)s”须为数字。") % {"p": position, "n": name}
             continue
         upserts[(item.pk, char["name"])] = value
@@ -2132,6 +2146,8 @@ def record_satisfaction(
         raise DomainError(_("样本数须为整数。"), fields={"responses": _("须为整数。")}) from None
     if n < 0:
         raise DomainError(_("样本数不能为负。"), fields={"responses": _("不能为负。")})
+    if too_many := column_errors(SatisfactionResult, {"responses": n}):
+        raise DomainError(too_many["responses"], fields=too_many)
     existing = SatisfactionResult.objects.filter(contract=contract, period=period).first()
     before = audit.snapshot(existing, ["csat", "nps", "responses"]) if existing else {}
     result, _created = SatisfactionResult.objects.update_or_create(

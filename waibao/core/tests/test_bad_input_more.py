@@ -1,0 +1,258 @@
+"""More bad input that answers a 4xx with a message, never a 500 — on SQLite and PostgreSQL (issue 11 §2):
+numbers too large (or not finite) for where they go, request bodies that cannot be read (multipart without
+a boundary, over the size limit, too many fields), dates in page filters that are not dates, and CSV cells
+over the csv module's field limit."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from waibao.contracts import services as contract_services
+from waibao.contracts.models import Contract
+from waibao.contracts.tests.factories import draft_contract
+from waibao.delivery.models import ServiceRecord
+from waibao.delivery.tests.factories import make_contract
+
+pytestmark = pytest.mark.django_db
+
+C = "/api/v1/contracts/"
+
+
+def _error_shape(response, status: int) -> dict:
+    assert response.status_code == status, response.content[:300]
+    body = response.json()
+    assert set(body) == {"code", "message", "fields"}
+    return body
+
+
+def _post(client, url: str, body, method: str = "post"):
+    text = body if isinstance(body, str) else json.dumps(body)
+    return getattr(client, method)(url, text, content_type="application/json")
+
+
+@pytest.fixture
+def delivery_contract(vendor_a, manager):
+    """An active contract with the usual metrics (a percentage with tiers, an average) and a numeric
+    custom field."""
+    contract = make_contract(vendor_a, owner=manager)
+    Contract.objects.filter(pk=contract.pk).update(custom_fields={"amount": "number"})
+    contract.refresh_from_db()
+    return contract
+
+
+# --- 1. numbers -----------------------------------------------------------------------------------
+
+#: JSON texts of a preview value that is not a usable number: too large for a float (1e999, 1e308 × 10, a
+#: 400-digit integer), not finite (infinity, NaN as text or as Python's JSON literals), or a thousand
+#: places small.
+NOT_NUMBERS = [
+    "1e999",
+    '"1e999"',
+    "1e309",
+    '"1E+309"',
+    "1" + "0" * 400,
+    '"inf"',
+    '"-Infinity"',
+    '"nan"',
+    "Infinity",
+    "NaN",
+    '"1e-999"',
+    '"1e999999999"',
+]
+
+
+@pytest.mark.parametrize("who", ["auditor", "vendor_user_a"])
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_a_metric_preview_of_a_value_that_is_no_usable_number_is_refused_naming_the_value(
+    request, api_client, delivery_contract, who, value
+):
+    metric = delivery_contract.sla_metrics.get(definition__kind="share_within")
+    url = f"{C}{delivery_contract.code}/sla-metrics/{metric.pk}/preview"
+    body = _error_shape(_post(api_client(request.getfixturevalue(who)), url, f'{{"value": {value}}}'), 422)
+    assert set(body["fields"]) == {"value"}
+    assert body["fields"]["value"] in (
+        "请输入数字。",
+        "数值过大：整数部分最多 15 位。",
+        "小数位过多：最多 30 位。",
+    )
+
+
+def test_a_metric_preview_still_answers_an_ordinary_value(api_client, auditor, delivery_contract):
+    metric = delivery_contract.sla_metrics.get(definition__kind="share_within")
+    url = f"{C}{delivery_contract.code}/sla-metrics/{metric.pk}/preview"
+    r = _post(api_client(auditor), url, {"value": "88"})
+    assert r.status_code == 200 and r.json()["status"] == "missed"
+
+
+def test_a_metric_preview_refuses_a_monthly_fee_too_large_for_a_contract(
+    api_client, auditor, delivery_contract
+):
+    metric = delivery_contract.sla_metrics.get(definition__kind="share_within")
+    url = f"{C}{delivery_contract.code}/sla-metrics/{metric.pk}/preview"
+    body = _error_shape(_post(api_client(auditor), url, {"value": 88, "monthly_fee": "1e30"}), 422)
+    assert body["fields"] == {"monthly_fee": "数值过大：整数部分最多 12 位。"}
+
+
+def test_the_metric_preview_page_says_a_huge_value_is_too_large(as_user, auditor, delivery_contract):
+    metric = delivery_contract.sla_metrics.get(definition__kind="share_within")
+    url = f"/contracts/{delivery_contract.code}/sla/{metric.pk}/preview/"
+    r = as_user(auditor).get(url, {"value": "1e999"})
+    assert r.status_code == 200 and "数值过大：整数部分最多 15 位。" in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("monthly_fee", "1e20", "数值过大：整数部分最多 12 位。"),
+        ("monthly_fee", "1e999", "数值过大：整数部分最多 12 位。"),
+        ("total_value", "123456789012345678", "数值过大：整数部分最多 14 位。"),
+        ("monthly_fee", "999999999999.999", "数值过大：整数部分最多 12 位。"),  # rounds up to 13 digits
+        ("notice_days", 10**12, "天数不能超过 3,650。"),
+        ("renewal_lead_days", 2**40, "天数不能超过 3,650。"),
+    ],
+)
+def test_a_contract_value_too_large_for_its_column_is_refused_naming_the_field(
+    api_client, manager, vendor_a, field, value, message
+):
+    client = api_client(manager)
+    new = {"vendor_id": vendor_a.pk, "title": "x", "category": "it_services", "start_date": "2026-01-01"}
+    new |= {"end_date": "2026-12-31", field: value}
+    assert _error_shape(_post(client, C, new), 422)["fields"] == {field: message}
+    draft = draft_contract(manager, vendor_a)
+    assert _error_shape(_post(client, f"{C}{draft.code}", {field: value}, "patch"), 422)["fields"] == {
+        field: message
+    }
+    draft.refresh_from_db()
+    assert draft.monthly_fee == Decimal("100000.00") and Contract.objects.count() == 1
+
+
+def test_the_contract_form_says_a_monthly_fee_is_too_large(as_user, manager, vendor_a):
+    draft = draft_contract(manager, vendor_a)
+    form = {
+        "title": draft.title, "category": draft.category, "start_date": draft.start_date.isoformat(),
+        "end_date": draft.end_date.isoformat(), "renewal_type": draft.renewal_type, "notice_days": 30,
+        "renewal_lead_days": 90, "total_value": "0", "monthly_fee": "1e20", "currency": "CNY",
+        "credit_cap_percent": "15", "version": draft.version,
+    }  # fmt: skip
+    r = as_user(manager).post(f"/contracts/{draft.code}/edit/", form)
+    assert r.status_code == 200 and "数值过大：整数部分最多 12 位。" in r.content.decode()
+    draft.refresh_from_db()
+    assert draft.monthly_fee == Decimal("100000.00")
+
+
+def test_milestone_and_price_figures_too_large_for_their_columns_are_refused_naming_the_field(
+    api_client, manager, vendor_a
+):
+    client = api_client(manager)
+    draft = draft_contract(manager, vendor_a)
+    r = _post(
+        client, f"{C}{draft.code}/milestones", {"name": "m", "due_date": "2026-05-01", "amount": "1e20"}
+    )
+    assert _error_shape(r, 422)["fields"] == {"amount": "数值过大：整数部分最多 12 位。"}
+    r = _post(client, f"{C}{draft.code}/price-adjustments", {"index_name": "CPI", "base_value": "1e999"})
+    assert _error_shape(r, 422)["fields"] == {"base_value": "数值过大：整数部分最多 12 位。"}
+    clause = contract_services.add_price_clause(
+        contract=draft, actor=manager, index_name="CPI", base_value=Decimal("0.0001")
+    )
+    url = f"{C}{draft.code}/price-adjustments/{clause.pk}/values"
+    # Fits the value's column, but is a change of 10^17 % from the base: no proposed fee can be kept.
+    body = _error_shape(_post(client, url, {"value": "999999999999"}), 422)
+    assert set(body["fields"]) == {"value"} and "变动过大" in body["fields"]["value"]
+    assert not clause.values.exists()
+
+
+@pytest.mark.parametrize(
+    ("definition", "field", "message"),
+    [
+        ({"target": "1e999"}, "target", "数值过大：整数部分最多 10 位。"),
+        ({"target": "12345678901"}, "target", "数值过大：整数部分最多 10 位。"),
+        ({"target": "inf"}, "target", "请输入数字。"),
+        ({"kind": "share_within", "record_kind": "ticket", "target": "90", "threshold_minutes": 10**9},
+         "threshold_minutes", "最多 1,000,000 分钟。"),
+    ],
+)  # fmt: skip
+def test_a_metric_figure_too_large_to_keep_is_refused_naming_it(
+    api_client, manager, vendor_a, definition, field, message
+):
+    from waibao.contracts.tests.factories import china
+
+    draft = draft_contract(manager, vendor_a)
+    metric = {"name": "满意度", "kind": "manual", **definition}
+    r = _post(
+        api_client(manager), f"{C}{draft.code}/sla-metrics", {"calendar_id": china().pk, "definition": metric}
+    )
+    assert _error_shape(r, 422)["fields"] == {field: message}
+
+
+def test_an_amendment_proposing_a_fee_too_large_is_refused_naming_it(
+    api_client, manager, vendor_a, finance_user, admin_user
+):
+    from waibao.contracts.tests.factories import active_contract
+
+    contract = active_contract(
+        manager, vendor_a, {"manager": manager, "finance": finance_user, "admin": admin_user}
+    )
+    start = contract_services.clock.today().replace(day=1).isoformat()
+    r = _post(
+        api_client(manager),
+        f"{C}{contract.code}/amendments",
+        {"title": "调价", "reason": "x", "effective_from": start, "changes": {"monthly_fee": "1E+999"}},
+    )
+    assert _error_shape(r, 422)["fields"] == {"monthly_fee": "数值过大：整数部分最多 12 位。"}
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "9" * 5000, "1e308", "nan"])
+def test_a_record_whose_numeric_custom_field_is_no_usable_number_is_a_row_error(
+    api_client, vendor_user_a, delivery_contract, value
+):
+    record = {
+        "external_id": "R1",
+        "kind": "ticket",
+        "opened_at": "2026-10-08 09:00",
+        "custom": {"amount": value},
+    }
+    url = f"/api/v1/delivery/contracts/{delivery_contract.code}/records:batch"
+    body = _error_shape(_post(api_client(vendor_user_a), url, {"records": [record]}), 422)
+    assert body["fields"] == {"1.custom.amount": "必须是数字。"}
+    assert not ServiceRecord.objects.exists()
+
+
+def test_a_record_with_an_ordinary_custom_number_still_imports(api_client, vendor_user_a, delivery_contract):
+    record = {
+        "external_id": "R1",
+        "kind": "ticket",
+        "opened_at": "2026-10-08 09:00",
+        "custom": {"amount": "12.5"},
+    }
+    url = f"/api/v1/delivery/contracts/{delivery_contract.code}/records:batch"
+    assert _post(api_client(vendor_user_a), url, {"records": [record]}).status_code == 200
+    assert ServiceRecord.objects.get().custom == {"amount": 12.5}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({"characteristics": [{"name": "重量", "kind": "variable", "lsl": "1e999", "severity": "major"}]},
+         "characteristics", "规格限须为数字。"),
+        ({"characteristics": [{"name": "重量", "kind": "variable", "usl": "-inf", "severity": "major"}]},
+         "characteristics", "规格限须为数字。"),
+        ({"verify_after_days": 10**12}, "verify_after_days", "天数不能超过 3,650。"),
+        ({"capa_step_days": 10**20}, "capa_step_days", "天数不能超过 3,650。"),
+    ],
+)  # fmt: skip
+def test_a_quality_plan_figure_too_large_to_keep_is_refused_naming_it(
+    api_client, quality_user, delivery_contract, payload, field, message
+):
+    plan = {"contract": delivery_contract.code, "name": "抽检", "classes": {"major": "1.5"}, **payload}
+    body = _error_shape(_post(api_client(quality_user), "/api/v1/quality/plans", plan), 422)
+    assert body["fields"] == {field: message}
+
+
+def test_a_survey_with_more_responses_than_a_column_holds_is_refused_naming_them(
+    api_client, quality_user, delivery_contract
+):
+    survey = {"contract": delivery_contract.code, "period": "2026-05", "nps": 10, "responses": 10**12}
+    body = _error_shape(_post(api_client(quality_user), "/api/v1/quality/satisfaction", survey), 422)
+    assert body["fields"] == {"responses": "请输入 0 到 2,147,483,647 之间的整数。"}
