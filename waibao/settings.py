@@ -90,6 +90,7 @@ MIDDLEWARE = [
     # first: a body larger than any upload may be is refused before anything reads it (core.limits)
     "waibao.core.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "waibao.core.middleware.RequestBodyMiddleware",
     "waibao.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -232,7 +233,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WAIBAO_MAX_UPLOAD_MB = env_int("WAIBAO_MAX_UPLOAD_MB", 20)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body other than files (a JSON body, a form's fields) larger than this is answered 413
+# (core.middleware.RequestBodyMiddleware); files have their own limits (above, and core.limits).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("WAIBAO_MAX_BODY_MB", 10) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WAIBAO_CERT_EXPIRING_DAYS = env_int("WAIBAO_CERT_EXPIRING_DAYS", 60)
 

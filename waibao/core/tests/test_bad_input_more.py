@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from waibao.contracts import services as contract_services
 from waibao.contracts.models import Contract
 from waibao.contracts.tests.factories import draft_contract
@@ -256,3 +257,117 @@ def test_a_survey_with_more_responses_than_a_column_holds_is_refused_naming_them
     survey = {"contract": delivery_contract.code, "period": "2026-05", "nps": 10, "responses": 10**12}
     body = _error_shape(_post(api_client(quality_user), "/api/v1/quality/satisfaction", survey), 422)
     assert body["fields"] == {"responses": "请输入 0 到 2,147,483,647 之间的整数。"}
+
+
+# --- 2. multipart without a boundary ----------------------------------------------------------------
+
+MULTIPART = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nabc\r\n--x--\r\n'
+NO_BOUNDARY = ["multipart/form-data", "multipart/form-data; boundary=", 'multipart/form-data; boundary=""',
+               "multipart/form-data; charset=utf-8", "multipart/form-data; boundary=" + "x" * 300]  # fmt: skip
+
+
+def _uploads(vendor, contract) -> list[str]:
+    return [
+        "/api/v1/vendors/imports",
+        f"/api/v1/vendors/{vendor.pk}/documents",
+        f"/api/v1/vendors/{vendor.pk}/certificates",
+        f"{C}{contract.code}/documents",
+        f"/api/v1/delivery/contracts/{contract.code}/imports",
+        "/api/v1/quality/ncrs/NCR-2026-0001/evidence",
+        "/api/v1/quality/deliverables",
+        "/api/v1/quality/deliverables/DL-2026-0001/versions",
+    ]
+
+
+@pytest.mark.parametrize("who", ["manager", "vendor_user_a"])
+@pytest.mark.parametrize("content_type", NO_BOUNDARY)
+def test_an_upload_without_a_multipart_boundary_is_refused_with_400_saying_so(
+    request, api_client, vendor_a, delivery_contract, who, content_type
+):
+    client = api_client(request.getfixturevalue(who))
+    for url in _uploads(vendor_a, delivery_contract):
+        body = _error_shape(client.generic("POST", url, MULTIPART, content_type=content_type), 400)
+        assert body["code"] == "bad_multipart" and "boundary" in body["fields"]["body"], url
+
+
+@pytest.mark.parametrize("who", ["manager", "vendor_user_a"])
+def test_an_upload_page_posted_without_a_multipart_boundary_answers_a_400_page_saying_so(
+    request, vendor_a, delivery_contract, who
+):
+    client = Client()  # with the CSRF check, as a browser meets it
+    client.force_login(request.getfixturevalue(who))
+    pages = [
+        "/vendors/import/",
+        f"/vendors/{vendor_a.pk}/documents/new/",
+        f"/contracts/{delivery_contract.code}/documents/new/",
+        f"/delivery/contracts/{delivery_contract.code}/import/",
+    ]
+    for url in pages:
+        r = client.generic("POST", url, MULTIPART, content_type="multipart/form-data")
+        assert r.status_code == 400, url
+        assert "boundary" in r.content.decode() and "text/html" in r["Content-Type"]
+
+
+def test_the_refusal_of_a_broken_upload_is_in_the_language_chosen_on_the_browser(api_client, manager):
+    client = api_client(manager)
+    client.cookies["django_language"] = "en"
+    r = client.generic("POST", "/api/v1/vendors/imports", MULTIPART, content_type="multipart/form-data")
+    message = _error_shape(r, 400)["message"]
+    assert "boundary" in message and message.isascii()
+
+
+def test_a_well_formed_upload_still_reaches_the_endpoint(api_client, manager):
+    r = api_client(manager).post("/api/v1/vendors/imports", {})  # a real multipart body, without the file
+    assert _error_shape(r, 422)["fields"]
+
+
+# --- 3. bodies over the limit, too many fields --------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["manager", "vendor_user_a"])
+def test_a_json_body_over_the_limit_is_refused_with_413_naming_the_limit(
+    request, api_client, settings, vendor_a, who
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    client = api_client(request.getfixturevalue(who))
+    big = json.dumps({"name": "李" * 70_000})
+    body = _error_shape(_post(client, f"/api/v1/vendors/{vendor_a.pk}/contacts", big), 413)
+    assert body["code"] == "too_large" and body["fields"] == {"body": "请求内容超过了 64 KB 的上限。"}
+    assert not vendor_a.contacts.exists()
+    assert _post(client, f"/api/v1/vendors/{vendor_a.pk}/contacts", {"name": "李雷"}).status_code == 201
+
+
+def test_the_body_limit_is_said_in_megabytes_and_comes_from_the_environment_setting(
+    api_client, manager, settings
+):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 10 * 1024 * 1024  # WAIBAO_MAX_BODY_MB, 10 by default
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    r = _post(api_client(manager), C, json.dumps({"title": "x" * (1024 * 1024)}))
+    assert _error_shape(r, 413)["message"] == "请求内容超过了 1 MB 的上限。"
+
+
+def test_a_form_over_the_limit_answers_a_413_page(as_user, manager, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    r = as_user(manager).post("/vendors/new/", {"name": "x" * 100_000})
+    assert r.status_code == 413 and "64 KB" in r.content.decode()
+
+
+def test_the_fields_of_a_multipart_form_over_the_limit_are_refused_with_413(api_client, manager, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    f = SimpleUploadedFile("v.csv", b"a,b\n1,2\n", content_type="text/csv")
+    r = api_client(manager).post("/api/v1/vendors/imports", {"file": f, "note": "x" * 100_000})
+    assert _error_shape(r, 413)["code"] == "too_large"
+
+
+def test_too_many_fields_in_a_form_query_or_body_are_refused_with_400(api_client, as_user, manager, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    many = "&".join(f"f{i}=1" for i in range(30))
+    client = api_client(manager)
+    r = client.post("/api/v1/vendors/", many, content_type="application/x-www-form-urlencoded")
+    assert _error_shape(r, 400)["fields"] == {"body": "请求含有的字段超过了 20 个的上限。"}
+    r = client.get(f"/api/v1/vendors/?{many}")
+    assert _error_shape(r, 400)["fields"] == {"query": "请求含有的字段超过了 20 个的上限。"}
+    page = as_user(manager).post("/vendors/new/", many, content_type="application/x-www-form-urlencoded")
+    assert page.status_code == 400 and "20 个的上限" in page.content.decode()
