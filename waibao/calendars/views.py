@@ -18,7 +18,7 @@ from waibao.calendars import services
 from waibao.calendars.access import get_calendar
 from waibao.calendars.forms import CalendarForm
 from waibao.calendars.models import Calendar
-from waibao.core import clock
+from waibao.core import clock, params
 from waibao.core.errors import DomainError
 from waibao.core.forms import apply_domain_error
 from waibao.lib import businesstime
@@ -54,11 +54,7 @@ def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cal = get_calendar(request.user, pk)
     bc = cal.business_calendar()
     today = clock.today()
-    try:
-        year, month = (int(x) for x in request.GET.get("month", f"{today.year}-{today.month}").split("-"))
-        first = date(year, month, 1)
-    except (TypeError, ValueError):
-        first = today.replace(day=1)
+    first = params.month_param(request, "month") or today.replace(day=1)
     weeks = []
     for week in pycal.Calendar().monthdatescalendar(first.year, first.month):
         row = []

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from waibao.accounts import policy
+from waibao.core import params
 from waibao.core.models import AuditEvent
 from waibao.core.registry import render_panels
 
@@ -44,10 +45,10 @@ def audit_events_for(request: HttpRequest):  # type: ignore[no-untyped-def]
         events = events.filter(vendor_id=int(q["vendor"]))
     if q.get("object"):
         events = events.filter(object_repr__icontains=q["object"])
-    if q.get("since"):
-        events = events.filter(at__date__gte=q["since"])
-    if q.get("until"):
-        events = events.filter(at__date__lte=q["until"])
+    if since := params.date_param(request, "since"):
+        events = events.filter(at__date__gte=since)
+    if until := params.date_param(request, "until"):
+        events = events.filter(at__date__lte=until)
     return events
 
 

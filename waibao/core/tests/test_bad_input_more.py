@@ -371,3 +371,41 @@ def test_too_many_fields_in_a_form_query_or_body_are_refused_with_400(api_client
     assert _error_shape(r, 400)["fields"] == {"query": "请求含有的字段超过了 20 个的上限。"}
     page = as_user(manager).post("/vendors/new/", many, content_type="application/x-www-form-urlencoded")
     assert page.status_code == 400 and "20 个的上限" in page.content.decode()
+
+
+# --- 4. dates in page filters -----------------------------------------------------------------------
+
+NOT_DATES = ["not-a-date", "2026-02-30", "2026-13-01", "0001-01-01", "99999-01-01", "1e999", "☃", "-4402207"]
+
+
+@pytest.mark.parametrize("value", NOT_DATES)
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_the_audit_log_ignores_a_date_filter_that_is_no_date_and_says_so(
+    as_user, auditor, manager, name, value
+):
+    from waibao.core import audit
+
+    audit.record(manager, "test.event", manager, changes={})
+    r = as_user(auditor).get("/audit/", {name: value, "verb": "test.event"})
+    page = r.content.decode()
+    assert r.status_code == 200 and "test.event" in page
+    assert "不是有效的日期（格式为 YYYY-MM-DD），已忽略此条件。" in page
+
+
+def test_the_audit_log_still_filters_by_a_real_date(as_user, auditor, manager):
+    from waibao.core import audit
+
+    audit.record(manager, "test.event", manager, changes={})
+    assert "test.event" not in as_user(auditor).get("/audit/", {"since": "2999-01-01"}).content.decode()
+
+
+@pytest.mark.parametrize("who", ["manager", "vendor_user_a"])
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "2026-13", "not-a-month", "99999999999-1"])
+def test_the_calendar_page_shows_this_month_for_a_month_it_cannot_show(request, as_user, who, month):
+    from waibao.calendars.models import Calendar
+    from waibao.calendars.services import ensure_builtin_calendars
+
+    ensure_builtin_calendars()
+    cal = Calendar.objects.first()
+    r = as_user(request.getfixturevalue(who)).get(f"/calendars/{cal.pk}/", {"month": month})
+    assert r.status_code == 200 and "不是有效的月份（格式为 YYYY-MM），已忽略。" in r.content.decode()
