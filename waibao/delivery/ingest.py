@@ -1107,21 +1107,27 @@ def open_source(path: str, filename: str) -> Source:
             lines += block.count(b"\n")
     encoding = detect_encoding(head)
     fh2 = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
-    reader = csv.reader(fh2)
+    lines_read = spreadsheets.RecordLines(fh2)  # a cell over the field limit is named by row and column
+    reader = csv.reader(lines_read)
     try:
         headers = [h.strip() for h in next(reader, [])]
         if any("\x00" in h for h in headers):
             raise NulInFile(1)
     except (csv.Error, UnicodeDecodeError) as exc:
         fh2.close()
+        if spreadsheets.over_field_limit(exc):
+            raise rows_error(_cell_too_long(lines_read, 1, None)) from exc
         raise rows_error(reading_error(exc)) from exc
     if not headers:
         fh2.close()
         raise rows_error(_("文件是空的。"))
 
     def trows() -> Iterator[tuple[int, list[str]]]:
+        n = 1  # the row a reading error is in is the one after the last row read
+        next_record = lines_read.lines.clear  # the reader returned a record: the next lines are the next's
         try:
             for n, row in enumerate(reader, start=2):
+                next_record()
                 joined = "".join(row)
                 if not joined.strip():  # blank cells only (as any(cell.strip()), in one call)
                     continue
@@ -1130,6 +1136,10 @@ def open_source(path: str, filename: str) -> Source:
                 yield n, row
         except UnicodeDecodeError as exc:
             raise rows_error(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。")) from exc
+        except csv.Error as exc:
+            if not spreadsheets.over_field_limit(exc):
+                raise
+            raise rows_error(_cell_too_long(lines_read, n + 1, headers)) from exc
         finally:
             fh2.close()
 
@@ -1172,6 +1182,15 @@ def sample_values(path: str, filename: str, *, n: int = 3, scan: int = 500) -> d
         if src.close is not None:
             src.close()
     return found
+
+
+def _cell_too_long(record: spreadsheets.RecordLines, row: int, headers: list[str] | None) -> str:
+    """The refusal of a file whose cell broke the csv module's field limit, naming its row and column."""
+    found = record.oversized_cell()
+    column = spreadsheets.column_name(headers, found[0]) if found else None
+    limit = csv.field_size_limit()
+    rule = spreadsheets.cell_too_long(row, column, found[1] if found else None, limit).message
+    return _("%(rule)s未导入任何数据。") % {"rule": rule}
 
 
 def _readable(items: Iterable[Any]) -> Iterator[Any]:

@@ -285,6 +285,51 @@ def read_xlsx(source: Source, *, lim: Limits | None = None, strip: bool = False)
     return Table(headers, xrows(), declared, close)
 
 
+class RecordLines:
+    """A CSV file's lines for ``csv.reader``, keeping those of the record being read: a cell over the csv
+    module's field limit stops the reader without saying which cell, and :meth:`oversized_cell` finds it
+    so that the refusal names its row and column. The reader's caller calls ``lines.clear()`` after
+    each record it gets."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.source = lines
+        self.lines: list[str] = []
+
+    def __iter__(self) -> RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.source)
+        self.lines.append(line)
+        return line
+
+    def oversized_cell(self) -> tuple[int, int] | None:
+        """(index, characters) of the first cell over the csv module's field limit in the record being read
+        (its lines read again without the limit), or None when they cannot be read."""
+        limit = csv.field_size_limit()
+        text = "".join(self.lines)
+        try:
+            csv.field_size_limit(max(limit, len(text) + 1))
+            cells = next(csv.reader(io.StringIO(text, newline="")), [])
+        except csv.Error:
+            cells = []
+        finally:
+            csv.field_size_limit(limit)
+        return next(((i, len(c)) for i, c in enumerate(cells) if len(c) > limit), None)
+
+
+def column_name(headers: Sequence[str] | None, index: int) -> str:
+    """A column as people find it: its header, or its letter when it has none."""
+    if headers is not None and index < len(headers) and headers[index]:
+        return headers[index]
+    return get_column_letter(index + 1)
+
+
+def over_field_limit(exc: BaseException) -> bool:
+    """Whether ``exc`` is the csv module's refusal of a cell over its field limit."""
+    return isinstance(exc, csv.Error) and "field larger than field limit" in str(exc)
+
+
 def read_csv(source: Source, *, lim: Limits | None = None) -> Table:
     """Rows of a CSV file in UTF-8 (with or without BOM) or GBK/GB18030, streamed; every cell is held
     to the cell limit (the csv module's own limit, 131,072 characters, is answered the same way)."""
@@ -323,19 +368,24 @@ def read_csv(source: Source, *, lim: Limits | None = None) -> Table:
     if not encoding:
         close()
         raise SpreadsheetError(_("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。"), code="encoding")
-    reader = csv.reader(text)
+    record = RecordLines(text)
+    reader = csv.reader(record)
     row_no = 1
+    header_cells: list[str] | None = None
 
     def next_row() -> list[str] | None:
         try:
+            record.lines.clear()
             return next(reader, None)
         except UnicodeDecodeError as exc:
             raise SpreadsheetError(
                 _("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。"), code="encoding"
             ) from exc
         except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise cell_too_long(row_no + 1, None, None, lim.cell_chars) from exc
+            if over_field_limit(exc):
+                found = record.oversized_cell()
+                column = column_name(header_cells, found[0]) if found else None
+                raise cell_too_long(row_no + 1, column, found[1] if found else None, lim.cell_chars) from exc
             raise SpreadsheetError(
                 _("第 %(row)s 行不是有效的 CSV（例如引号没有成对）。") % {"row": row_no + 1}
             ) from exc

@@ -10,9 +10,11 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+
 from waibao.contracts import services as contract_services
 from waibao.contracts.models import Contract
 from waibao.contracts.tests.factories import draft_contract
+from waibao.delivery import services as delivery_services
 from waibao.delivery.models import ServiceRecord
 from waibao.delivery.tests.factories import make_contract
 
@@ -409,3 +411,39 @@ def test_the_calendar_page_shows_this_month_for_a_month_it_cannot_show(request, 
     cal = Calendar.objects.first()
     r = as_user(request.getfixturevalue(who)).get(f"/calendars/{cal.pk}/", {"month": month})
     assert r.status_code == 200 and "不是有效的月份（格式为 YYYY-MM），已忽略。" in r.content.decode()
+
+
+# --- 5. CSV cells over the csv module's limit ---------------------------------------------------------
+
+
+def test_a_record_import_with_a_cell_over_the_csv_field_limit_names_the_row_and_column(
+    delivery_contract, manager, tmp_path
+):
+    path = tmp_path / "records.csv"
+    head = "编号,开始时间,首次响应时间,类别\n"
+    ok = "C1,2026-10-08 09:00,2026-10-08 09:20,网络\n"
+    path.write_text(
+        head + ok + 'C2,2026-10-08 09:00,2026-10-08 09:20,"' + "x" * 200_000 + '"\n' + ok, encoding="utf-8"
+    )
+    job = delivery_services.import_path(contract=delivery_contract, actor=manager, path=str(path))
+    job.refresh_from_db()
+    assert job.status == "rejected"
+    assert job.message.startswith(
+        "第 3 行“类别”列的单元格有 200,000 个字符，超过每个单元格 131,072 个字符的上限。未导入任何数据。"
+    )
+    assert not ServiceRecord.objects.exists()
+
+
+def test_a_vendor_list_with_a_cell_over_the_csv_field_limit_names_the_row_and_column(tmp_path):
+    from waibao.lib.spreadsheets import SpreadsheetError, read_table
+
+    path = tmp_path / "vendors.csv"
+    path.write_text('名称,备注\n甲公司,ok\n乙公司,"' + "z" * 200_000 + '"\n', encoding="utf-8")
+    table = read_table(str(path), "vendors.csv")
+    with pytest.raises(SpreadsheetError) as caught:
+        list(table.rows)
+    assert caught.value.code == "cell_too_long"
+    assert (
+        caught.value.message
+        == "第 3 行“备注”列的单元格有 200,000 个字符，超过每个单元格 32,767 个字符的上限。"
+    )
