@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from waibao.core import audit, clock, texts
+from waibao.core import audit, clock, limits, texts
 from waibao.core.errors import DomainError, require_transition
 from waibao.core.files import store
 from waibao.core.numbers import column_errors, finite_float
@@ -2194,12 +2194,21 @@ class ImportReport:
 
 
 def import_satisfaction(
-    *, actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], headers: list[str], contracts: Any
+    *,
+    actor: Any,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    headers: list[str],
+    contracts: Any,
+    size: int | None = None,
 ) -> ImportReport:
     """All rows are checked first; nothing is saved unless every row is valid.
 
-    `contracts` are the ones the actor may see (others are reported as unknown).
+    `contracts` are the ones the actor may see (others are reported as unknown). The file's `size` and its
+    number of rows are held to the actor's import limits (core.limits): a file over either is refused whole.
     """
+    lim = limits.import_limits(actor)
+    limits.check_size(size, lim)
+    rows = limits.limited_rows(rows, lim)
     report = ImportReport()
     colmap = {
         key: h

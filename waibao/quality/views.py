@@ -1181,9 +1181,12 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
                     rows=table.rows,
                     headers=table.headers,
                     contracts=contract_access.visible_contracts(request.user),
+                    size=f.size,
                 )
             except SpreadsheetError as exc:
                 form.add_error("file", str(exc))
+            except DomainError as exc:
+                form.add_error("file", exc.message)
             else:
                 if report.ok:
                     messages.success(request, _("已导入 %(n)s 条满意度结果。") % {"n": len(report.saved)})

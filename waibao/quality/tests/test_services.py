@@ -376,3 +376,26 @@ def test_step_due_dates_are_spread_over_the_plan_period(contract_a, quality_user
         and due["D4"] == start + timedelta(days=10)
         and due["D7"] == start + timedelta(days=15)
     )
+
+
+def test_satisfaction_import_is_held_to_the_import_limits(contract_a, quality_user, settings):
+    """A file over the row or size limit is refused whole, naming the limit; nothing is saved."""
+    from waibao.contracts.models import Contract
+    from waibao.core.errors import DomainError
+
+    settings.WAIBAO_IMPORT_MAX_ROWS = 1
+    rows = [
+        (2, {"合同编号": contract_a.code, "期间": "2026-01", "CSAT": "91", "NPS": ""}),
+        (3, {"合同编号": contract_a.code, "期间": "2026-02", "CSAT": "90", "NPS": ""}),
+    ]
+    args = {"headers": ["合同编号", "期间", "CSAT", "NPS"], "contracts": Contract.objects.all()}
+    with pytest.raises(DomainError) as caught:
+        services.import_satisfaction(actor=quality_user, rows=rows, **args)
+    assert caught.value.code == "too_many_rows" and "1" in caught.value.message
+    settings.WAIBAO_IMPORT_MAX_ROWS = 10
+    settings.WAIBAO_IMPORT_MAX_MB = 1
+    with pytest.raises(DomainError) as caught:
+        services.import_satisfaction(actor=quality_user, rows=rows, size=2 * 1024 * 1024, **args)
+    assert caught.value.code == "too_large" and caught.value.status == 413
+    assert not SatisfactionResult.objects.exists()
+    assert services.import_satisfaction(actor=quality_user, rows=rows, size=100, **args).ok
